@@ -1,0 +1,45 @@
+# Kesher: `make run` starts it on the embedded defaults; `make test` runs every check.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit bench install clean messages
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/kesher run --port $(PORT) --demo-if-empty
+
+lint: $(STAMP)
+	$(BIN)/ruff check kesher config benchmarks
+	$(BIN)/ruff format --check kesher config benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy kesher config
+
+messages: $(STAMP)
+	cd kesher && ../$(BIN)/django-admin compilemessages --ignore=.venv
+
+unit: $(STAMP)
+	$(BIN)/pytest
+	@if [ -n "$$KESHER_TEST_DATABASE_URL" ]; then \
+	  echo "== the whole suite again on $$KESHER_TEST_DATABASE_URL =="; \
+	  KESHER_DATABASE_URL="$$KESHER_TEST_DATABASE_URL" $(BIN)/pytest; \
+	fi
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

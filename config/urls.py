@@ -1,0 +1,17 @@
+"""Top-level URLs: the web pages, accounts, the admin, the API and the health check."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from kesher.api.api import api
+from kesher.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("portal/", views.portal, name="portal"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]

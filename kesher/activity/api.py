@@ -1,0 +1,170 @@
+"""Activities over the API: one at a time (Idempotency-Key header) or up to 1,000 in bulk."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from pydantic import ConfigDict, StringConstraints, model_validator
+
+from kesher.activity.models import Activity
+from kesher.activity.services import activity_record
+from kesher.api.auth import brand_of
+from kesher.api.common import ERRORS, idempotent
+from kesher.brands.models import Brand
+from kesher.core.errors import KesherError, ValidationFailed
+from kesher.core.idempotency import MAX_KEY_LENGTH, error_body
+from kesher.members.models import Member
+from kesher.members.selectors import member_get, member_get_by_external_id
+
+router = Router()
+BULK_LIMIT = 1000
+
+
+class ActivityIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: UUID | None = None
+    external_id: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        None, description="The member's external id, instead of member_id"
+    )
+    type: Annotated[str, StringConstraints(max_length=40)]
+    occurred_at: datetime | None = Field(None, description="With a time zone offset; now when absent")
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    source: Annotated[str, StringConstraints(min_length=1, max_length=50)] = "api"
+    reference: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        None,
+        description="Your own id for this activity (an order number); a second one from the same source "
+        "is a replay",
+    )
+
+    @model_validator(mode="after")
+    def one_member_reference(self) -> ActivityIn:
+        if (self.member_id is None) == (self.external_id is None):
+            raise ValueError("give exactly one of member_id or external_id")
+        return self
+
+
+class BulkItemIn(ActivityIn):
+    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=MAX_KEY_LENGTH)] | None = None
+
+
+class ActivityOut(Schema):
+    id: UUID
+    member_id: UUID
+    type: str
+    source: str
+    reference: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    attributes: dict[str, Any]
+    points_awarded: int
+    balance: int | None
+
+
+class BulkIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    activities: list[dict[str, Any]] = Field(
+        max_length=BULK_LIMIT, description=f"Up to {BULK_LIMIT} activities"
+    )
+
+
+class BulkResult(Schema):
+    index: int
+    status: int
+    activity: ActivityOut | None = None
+    error: dict[str, Any] | None = None
+
+
+class BulkOut(Schema):
+    created: int
+    replayed: int
+    failed: int
+    results: list[BulkResult]
+
+
+def activity_out(activity: Activity) -> dict[str, Any]:
+    return {
+        "id": str(activity.id),
+        "member_id": str(activity.member_id),
+        "type": activity.type,
+        "source": activity.source,
+        "reference": activity.external_id,
+        "occurred_at": activity.occurred_at.isoformat(),
+        "recorded_at": activity.recorded_at.isoformat(),
+        "attributes": activity.attributes,
+        "points_awarded": activity.points_awarded,
+        "balance": activity.balance_after,
+    }
+
+
+def _member(brand: Brand, item: ActivityIn) -> Member:
+    if item.member_id is not None:
+        return member_get(brand=brand, member_id=item.member_id)
+    return member_get_by_external_id(brand=brand, external_id=item.external_id or "")
+
+
+def _record(brand: Brand, item: ActivityIn, key: str | None) -> tuple[Activity, bool]:
+    return activity_record(
+        brand=brand,
+        member=_member(brand, item),
+        type=item.type,
+        attributes=item.attributes,
+        occurred_at=item.occurred_at,
+        source=item.source,
+        idempotency_key=key,
+        external_id=item.reference,
+    )
+
+
+@router.post("", response={201: ActivityOut, **ERRORS}, summary="Record one activity")
+def create_activity(request: HttpRequest, payload: ActivityIn) -> tuple[int, Any]:
+    brand = brand_of(request)
+    key = request.headers.get("Idempotency-Key")
+
+    def perform() -> tuple[int, Any]:
+        activity, _created = _record(brand, payload, key)
+        return 201, activity_out(activity)
+
+    return idempotent(request, payload.model_dump(mode="json"), perform)
+
+
+@router.post("/bulk", response={200: BulkOut, **ERRORS}, summary="Record up to 1,000 activities")
+def create_activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
+    """Each item succeeds or fails alone; its own `idempotency_key` (or `reference`) makes a retry safe."""
+    brand = brand_of(request)
+    results: list[dict[str, Any]] = []
+    created = replayed = failed = 0
+    for index, raw in enumerate(payload.activities):
+        try:
+            item = _parse_item(raw)
+            activity, is_new = _record(brand, item, item.idempotency_key)
+        except KesherError as exc:
+            failed += 1
+            results.append({"index": index, "status": exc.status, "error": error_body(exc)["error"]})
+            continue
+        created += is_new
+        replayed += not is_new
+        results.append({"index": index, "status": 201, "activity": activity_out(activity)})
+    return {"created": created, "replayed": replayed, "failed": failed, "results": results}
+
+
+def _parse_item(raw: dict[str, Any]) -> BulkItemIn:
+    from pydantic import ValidationError
+
+    try:
+        return BulkItemIn.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        message = (
+            f"Unknown field {field!r}"
+            if first["type"] == "extra_forbidden"
+            else f"{field}: {first['msg']}"
+            if field
+            else first["msg"]
+        )
+        raise ValidationFailed(message, field=field) from None

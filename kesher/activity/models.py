@@ -1,0 +1,59 @@
+"""An activity is written once per (brand, source, key) and never changed by what reads it."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class Activity(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="activities")
+    type = models.CharField(max_length=40)
+    source = models.CharField(max_length=50, default="api")
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    external_id = models.CharField(max_length=100, null=True, blank=True)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    # What the immediate consumers (the points ledger) did, so a replay answers the same.
+    points_awarded = models.IntegerField(default=0)
+    balance_after = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "source", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="activity_unique_idempotency_key",
+            ),
+            models.UniqueConstraint(
+                fields=["brand", "source", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="activity_unique_external_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["member", "type", "-occurred_at"], name="activity_member_type"),
+            models.Index(fields=["brand", "type", "-occurred_at"], name="activity_brand_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+
+class ConsumerRun(models.Model):
+    """Marks that a deferred consumer handled an activity, so running its task twice does nothing new."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
+    consumer = models.CharField(max_length=100)
+    ran_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["activity", "consumer"], name="consumer_run_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} on {self.activity_id}"

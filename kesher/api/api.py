@@ -1,0 +1,103 @@
+"""The NinjaAPI instance mounted at /api/v1/, with every domain router and uniform JSON errors."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from kesher.api.auth import ApiKeyAuth, RateLimited
+from kesher.core.errors import KesherError
+
+log = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="Kesher API",
+    version="1",
+    description="Customer club API: members, activities, points, rewards and coupons. "
+    "Authenticate with `Authorization: Bearer <key>`; send `Idempotency-Key` on every value-changing call.",
+    auth=ApiKeyAuth(),
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, field: str | None = None
+) -> HttpResponse:
+    return api.create_response(
+        request, {"error": {"code": code, "message": message, "field": field}}, status=status
+    )
+
+
+@api.exception_handler(KesherError)
+def on_kesher_error(request: HttpRequest, exc: KesherError) -> HttpResponse:
+    response = _error(request, exc.status, exc.code, exc.message, exc.field)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    location = [
+        str(part) for part in first.get("loc", ()) if part not in ("body", "payload", "query", "path")
+    ]
+    field = ".".join(location) or None
+    kind = first.get("type", "")
+    if kind == "extra_forbidden":
+        message = f"Unknown field {field!r}"
+    elif kind == "missing":
+        message = f"{field} is required"
+    else:
+        message = (
+            f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "invalid request")
+        )
+    return _error(request, 422, "validation_error", message, field)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(
+        request,
+        401,
+        "unauthenticated",
+        "Send a live API key as `Authorization: Bearer <key>`; this one is missing, unknown or revoked",
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = "malformed_json" if exc.status_code == 400 and "parse" in str(exc) else "http_error"
+    message = "The request body is not valid JSON" if code == "malformed_json" else str(exc)
+    return _error(request, exc.status_code, code, message)
+
+
+@api.exception_handler(Http404)
+def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", "Not found")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _error(request, 413, "body_too_large", "The request body is larger than this server accepts")
+
+
+def _mount() -> None:
+    from kesher.activity.api import router as activity_router
+    from kesher.loyalty.api import router as loyalty_router
+    from kesher.members.api import router as members_router
+
+    api.add_router("/members", members_router, tags=["members"])
+    api.add_router("/activities", activity_router, tags=["activities"])
+    api.add_router("/", loyalty_router, tags=["loyalty"])
+
+
+_mount()

@@ -1,0 +1,1 @@
+"""Brands (tenants), their staff and roles, and their API keys."""

@@ -1,0 +1,35 @@
+"""Reads for brands and keys."""
+
+from __future__ import annotations
+
+import hmac
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from kesher.brands.models import ApiKey, Brand, StaffMembership
+from kesher.brands.services import hash_api_key, split_api_key
+from kesher.core.errors import NotFound
+
+
+def brand_get(*, slug: str) -> Brand:
+    try:
+        return Brand.objects.get(slug=slug)
+    except Brand.DoesNotExist:
+        raise NotFound(f"No brand with slug {slug!r}", field="slug") from None
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
+    """The live key matching `raw_key`, or None for a malformed, unknown or revoked key."""
+    prefix = split_api_key(raw_key)
+    if prefix is None:
+        return None
+    api_key = ApiKey.objects.select_related("brand").filter(prefix=prefix, revoked_at__isnull=True).first()
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_api_key(raw_key)):
+        return None
+    return api_key
+
+
+def staff_brands(*, user: AbstractBaseUser) -> list[StaffMembership]:
+    return list(
+        StaffMembership.objects.filter(user_id=user.pk).select_related("brand").order_by("brand__name")
+    )

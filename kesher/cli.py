@@ -1,0 +1,209 @@
+"""The `kesher` command: run the server and workers, set up brands and keys, load demo data, verify."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    print("database is up to date")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    if args.demo_if_empty:
+        from kesher.brands.models import Brand
+
+        if not Brand.objects.exists():
+            from kesher.demo import demo_load
+
+            demo_load()
+    base = f"http://{args.host}:{args.port}"
+    print(f"Kesher is starting at {base}/")
+    print(f"  member portal   {base}/portal/")
+    print(f"  staff console   {base}/admin/")
+    print(f"  API docs        {base}/api/v1/docs   (OpenAPI: {base}/api/v1/openapi.json)")
+    print(f"  health          {base}/healthz")
+    from kesher.demo import DEMO_LOGINS
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") or args.demo_if_empty:
+        print("Demo logins (password: {}):".format(DEMO_LOGINS["password"]))
+        for who, email in DEMO_LOGINS["users"]:
+            print(f"  {who:<28} {email}")
+    sys.stdout.flush()
+    gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    workers = str(args.workers)
+    argv = [
+        gunicorn,
+        "config.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        workers,
+        "--threads",
+        str(args.threads),
+        "--access-logfile",
+        "-",
+        "--timeout",
+        "60",
+    ]
+    os.execv(gunicorn, argv)
+    return 0  # not reached
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from config.celery import app
+
+    app.worker_main(["worker", "--loglevel", "INFO", "--concurrency", str(args.concurrency)])
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from kesher.demo import demo_load
+
+    demo_load(members_per_brand=args.members)
+    return 0
+
+
+def cmd_brand_create(args: argparse.Namespace) -> int:
+    from kesher.brands.services import brand_create
+    from kesher.core.errors import KesherError
+
+    try:
+        brand = brand_create(slug=args.slug, name=args.name, default_locale=args.locale)
+    except KesherError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"brand {brand.slug} created ({brand.id})")
+    return 0
+
+
+def cmd_apikey_create(args: argparse.Namespace) -> int:
+    from kesher.brands.selectors import brand_get
+    from kesher.brands.services import api_key_create
+    from kesher.core.errors import KesherError
+
+    try:
+        issued = api_key_create(brand=brand_get(slug=args.brand), scope=args.scope, name=args.name)
+    except KesherError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"API key for {args.brand} with scope {args.scope}; it is shown only now:")
+    print(issued.raw_key)
+    return 0
+
+
+def cmd_apikey_revoke(args: argparse.Namespace) -> int:
+    from kesher.brands.models import ApiKey
+    from kesher.brands.services import api_key_revoke
+
+    api_key = ApiKey.objects.filter(prefix=args.prefix).first()
+    if api_key is None:
+        print(f"error: no key with prefix {args.prefix}", file=sys.stderr)
+        return 1
+    api_key_revoke(api_key=api_key)
+    print(f"key {args.prefix} revoked")
+    return 0
+
+
+def cmd_ledger_verify(args: argparse.Namespace) -> int:
+    from kesher.brands.selectors import brand_get
+    from kesher.loyalty.services import ledger_verify
+
+    brand = brand_get(slug=args.brand) if args.brand else None
+    breaches = ledger_verify(brand=brand)
+    for line in breaches:
+        print(f"BREACH {line}")
+    if breaches:
+        print(f"ledger verify: {len(breaches)} breaches", file=sys.stderr)
+        return 1
+    print("ledger verify: every invariant holds")
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kesher", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kesher", description="Kesher customer club")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="bring the database schema up to date")
+    p.add_argument("--verbose", action="store_true")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("run", help="serve Kesher with gunicorn")
+    p.add_argument("--host", default=os.environ.get("KESHER_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("KESHER_WEB_WORKERS", "3")))
+    p.add_argument("--threads", type=int, default=int(os.environ.get("KESHER_WEB_THREADS", "4")))
+    p.add_argument("--demo-if-empty", action="store_true", help="load the demo brands into an empty database")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("worker", help="run a Celery worker (needs KESHER_BROKER_URL)")
+    p.add_argument("--concurrency", type=int, default=2)
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("demo", help="load the demo brands")
+    p.add_argument("--members", type=int, default=250, help="members per brand")
+    p.set_defaults(func=cmd_demo)
+
+    brand = sub.add_parser("brand", help="brands").add_subparsers(dest="action", required=True)
+    p = brand.add_parser("create")
+    p.add_argument("--slug", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--locale", default="he", choices=["he", "en"])
+    p.set_defaults(func=cmd_brand_create)
+
+    apikey = sub.add_parser("apikey", help="API keys").add_subparsers(dest="action", required=True)
+    p = apikey.add_parser("create")
+    p.add_argument("--brand", required=True)
+    p.add_argument("--scope", required=True, choices=["pos", "manage", "all"])
+    p.add_argument("--name", default="")
+    p.set_defaults(func=cmd_apikey_create)
+    p = apikey.add_parser("revoke")
+    p.add_argument("--prefix", required=True)
+    p.set_defaults(func=cmd_apikey_revoke)
+
+    ledger = sub.add_parser("ledger", help="points ledger").add_subparsers(dest="action", required=True)
+    p = ledger.add_parser("verify", help="check every ledger invariant; exits 1 on a breach")
+    p.add_argument("--brand")
+    p.set_defaults(func=cmd_ledger_verify)
+
+    p = sub.add_parser("manage", help="any Django management command")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _django()
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

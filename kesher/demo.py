@@ -1,0 +1,257 @@
+"""Demo data: a Hebrew café chain and an English outdoor shop, with two years of purchases."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from kesher.activity.services import activity_record
+from kesher.brands.models import Brand, StaffRole
+from kesher.brands.services import brand_create, staff_grant
+from kesher.loyalty.services import reward_create
+from kesher.members.models import Member, MemberStatus
+from kesher.members.services import member_create
+
+PASSWORD = "kesher-demo"
+DEMO_LOGINS = {
+    "password": PASSWORD,
+    "users": [
+        ("installation admin", "admin@demo.kesher.local"),
+        ("owner, קפה שחר", "owner@shahar.demo.kesher.local"),
+        ("owner, Northwind Outfitters", "owner@northwind.demo.kesher.local"),
+        ("member, קפה שחר (Hebrew)", "noa@demo.kesher.local"),
+        ("member, Northwind (English)", "emma@demo.kesher.local"),
+    ],
+}
+
+HEBREW_FIRST = [
+    "נועה",
+    "תמר",
+    "מאיה",
+    "יעל",
+    "שירה",
+    "אביגיל",
+    "רוני",
+    "מיכל",
+    "הילה",
+    "ליאור",
+    "איתי",
+    "יוסף",
+    "דניאל",
+    "אורי",
+    "עומר",
+    "נדב",
+    "אריאל",
+    "יונתן",
+    "עידו",
+    "אמיר",
+    "מוחמד",
+    "לינה",
+    "סהר",
+    "רותם",
+]
+HEBREW_LAST = [
+    "כהן",
+    "לוי",
+    "מזרחי",
+    "פרץ",
+    "ביטון",
+    "אברהם",
+    "פרידמן",
+    "אזולאי",
+    "דהן",
+    "אוחיון",
+    "שפירא",
+    "גולן",
+    "חדד",
+    "בן דוד",
+    "קפלן",
+    "עזרא",
+    "נסים",
+    "ברק",
+    "טל",
+    "אשכנזי",
+    "חביב",
+    "סלאמה",
+]
+ENGLISH_FIRST = [
+    "Emma",
+    "Olivia",
+    "Ava",
+    "Sophia",
+    "Mia",
+    "Amelia",
+    "Harper",
+    "Liam",
+    "Noah",
+    "Oliver",
+    "Elijah",
+    "James",
+    "Lucas",
+    "Henry",
+    "Grace",
+    "Chloe",
+    "Ethan",
+    "Jack",
+    "Leo",
+    "Isla",
+    "Zoe",
+    "Nora",
+]
+ENGLISH_LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Miller",
+    "Davis",
+    "Wilson",
+    "Taylor",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Hall",
+    "Young",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Adams",
+]
+CAFE_STORES = ["תל אביב – דיזנגוף", "ירושלים – עמק רפאים", "חיפה – מושבה גרמנית", "באר שבע – רגר"]
+SHOP_STORES = ["Boston Downtown", "Portland Pearl", "Online"]
+CAFE_ITEMS = [
+    ("ESP", "אספרסו", "coffee", "9.00"),
+    ("CAP", "קפוצ'ינו", "coffee", "14.00"),
+    ("CRO", "קרואסון חמאה", "bakery", "16.00"),
+    ("SHK", "שקשוקה", "kitchen", "52.00"),
+    ("BNS", "פולי קפה 250 גרם", "beans", "58.00"),
+]
+SHOP_ITEMS = [
+    ("TENT2", "Two-person tent", "camping", "249.00"),
+    ("BOOT", "Hiking boots", "footwear", "159.00"),
+    ("SOCK", "Merino socks", "apparel", "19.00"),
+    ("LAMP", "Head lamp", "gear", "39.00"),
+]
+INTERESTS = {
+    "he": ["קפה", "מאפים", "ארוחות בוקר", "סדנאות"],
+    "en": ["camping", "hiking", "running", "climbing"],
+}
+
+
+def _user(email: str, first: str, last: str, *, superuser: bool = False):  # type: ignore[no-untyped-def]
+    users = get_user_model()
+    user = users.objects.filter(email=email).first()
+    if user is None:
+        if superuser:
+            user = users.objects.create_superuser(username=email, email=email, password=PASSWORD)
+        else:
+            user = users.objects.create_user(username=email, email=email, password=PASSWORD)
+        user.first_name, user.last_name = first, last
+        user.save()
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def _phone(rng: random.Random) -> str:
+    return f"05{rng.choice('023458')}-{rng.randint(1000000, 9999999)}"
+
+
+def _load_brand(*, brand: Brand, members: int, rng: random.Random, progress: tqdm) -> int:
+    hebrew = brand.default_locale == "he"
+    first_names, last_names = (HEBREW_FIRST, HEBREW_LAST) if hebrew else (ENGLISH_FIRST, ENGLISH_LAST)
+    stores, items = (CAFE_STORES, CAFE_ITEMS) if hebrew else (SHOP_STORES, SHOP_ITEMS)
+    now = timezone.now()
+    activities = 0
+    for index in range(members):
+        first, last = rng.choice(first_names), rng.choice(last_names)
+        joined = now - timedelta(days=rng.randint(1, 730), minutes=rng.randint(0, 1440))
+        with transaction.atomic():
+            member = member_create(
+                brand=brand,
+                external_id=f"{brand.slug}-{index:05d}",
+                email=f"member{index}@{brand.slug}.demo.kesher.local",
+                phone=_phone(rng),
+                first_name=first,
+                last_name=last,
+                birthday=date(rng.randint(1955, 2006), rng.randint(1, 12), rng.randint(1, 28)),
+                interests=rng.sample(INTERESTS[brand.default_locale], k=rng.randint(0, 2)),
+                status=MemberStatus.ACTIVE if index == 0 or rng.random() > 0.08 else MemberStatus.PROSPECT,
+                source=rng.choice(["store", "website", "app"]),
+                consents={"email": rng.random() > 0.3, "sms": rng.random() > 0.5},
+                consent_wording="אני מאשר/ת קבלת דיוור" if hebrew else "I agree to receive club messages",
+                joined_at=joined,
+            )
+            if member.status == MemberStatus.ACTIVE:
+                span = max((now - joined).days, 1)
+                for _ in range(rng.randint(1, 14)):
+                    when = joined + timedelta(days=rng.randint(0, span - 1), hours=rng.randint(0, 10))
+                    chosen = rng.sample(items, k=rng.randint(1, 3))
+                    lines = [
+                        {"sku": sku, "name": name, "category": cat, "quantity": 1, "unit_price": price}
+                        for sku, name, cat, price in chosen
+                    ]
+                    amount = sum((Decimal(price) for *_, price in chosen), Decimal(0))
+                    activity_record(
+                        brand=brand,
+                        member=member,
+                        type="purchase",
+                        occurred_at=when,
+                        source="demo",
+                        attributes={
+                            "amount": str(amount),
+                            "currency": brand.currency,
+                            "store": rng.choice(stores),
+                            "items": lines,
+                        },
+                    )
+                    activities += 1
+        progress.update(1)
+    return activities
+
+
+def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    if Brand.objects.filter(slug__in=["shahar", "northwind"]).exists():
+        print("demo brands are already loaded")
+        return
+    _user("admin@demo.kesher.local", "Admin", "Kesher", superuser=True)
+    cafe = brand_create(slug="shahar", name="קפה שחר", default_locale="he")
+    shop = brand_create(slug="northwind", name="Northwind Outfitters", default_locale="en")
+    staff_grant(brand=cafe, user=_user("owner@shahar.demo.kesher.local", "דנה", "שחר"), role=StaffRole.OWNER)
+    staff_grant(
+        brand=shop, user=_user("owner@northwind.demo.kesher.local", "Sam", "Reed"), role=StaffRole.OWNER
+    )
+    reward_create(brand=cafe, name="קפה הפוך חינם", cost_points=60, kind="free_item", value=Decimal("14"))
+    reward_create(
+        brand=cafe, name="10% הנחה על פולי קפה", cost_points=120, kind="discount_percent", value=Decimal("10")
+    )
+    reward_create(brand=cafe, name="סדנת לאטה ארט", cost_points=900, kind="experience", stock=12)
+    reward_create(
+        brand=shop,
+        name="$10 off your next order",
+        cost_points=250,
+        kind="discount_fixed",
+        value=Decimal("10"),
+    )
+    reward_create(brand=shop, name="Merino socks", cost_points=400, kind="free_item", stock=50)
+    activities = 0
+    with tqdm(total=members_per_brand * 2, desc="demo members", unit="member") as progress:
+        for brand in (cafe, shop):
+            activities += _load_brand(brand=brand, members=members_per_brand, rng=rng, progress=progress)
+    noa = Member.objects.get(brand=cafe, external_id="shahar-00000")
+    noa.user = _user("noa@demo.kesher.local", noa.first_name, noa.last_name)
+    noa.save(update_fields=["user"])
+    emma = Member.objects.get(brand=shop, external_id="northwind-00000")
+    emma.user = _user("emma@demo.kesher.local", emma.first_name, emma.last_name)
+    emma.save(update_fields=["user"])
+    print(f"demo loaded: 2 brands, {members_per_brand * 2} members, {activities} purchases")

@@ -1,0 +1,1 @@
+"""The loyalty club: points ledger in lots, earning rules, rewards and coupons."""

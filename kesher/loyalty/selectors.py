@@ -1,0 +1,98 @@
+"""Reads of points, the ledger, rewards and coupons."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from kesher.brands.models import Brand
+from kesher.core.errors import NotFound, ValidationFailed
+from kesher.loyalty.models import Coupon, LedgerEntry, PointsAccount, PointsLot, Reward
+from kesher.members.models import Member
+
+EXPIRING_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class PointsSummary:
+    balance: int
+    pending: int
+    lifetime_earned: int
+    lifetime_redeemed: int
+    expiring_soon: int
+    expiring_before: datetime
+
+
+def points_summary(*, member: Member) -> PointsSummary:
+    account = PointsAccount.objects.get(member=member)
+    horizon = timezone.now() + EXPIRING_WINDOW
+    expiring = (
+        PointsLot.objects.filter(
+            account=account,
+            state=PointsLot.State.AVAILABLE,
+            expires_at__isnull=False,
+            expires_at__lte=horizon,
+        ).aggregate(total=Sum("remaining"))["total"]
+        or 0
+    )
+    return PointsSummary(
+        balance=account.balance,
+        pending=account.pending,
+        lifetime_earned=account.lifetime_earned,
+        lifetime_redeemed=account.lifetime_redeemed,
+        expiring_soon=expiring,
+        expiring_before=horizon,
+    )
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    entries: list[LedgerEntry]
+    next_cursor: str | None
+
+
+def ledger_page(*, member: Member, cursor: str | None = None, limit: int = 50) -> LedgerPage:
+    entries = LedgerEntry.objects.filter(account_id=member.pk).select_related("rule", "activity")
+    if cursor:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            created_raw, pk_raw = json.loads(base64.urlsafe_b64decode(padded))
+            created, pk = datetime.fromisoformat(created_raw), uuid.UUID(pk_raw)
+        except (ValueError, TypeError):
+            raise ValidationFailed("cursor is not one this server gave out", field="cursor") from None
+        entries = entries.filter(Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk))
+    rows = list(entries.order_by("-created_at", "-pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = (
+            base64.urlsafe_b64encode(json.dumps([last.created_at.isoformat(), str(last.pk)]).encode())
+            .decode()
+            .rstrip("=")
+        )
+    return LedgerPage(entries=rows, next_cursor=next_cursor)
+
+
+def rewards_available(*, brand: Brand) -> list[Reward]:
+    return list(
+        Reward.objects.filter(brand=brand, active=True).filter(Q(stock__isnull=True) | Q(stock__gt=0))
+    )
+
+
+def reward_get(*, brand: Brand, reward_id: str | uuid.UUID) -> Reward:
+    try:
+        return Reward.objects.get(brand=brand, pk=uuid.UUID(str(reward_id)))
+    except (ValueError, Reward.DoesNotExist):
+        raise NotFound(f"No reward with id {reward_id}", field="reward_id", code="reward_not_found") from None
+
+
+def coupon_wallet(*, member: Member) -> list[Coupon]:
+    return list(member.coupons.select_related("reward").order_by("-issued_at"))

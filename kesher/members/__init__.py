@@ -1,0 +1,1 @@
+"""Members: the club's CRM (profiles, consent with proof, club cards)."""

@@ -1,0 +1,109 @@
+"""Reads of members, always inside one brand."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from kesher.brands.models import Brand
+from kesher.core.errors import NotFound, ValidationFailed
+from kesher.members.models import Member
+from kesher.members.normalize import normalize_phone
+
+
+def _not_found(what: str) -> NotFound:
+    return NotFound(f"No member {what}", code="member_not_found")
+
+
+def member_get(*, brand: Brand, member_id: str | uuid.UUID) -> Member:
+    try:
+        return Member.objects.get(brand=brand, pk=uuid.UUID(str(member_id)))
+    except (ValueError, Member.DoesNotExist):
+        raise _not_found(f"with id {member_id}") from None
+
+
+def member_get_by_external_id(*, brand: Brand, external_id: str) -> Member:
+    member = Member.objects.filter(brand=brand, external_id=external_id).first()
+    if member is None:
+        raise _not_found(f"with external_id {external_id!r}")
+    return member
+
+
+def member_find(*, brand: Brand, query: str) -> list[Member]:
+    """What a cashier types: a phone number in any local form, a card number, an email or an external id."""
+    query = query.strip()
+    if not query:
+        return []
+    conditions = Q(card_number=query) | Q(external_id=query) | Q(email=query.lower())
+    with contextlib.suppress(ValidationFailed):
+        conditions |= Q(phone=normalize_phone(query, default_country=brand.default_country))
+    return list(Member.objects.filter(brand=brand).filter(conditions).order_by("-created_at")[:20])
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    members: list[Member]
+    next_cursor: str | None
+
+
+def _encode_cursor(member: Member) -> str:
+    raw = json.dumps([member.created_at.isoformat(), str(member.pk)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, pk = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(created), uuid.UUID(pk)
+    except (ValueError, TypeError):
+        raise ValidationFailed("cursor is not one this server gave out", field="cursor") from None
+
+
+def member_list(
+    *,
+    brand: Brand,
+    status: str | None = None,
+    q: str | None = None,
+    interest: str | None = None,
+    consent: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> MemberPage:
+    """Newest first, by an opaque cursor so pages stay stable while members join."""
+    members: QuerySet[Member] = Member.objects.filter(brand=brand)
+    if status:
+        members = members.filter(status=status)
+    if q:
+        members = members.filter(
+            Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q) | Q(external_id=q)
+        )
+    if interest:
+        members = (
+            members.filter(interests__contains=[interest])
+            if _json_contains_supported()
+            else members.filter(interests__icontains=f'"{interest}"')
+        )
+    if consent:
+        if consent not in ("email", "sms", "push"):
+            raise ValidationFailed("consent must be email, sms or push", field="consent")
+        members = members.filter(**{f"consent_{consent}": True})
+    if cursor:
+        created, pk = _decode_cursor(cursor)
+        members = members.filter(Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk))
+    rows = list(members.order_by("-created_at", "-pk")[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return MemberPage(members=rows, next_cursor=_encode_cursor(rows[-1]) if has_more and rows else None)
+
+
+def _json_contains_supported() -> bool:
+    from django.db import connection
+
+    return connection.features.supports_json_field_contains

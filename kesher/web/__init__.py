@@ -1,0 +1,1 @@
+"""The web shell: base layout (right-to-left in Hebrew), language switch, the member portal."""
