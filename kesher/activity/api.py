@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints, model_validator
 
 from kesher.activity.models import Activity
@@ -121,7 +121,7 @@ def _record(brand: Brand, item: ActivityIn, key: str | None) -> tuple[Activity, 
 
 
 @router.post("", response={201: ActivityOut, **ERRORS}, summary="Record one activity")
-def create_activity(request: HttpRequest, payload: ActivityIn) -> tuple[int, Any]:
+def create_activity(request: HttpRequest, payload: ActivityIn) -> Status[Any]:
     brand = brand_of(request)
     key = request.headers.get("Idempotency-Key")
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Schema
+from ninja import Schema, Status
 
 from kesher.api.auth import brand_of
 from kesher.core.idempotency import request_fingerprint, run_idempotent
@@ -34,8 +34,9 @@ ERRORS: dict[int, type[Schema]] = {
 }
 
 
-def idempotent(request: HttpRequest, payload: Any, perform: Callable[[], tuple[int, Any]]) -> tuple[int, Any]:
+def idempotent(request: HttpRequest, payload: Any, perform: Callable[[], tuple[int, Any]]) -> Status[Any]:
     """Run a value-changing call under the request's Idempotency-Key (when it sent one)."""
     key = request.headers.get("Idempotency-Key")
     fingerprint = request_fingerprint(request.method or "", request.path, payload)
-    return run_idempotent(brand=brand_of(request), key=key, fingerprint=fingerprint, perform=perform)
+    status, body = run_idempotent(brand=brand_of(request), key=key, fingerprint=fingerprint, perform=perform)
+    return Status(status, body)

@@ -24,7 +24,7 @@ def hash_api_key(raw_key: str) -> str:
 
 def split_api_key(raw_key: str) -> str | None:
     """The lookup prefix of a well-formed key, or None."""
-    parts = raw_key.split("_")
+    parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 10:
         return None
     return parts[1]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
@@ -179,7 +179,7 @@ def get_wallet(request: HttpRequest, member_id: str) -> list[dict[str, Any]]:
     response={201: LedgerEntryOut, **ERRORS},
     summary="Staff adjustment with a reason (manage)",
 )
-def adjust_points(request: HttpRequest, member_id: str, payload: AdjustIn) -> tuple[int, Any]:
+def adjust_points(request: HttpRequest, member_id: str, payload: AdjustIn) -> Status[Any]:
     require_scope(request, "manage")
     member = member_get(brand=brand_of(request), member_id=member_id)
 
@@ -198,7 +198,7 @@ def list_rewards(request: HttpRequest) -> list[Reward]:
 
 
 @router.post("/rewards", response={201: RewardOut, **ERRORS}, summary="Add a reward (manage)")
-def create_reward(request: HttpRequest, payload: RewardIn) -> tuple[int, Any]:
+def create_reward(request: HttpRequest, payload: RewardIn) -> Status[Any]:
     require_scope(request, "manage")
     data = payload.model_dump()
 
@@ -220,7 +220,7 @@ def list_rules(request: HttpRequest) -> Any:
 @router.post(
     "/earning-rules", response={201: EarningRuleOut, **ERRORS}, summary="Add an earning rule (manage)"
 )
-def create_rule(request: HttpRequest, payload: EarningRuleIn) -> tuple[int, Any]:
+def create_rule(request: HttpRequest, payload: EarningRuleIn) -> Status[Any]:
     require_scope(request, "manage")
     data = payload.model_dump()
 
@@ -232,7 +232,7 @@ def create_rule(request: HttpRequest, payload: EarningRuleIn) -> tuple[int, Any]
 
 
 @router.post("/redemptions", response={201: CouponOut, **ERRORS}, summary="Spend points on a reward")
-def create_redemption(request: HttpRequest, payload: RedemptionIn) -> tuple[int, Any]:
+def create_redemption(request: HttpRequest, payload: RedemptionIn) -> Status[Any]:
     brand = brand_of(request)
 
     def perform() -> tuple[int, Any]:
@@ -247,7 +247,7 @@ def create_redemption(request: HttpRequest, payload: RedemptionIn) -> tuple[int,
 @router.post(
     "/coupons/{code}/redeem", response={200: CouponOut, **ERRORS}, summary="A cashier burns a coupon"
 )
-def redeem_coupon(request: HttpRequest, code: str, payload: CouponRedeemIn | None = None) -> tuple[int, Any]:
+def redeem_coupon(request: HttpRequest, code: str, payload: CouponRedeemIn | None = None) -> Status[Any]:
     store = payload.store if payload else ""
 
     def perform() -> tuple[int, Any]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
@@ -112,7 +112,7 @@ def _out(member: Member) -> dict[str, Any]:
 
 
 @router.post("", response={201: MemberOut, **ERRORS}, summary="Create a member")
-def create_member(request: HttpRequest, payload: MemberIn) -> tuple[int, Any]:
+def create_member(request: HttpRequest, payload: MemberIn) -> Status[Any]:
     brand = brand_of(request)
     data = payload.model_dump()
 
@@ -173,7 +173,7 @@ def get_member(request: HttpRequest, member_id: str) -> Member:
 
 
 @router.patch("/{member_id}", response={200: MemberOut, **ERRORS}, summary="Change a member's details")
-def update_member(request: HttpRequest, member_id: str, payload: MemberPatch) -> tuple[int, Any]:
+def update_member(request: HttpRequest, member_id: str, payload: MemberPatch) -> Status[Any]:
     member = selectors.member_get(brand=brand_of(request), member_id=member_id)
     changes = payload.model_dump(exclude_unset=True)
 
@@ -186,7 +186,7 @@ def update_member(request: HttpRequest, member_id: str, payload: MemberPatch) ->
 @router.post(
     "/{member_id}/consents", response={201: ConsentOut, **ERRORS}, summary="Grant or withdraw consent"
 )
-def set_consent(request: HttpRequest, member_id: str, payload: ConsentIn) -> tuple[int, Any]:
+def set_consent(request: HttpRequest, member_id: str, payload: ConsentIn) -> Status[Any]:
     member = selectors.member_get(brand=brand_of(request), member_id=member_id)
     data = payload.model_dump()
 

@@ -21,7 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def portal(request: HttpRequest) -> HttpResponse:
     memberships = list(
-        Member.objects.filter(user=request.user).select_related("brand").order_by("brand__name")
+        Member.objects.filter(user_id=request.user.pk).select_related("brand").order_by("brand__name")
     )
     cards = []
     for member in memberships:
