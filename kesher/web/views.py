@@ -20,9 +20,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def portal(request: HttpRequest) -> HttpResponse:
-    memberships = list(
-        Member.objects.filter(user_id=request.user.pk).select_related("brand").order_by("brand__name")
-    )
+    user_id = int(request.user.pk or 0)  # login_required: never anonymous here
+    memberships = list(Member.objects.filter(user_id=user_id).select_related("brand").order_by("brand__name"))
     cards = []
     for member in memberships:
         qr = segno.make(member.card_number, micro=False)
