@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "kesher.members",
     "kesher.activity",
     "kesher.loyalty",
+    "kesher.community",
+    "kesher.campaigns",
     "kesher.api",
     "kesher.web",
 ]

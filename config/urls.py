@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("portal/", views.portal, name="portal"),
     path("healthz", views.healthz, name="healthz"),
+    path("community/", include("kesher.community.urls")),
+    path("c/", include("kesher.campaigns.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

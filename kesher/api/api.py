@@ -92,12 +92,16 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 def _mount() -> None:
     from kesher.activity.api import router as activity_router
+    from kesher.campaigns.api import router as campaigns_router
+    from kesher.community.api import router as community_router
     from kesher.loyalty.api import router as loyalty_router
     from kesher.members.api import router as members_router
 
     api.add_router("/members", members_router, tags=["members"])
     api.add_router("/activities", activity_router, tags=["activities"])
     api.add_router("/", loyalty_router, tags=["loyalty"])
+    api.add_router("/community", community_router, tags=["community"])
+    api.add_router("/campaigns", campaigns_router, tags=["campaigns"])
 
 
 _mount()

@@ -1,0 +1,1 @@
+"""Campaigns and journeys: personal email, SMS and portal notices, with consent and measurement."""

@@ -1,0 +1,1 @@
+"""The brand community: spaces, questions and answers, votes, reputation, moderation, Hebrew search."""
