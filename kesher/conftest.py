@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test import Client
 
@@ -16,6 +17,9 @@ from kesher.brands.models import Brand
 from kesher.brands.services import api_key_create, brand_create
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# The live test server listens with socketserver's backlog of 5; the race tests open 50 connections at once.
+ThreadedWSGIServer.request_queue_size = 128
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

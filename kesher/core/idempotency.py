@@ -54,7 +54,7 @@ def run_idempotent(
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    brand=brand, key=key, request_hash=fingerprint, status_code=0, response_body={}
+                    brand=brand, key=key, request_hash=fingerprint, status_code=0, response_body=""
                 )
         except IntegrityError:
             existing = IdempotencyRecord.objects.get(brand=brand, key=key)
@@ -64,13 +64,13 @@ def run_idempotent(
                     field="Idempotency-Key",
                     code="idempotency_key_reused",
                 ) from None
-            return existing.status_code, existing.response_body
+            return existing.status_code, json.loads(existing.response_body)
         try:
             with transaction.atomic():
                 status, body = perform()
         except KesherError as exc:
             status, body = exc.status, error_body(exc)
-        # Round-trip through JSON so a replay is byte-for-byte the first answer.
-        body = json.loads(json.dumps(body, default=str))
-        IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=status, response_body=body)
-        return status, body
+        # Round-trip through JSON so the first answer and every replay are the same bytes.
+        text = json.dumps(body, default=str, ensure_ascii=False)
+        IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=status, response_body=text)
+        return status, json.loads(text)

@@ -13,7 +13,8 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    # Text, not JSON: PostgreSQL's jsonb would reorder keys, and a replay must be byte-for-byte the first answer.
+    response_body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
