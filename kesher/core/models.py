@@ -13,7 +13,7 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
-    # Text, not JSON: PostgreSQL's jsonb would reorder keys, and a replay must be byte-for-byte the first answer.
+    # Text, not JSON: PostgreSQL's jsonb reorders keys, and a replay must be the first answer's bytes.
     response_body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from kesher.brands.models import ApiKey, Brand, StaffMembership
+from kesher.core.admin_scoping import BrandScopedAdmin
+
+
+@admin.register(Brand)
+class BrandAdmin(BrandScopedAdmin):
+    brand_field = "pk"
+    list_display = ["name", "slug", "default_locale", "currency", "time_zone"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["slug"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return bool(request.user.is_superuser)  # brands are created with `kesher brand create`
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(BrandScopedAdmin):
+    list_display = ["user", "brand", "role", "created_at"]
+    list_filter = ["role"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(BrandScopedAdmin):
+    read_only = True
+    list_display = ["prefix", "brand", "name", "scope", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope"]
+    exclude = ["key_hash"]
