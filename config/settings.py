@@ -177,6 +177,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# --- uploaded files (reward images, photos): a local folder by default ----------------------------
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("KESHER_MEDIA_DIR", str(VAR_DIR / "media")))
+
 # --- requests and API ---------------------------------------------------------------------------
 KESHER_MAX_BODY_BYTES = env_int("KESHER_MAX_BODY_BYTES", 2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = KESHER_MAX_BODY_BYTES

@@ -1,4 +1,4 @@
-"""Points, rewards, redemptions and coupons over the API (the POS contract)."""
+"""Points, rules, tiers, rewards, redemptions, coupons and referrals over the API (POS contract and more)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,23 @@ from pydantic import ConfigDict, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
 from kesher.api.common import ERRORS, idempotent
+from kesher.core.errors import NotFound
 from kesher.loyalty import selectors, services
-from kesher.loyalty.models import Coupon, EarningRule, LedgerEntry, Reward
+from kesher.loyalty.models import Coupon, EarningRule, LedgerEntry, LoyaltyProgram, Referral, Reward, Tier
+from kesher.members.models import Member
 from kesher.members.selectors import member_get
 
 router = Router()
 
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
 
 class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
+
+
+# --- shapes ---------------------------------------------------------------------------------------
 
 
 class PointsOut(Schema):
@@ -37,6 +45,7 @@ class LedgerEntryOut(Schema):
     id: UUID
     kind: str
     points: int
+    pending: bool
     balance_after: int
     description: str
     activity_id: UUID | None
@@ -49,8 +58,38 @@ class LedgerPageOut(Schema):
     next_cursor: str | None
 
 
+class ProgramOut(Schema):
+    pending_days: int
+    expiry: str
+    expiry_value: int
+    expiry_warning_days: int
+    allow_transfers: bool
+    allow_debt: bool
+    coupon_expiry_refund: bool
+    point_value: Decimal
+    tier_basis: str
+    tier_period: str
+    tier_grace_days: int
+    referral_review_threshold: int
+
+
+class ProgramPatch(Strict):
+    pending_days: int | None = Field(None, ge=0, le=365)
+    expiry: str | None = Field(None, description=", ".join(LoyaltyProgram.Expiry.values))
+    expiry_value: int | None = Field(None, ge=1, le=3650)
+    expiry_warning_days: int | None = Field(None, ge=1, le=365)
+    allow_transfers: bool | None = None
+    allow_debt: bool | None = None
+    coupon_expiry_refund: bool | None = None
+    point_value: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=4)
+    tier_basis: str | None = Field(None, pattern="^(points|spend)$")
+    tier_period: str | None = Field(None, pattern="^(rolling_12|calendar_year)$")
+    tier_grace_days: int | None = Field(None, ge=0, le=3650)
+    referral_review_threshold: int | None = Field(None, ge=1)
+
+
 class RewardIn(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Name
     cost_points: int = Field(gt=0)
     kind: str = Field(description=", ".join(Reward.Kind.values))
     value: Decimal = Field(Decimal(0), ge=0, max_digits=12, decimal_places=2)
@@ -58,6 +97,26 @@ class RewardIn(Strict):
     per_member_limit: int | None = Field(None, ge=1)
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
     coupon_valid_days: int = Field(90, ge=1, le=3650)
+    texts: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description='Texts per language, e.g. {"en": {"name": "Free coffee"}}'
+    )
+    available_from: datetime | None = None
+    available_until: datetime | None = None
+    tiers: list[str] = Field(default_factory=list, description="Only members of these tiers (names)")
+
+
+class RewardPatch(Strict):
+    name: Name | None = None
+    cost_points: int | None = Field(None, gt=0)
+    value: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    stock: int | None = Field(None, ge=0)
+    per_member_limit: int | None = Field(None, ge=1)
+    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    coupon_valid_days: int | None = Field(None, ge=1, le=3650)
+    texts: dict[str, dict[str, str]] | None = None
+    available_from: datetime | None = None
+    available_until: datetime | None = None
+    active: bool | None = None
 
 
 class RewardOut(Schema):
@@ -70,37 +129,97 @@ class RewardOut(Schema):
     stock: int | None
     per_member_limit: int | None
     coupon_valid_days: int
+    texts: dict[str, Any]
+    available_from: datetime | None
+    available_until: datetime | None
+    tiers: list[str]
     active: bool
 
 
-class EarningRuleIn(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+def _reward_out(reward: Reward) -> dict[str, Any]:
+    fields = {name: getattr(reward, name) for name in RewardOut.model_fields if name != "tiers"}
+    shaped = RewardOut.model_validate({**fields, "tiers": [tier.name for tier in reward.tiers.all()]})
+    return shaped.model_dump(mode="json")
+
+
+class RuleFields(Strict):
+    name: Name
     activity_type: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    effect: str = Field(description="fixed or per_unit")
-    points: int = Field(ge=0)
+    effect: str = Field(description="fixed, per_unit or multiplier")
+    points: int = Field(0, ge=0)
     per_amount: Decimal = Field(Decimal(1), gt=0, max_digits=10, decimal_places=2)
+    multiplier: Decimal = Field(Decimal(1), ge=1, max_digits=5, decimal_places=2)
     min_amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
     stores: list[str] = Field(default_factory=list, max_length=500)
+    channels: list[str] = Field(default_factory=list, max_length=3)
+    skus: list[str] = Field(default_factory=list, max_length=1000)
+    categories: list[str] = Field(default_factory=list, max_length=500)
+    days_of_week: list[int] = Field(default_factory=list, max_length=7, description="0=Monday … 6=Sunday")
+    hour_from: int | None = Field(None, ge=0, le=24)
+    hour_to: int | None = Field(None, ge=0, le=24)
+    tiers: list[str] = Field(default_factory=list)
+    first_purchase_only: bool = False
+    birthday_month_only: bool = False
     daily_limit: int | None = Field(None, ge=1)
+    weekly_limit: int | None = Field(None, ge=1)
+    monthly_limit: int | None = Field(None, ge=1)
+    budget_points: int | None = Field(None, ge=1)
+    stackable: bool = True
     priority: int = 100
     valid_from: datetime | None = None
     valid_until: datetime | None = None
 
 
-class EarningRuleOut(Schema):
+class EarningRuleIn(RuleFields):
+    pass
+
+
+class EarningRulePatch(Strict):
+    name: Name | None = None
+    points: int | None = Field(None, ge=0)
+    per_amount: Decimal | None = Field(None, gt=0, max_digits=10, decimal_places=2)
+    multiplier: Decimal | None = Field(None, ge=1, max_digits=5, decimal_places=2)
+    min_amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    daily_limit: int | None = Field(None, ge=1)
+    weekly_limit: int | None = Field(None, ge=1)
+    monthly_limit: int | None = Field(None, ge=1)
+    budget_points: int | None = Field(None, ge=1)
+    stackable: bool | None = None
+    priority: int | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    active: bool | None = None
+
+
+class EarningRuleOut(RuleFields):
+    model_config = ConfigDict(extra="ignore")
+    id: UUID
+    active: bool
+    spent_points: int
+
+
+class TierIn(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    threshold: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    multiplier: Decimal = Field(Decimal(1), ge=1, max_digits=5, decimal_places=2)
+    perks: Annotated[str, StringConstraints(max_length=5000)] = ""
+    texts: dict[str, str] = Field(default_factory=dict)
+
+
+class TierOut(Schema):
     id: UUID
     name: str
-    activity_type: str
-    effect: str
-    points: int
-    per_amount: Decimal
-    min_amount: Decimal | None
-    stores: list[str]
-    daily_limit: int | None
-    priority: int
-    active: bool
-    valid_from: datetime | None
-    valid_until: datetime | None
+    threshold: Decimal
+    multiplier: Decimal
+    perks: str
+    texts: dict[str, str]
+
+
+class TierProgressOut(Schema):
+    tier: TierOut | None
+    value: Decimal
+    next_tier: TierOut | None
+    to_next: Decimal | None
 
 
 class RedemptionIn(Strict):
@@ -126,9 +245,59 @@ class CouponRedeemIn(Strict):
     store: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
+class CouponVoidIn(Strict):
+    reason: Reason
+
+
 class AdjustIn(Strict):
     points: int
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    reason: Reason
+
+
+class TransferIn(Strict):
+    to_member_id: UUID
+    points: int = Field(gt=0)
+
+
+class SurpriseIn(Strict):
+    member_ids: list[UUID] = Field(min_length=1, max_length=100_000)
+    points: int = Field(gt=0)
+    reason: Reason
+    budget: int = Field(gt=0, description="The most points this surprise may give in total")
+
+
+class SurpriseOut(Schema):
+    granted_members: int
+    points_each: int
+
+
+class ReferralOut(Schema):
+    id: UUID
+    referrer_id: UUID
+    friend_id: UUID
+    status: str
+    suspicions: list[str]
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class ReferralDecisionIn(Strict):
+    approve: bool
+
+
+class LiabilityMonth(Schema):
+    month: str | None
+    points: int
+    value: Decimal
+
+
+class LiabilityOut(Schema):
+    outstanding_points: int
+    pending_points: int
+    value: Decimal
+    currency: str
+    point_value: Decimal
+    by_expiry_month: list[LiabilityMonth]
 
 
 def _coupon_out(coupon: Coupon, balance: int | None = None) -> dict[str, Any]:
@@ -145,6 +314,13 @@ def _coupon_out(coupon: Coupon, balance: int | None = None) -> dict[str, Any]:
         "used_at": coupon.used_at.isoformat() if coupon.used_at else None,
         "balance": balance,
     }
+
+
+def _dump(schema: type[Schema], obj: Any) -> dict[str, Any]:
+    return schema.from_orm(obj).model_dump(mode="json")
+
+
+# --- points ---------------------------------------------------------------------------------------
 
 
 @router.get("/members/{member_id}/points", response={200: PointsOut, **ERRORS}, summary="A member's points")
@@ -174,6 +350,14 @@ def get_wallet(request: HttpRequest, member_id: str) -> list[dict[str, Any]]:
     return [_coupon_out(coupon) for coupon in selectors.coupon_wallet(member=member)]
 
 
+@router.get(
+    "/members/{member_id}/tier", response={200: TierProgressOut, **ERRORS}, summary="Tier and progress"
+)
+def get_tier(request: HttpRequest, member_id: str) -> dict[str, Any]:
+    member = member_get(brand=brand_of(request), member_id=member_id)
+    return services.tier_progress(account=member.points)
+
+
 @router.post(
     "/members/{member_id}/points/adjust",
     response={201: LedgerEntryOut, **ERRORS},
@@ -187,26 +371,82 @@ def adjust_points(request: HttpRequest, member_id: str, payload: AdjustIn) -> St
         entry: LedgerEntry = services.points_adjust(
             member=member, points=payload.points, reason=payload.reason, actor=actor_of(request)
         )
-        return 201, LedgerEntryOut.from_orm(entry).model_dump(mode="json")
+        return 201, _dump(LedgerEntryOut, entry)
 
     return idempotent(request, {"member": member_id, **payload.model_dump()}, perform)
 
 
-@router.get("/rewards", response={200: list[RewardOut], **ERRORS}, summary="The rewards catalog")
-def list_rewards(request: HttpRequest) -> list[Reward]:
-    return selectors.rewards_available(brand=brand_of(request))
-
-
-@router.post("/rewards", response={201: RewardOut, **ERRORS}, summary="Add a reward (manage)")
-def create_reward(request: HttpRequest, payload: RewardIn) -> Status[Any]:
+@router.post(
+    "/members/{member_id}/points/transfer",
+    response={201: LedgerEntryOut, **ERRORS},
+    summary="Move points to another member, where the club allows it (manage)",
+)
+def transfer_points(request: HttpRequest, member_id: str, payload: TransferIn) -> Status[Any]:
     require_scope(request, "manage")
-    data = payload.model_dump()
+    brand = brand_of(request)
 
     def perform() -> tuple[int, Any]:
-        reward = services.reward_create(brand=brand_of(request), actor=actor_of(request), **data)
-        return 201, RewardOut.from_orm(reward).model_dump(mode="json")
+        sender = member_get(brand=brand, member_id=member_id)
+        try:
+            receiver = member_get(brand=brand, member_id=payload.to_member_id)
+        except NotFound as exc:
+            exc.field = "to_member_id"
+            raise
+        entry = services.points_transfer(
+            sender=sender, receiver=receiver, points=payload.points, actor=actor_of(request)
+        )
+        return 201, _dump(LedgerEntryOut, entry)
+
+    return idempotent(request, {"member": member_id, **payload.model_dump(mode="json")}, perform)
+
+
+@router.post(
+    "/surprises",
+    response={201: SurpriseOut, **ERRORS},
+    summary="Surprise points for one member or many, within a budget (manage)",
+)
+def create_surprise(request: HttpRequest, payload: SurpriseIn) -> Status[Any]:
+    require_scope(request, "manage")
+    brand = brand_of(request)
+
+    def perform() -> tuple[int, Any]:
+        members = list(Member.objects.filter(brand=brand, pk__in=payload.member_ids).order_by("created_at"))
+        if len(members) != len(set(payload.member_ids)):
+            raise NotFound(
+                "Some member_ids are not members of this brand", field="member_ids", code="member_not_found"
+            )
+        granted = services.surprise_grant(
+            brand=brand,
+            members=members,
+            points=payload.points,
+            reason=payload.reason,
+            budget=payload.budget,
+            actor=actor_of(request),
+        )
+        return 201, {"granted_members": granted, "points_each": payload.points}
 
     return idempotent(request, payload.model_dump(mode="json"), perform)
+
+
+# --- program, rules and tiers -----------------------------------------------------------------------
+
+
+@router.get("/program", response={200: ProgramOut, **ERRORS}, summary="The club's program settings (manage)")
+def get_program(request: HttpRequest) -> LoyaltyProgram:
+    require_scope(request, "manage")
+    return services.program_of(brand_of(request).pk)
+
+
+@router.patch("/program", response={200: ProgramOut, **ERRORS}, summary="Change program settings (manage)")
+def update_program(request: HttpRequest, payload: ProgramPatch) -> Status[Any]:
+    require_scope(request, "manage")
+    changes = payload.model_dump(exclude_unset=True)
+
+    def perform() -> tuple[int, Any]:
+        program = services.program_update(brand=brand_of(request), changes=changes, actor=actor_of(request))
+        return 200, _dump(ProgramOut, program)
+
+    return idempotent(request, payload.model_dump(mode="json", exclude_unset=True), perform)
 
 
 @router.get(
@@ -226,9 +466,88 @@ def create_rule(request: HttpRequest, payload: EarningRuleIn) -> Status[Any]:
 
     def perform() -> tuple[int, Any]:
         rule = services.earning_rule_create(brand=brand_of(request), actor=actor_of(request), **data)
-        return 201, EarningRuleOut.from_orm(rule).model_dump(mode="json")
+        return 201, _dump(EarningRuleOut, rule)
 
     return idempotent(request, payload.model_dump(mode="json"), perform)
+
+
+@router.patch(
+    "/earning-rules/{rule_id}",
+    response={200: EarningRuleOut, **ERRORS},
+    summary="Change an earning rule (manage)",
+)
+def update_rule(request: HttpRequest, rule_id: str, payload: EarningRulePatch) -> Status[Any]:
+    require_scope(request, "manage")
+    rule = selectors.rule_get(brand=brand_of(request), rule_id=rule_id)
+    changes = payload.model_dump(exclude_unset=True)
+
+    def perform() -> tuple[int, Any]:
+        return 200, _dump(
+            EarningRuleOut, services.earning_rule_update(rule=rule, changes=changes, actor=actor_of(request))
+        )
+
+    return idempotent(
+        request, {"rule": rule_id, **payload.model_dump(mode="json", exclude_unset=True)}, perform
+    )
+
+
+@router.get("/tiers", response={200: list[TierOut], **ERRORS}, summary="The club's tiers")
+def list_tiers(request: HttpRequest) -> Any:
+    return Tier.objects.filter(brand=brand_of(request))
+
+
+@router.post("/tiers", response={201: TierOut, **ERRORS}, summary="Add a tier (manage)")
+def create_tier(request: HttpRequest, payload: TierIn) -> Status[Any]:
+    require_scope(request, "manage")
+    data = payload.model_dump()
+
+    def perform() -> tuple[int, Any]:
+        tier = services.tier_create(brand=brand_of(request), actor=actor_of(request), **data)
+        return 201, _dump(TierOut, tier)
+
+    return idempotent(request, payload.model_dump(mode="json"), perform)
+
+
+# --- rewards, redemptions, coupons ------------------------------------------------------------------
+
+
+@router.get(
+    "/rewards",
+    response={200: list[RewardOut], **ERRORS},
+    summary="The rewards catalog; with member_id, only what that member may take",
+)
+def list_rewards(request: HttpRequest, member_id: str | None = None) -> list[dict[str, Any]]:
+    brand = brand_of(request)
+    member = member_get(brand=brand, member_id=member_id) if member_id else None
+    return [_reward_out(reward) for reward in selectors.rewards_available(brand=brand, member=member)]
+
+
+@router.post("/rewards", response={201: RewardOut, **ERRORS}, summary="Add a reward (manage)")
+def create_reward(request: HttpRequest, payload: RewardIn) -> Status[Any]:
+    require_scope(request, "manage")
+    data = payload.model_dump()
+
+    def perform() -> tuple[int, Any]:
+        reward = services.reward_create(brand=brand_of(request), actor=actor_of(request), **data)
+        return 201, _reward_out(reward)
+
+    return idempotent(request, payload.model_dump(mode="json"), perform)
+
+
+@router.patch("/rewards/{reward_id}", response={200: RewardOut, **ERRORS}, summary="Change a reward (manage)")
+def update_reward(request: HttpRequest, reward_id: str, payload: RewardPatch) -> Status[Any]:
+    require_scope(request, "manage")
+    reward = selectors.reward_get(brand=brand_of(request), reward_id=reward_id)
+    changes = payload.model_dump(exclude_unset=True)
+
+    def perform() -> tuple[int, Any]:
+        return 200, _dump(
+            RewardOut, services.reward_update(reward=reward, changes=changes, actor=actor_of(request))
+        )
+
+    return idempotent(
+        request, {"reward": reward_id, **payload.model_dump(mode="json", exclude_unset=True)}, perform
+    )
 
 
 @router.post("/redemptions", response={201: CouponOut, **ERRORS}, summary="Spend points on a reward")
@@ -257,3 +576,62 @@ def redeem_coupon(request: HttpRequest, code: str, payload: CouponRedeemIn | Non
         return 200, _coupon_out(coupon)
 
     return idempotent(request, {"code": code, "store": store}, perform)
+
+
+@router.post(
+    "/coupons/{code}/void",
+    response={200: CouponOut, **ERRORS},
+    summary="Cancel an unused coupon; its points come back (manage)",
+)
+def void_coupon(request: HttpRequest, code: str, payload: CouponVoidIn) -> Status[Any]:
+    require_scope(request, "manage")
+
+    def perform() -> tuple[int, Any]:
+        coupon = services.coupon_void(
+            brand=brand_of(request), code=code, reason=payload.reason, actor=actor_of(request)
+        )
+        return 200, _coupon_out(
+            coupon, balance=coupon.refund_entry.balance_after if coupon.refund_entry else None
+        )
+
+    return idempotent(request, {"code": code, **payload.model_dump()}, perform)
+
+
+# --- referrals and reports ----------------------------------------------------------------------------
+
+
+@router.get(
+    "/referrals", response={200: list[ReferralOut], **ERRORS}, summary="Referrals, e.g. ?status=review"
+)
+def list_referrals(request: HttpRequest, status: str | None = None) -> Any:
+    require_scope(request, "manage")
+    referrals = Referral.objects.filter(brand=brand_of(request)).order_by("-created_at")
+    return referrals.filter(status=status)[:500] if status else referrals[:500]
+
+
+@router.post(
+    "/referrals/{referral_id}/decision",
+    response={200: ReferralOut, **ERRORS},
+    summary="Approve (pays both sides) or reject a suspect referral (manage)",
+)
+def decide_referral(request: HttpRequest, referral_id: str, payload: ReferralDecisionIn) -> Status[Any]:
+    require_scope(request, "manage")
+    referral = selectors.referral_get(brand=brand_of(request), referral_id=referral_id)
+
+    def perform() -> tuple[int, Any]:
+        decided = services.referral_decide(
+            referral=referral, approve=payload.approve, actor=actor_of(request)
+        )
+        return 200, _dump(ReferralOut, decided)
+
+    return idempotent(request, {"referral": referral_id, **payload.model_dump()}, perform)
+
+
+@router.get(
+    "/reports/points-liability",
+    response={200: LiabilityOut, **ERRORS},
+    summary="Outstanding points, their money value, by expiry month (manage)",
+)
+def points_liability(request: HttpRequest) -> dict[str, Any]:
+    require_scope(request, "manage")
+    return services.points_liability(brand=brand_of(request))

@@ -1,6 +1,28 @@
-"""The loyalty part's consumers of the activity stream."""
+"""The loyalty part's consumers of the activity stream, and the activity types it emits."""
 
-from kesher.activity.registry import ANY, consumer
-from kesher.loyalty.services import points_earn_for_activity
+from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from kesher.activity.registry import ANY, activity_type, consumer
+from kesher.loyalty.services import (
+    points_earn_for_activity,
+    points_reverse_for_return,
+    referral_on_purchase,
+    referral_on_signup,
+)
+
+
+@activity_type("points_expiring", description="Some of the member's points expire soon (for reminders)")
+class PointsExpiring(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    points: Annotated[int, Field(gt=0)]
+    expires_on: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+consumer("return", name="loyalty.reverse", immediate=True)(points_reverse_for_return)
+consumer("signup", name="loyalty.referral_signup", immediate=True)(referral_on_signup)
+consumer("purchase", name="loyalty.referral_purchase", immediate=True)(referral_on_purchase)
 consumer(ANY, name="loyalty.earn", immediate=True)(points_earn_for_activity)

@@ -13,7 +13,15 @@ from django.utils import timezone
 
 from kesher.brands.models import Brand
 from kesher.core.errors import NotFound, ValidationFailed
-from kesher.loyalty.models import Coupon, LedgerEntry, PointsAccount, PointsLot, Reward
+from kesher.loyalty.models import (
+    Coupon,
+    EarningRule,
+    LedgerEntry,
+    PointsAccount,
+    PointsLot,
+    Referral,
+    Reward,
+)
 from kesher.members.models import Member
 
 EXPIRING_WINDOW = timedelta(days=30)
@@ -81,10 +89,34 @@ def ledger_page(*, member: Member, cursor: str | None = None, limit: int = 50) -
     return LedgerPage(entries=rows, next_cursor=next_cursor)
 
 
-def rewards_available(*, brand: Brand) -> list[Reward]:
-    return list(
-        Reward.objects.filter(brand=brand, active=True).filter(Q(stock__isnull=True) | Q(stock__gt=0))
+def rewards_available(*, brand: Brand, member: Member | None = None) -> list[Reward]:
+    """The catalog: active, in stock and in its window; for a member, only what their tier opens."""
+    now = timezone.now()
+    rewards = (
+        Reward.objects.filter(brand=brand, active=True)
+        .filter(Q(stock__isnull=True) | Q(stock__gt=0))
+        .filter(Q(available_from__isnull=True) | Q(available_from__lte=now))
+        .filter(Q(available_until__isnull=True) | Q(available_until__gt=now))
+        .prefetch_related("tiers")
     )
+    if member is not None:
+        tier_id = PointsAccount.objects.filter(member=member).values_list("tier_id", flat=True).first()
+        rewards = rewards.filter(Q(tiers__isnull=True) | Q(tiers__id=tier_id)).distinct()
+    return list(rewards)
+
+
+def rule_get(*, brand: Brand, rule_id: str | uuid.UUID) -> EarningRule:
+    try:
+        return EarningRule.objects.get(brand=brand, pk=uuid.UUID(str(rule_id)))
+    except (ValueError, EarningRule.DoesNotExist):
+        raise NotFound(f"No earning rule with id {rule_id}", code="rule_not_found") from None
+
+
+def referral_get(*, brand: Brand, referral_id: str | uuid.UUID) -> Referral:
+    try:
+        return Referral.objects.select_related("brand").get(brand=brand, pk=uuid.UUID(str(referral_id)))
+    except (ValueError, Referral.DoesNotExist):
+        raise NotFound(f"No referral with id {referral_id}", code="referral_not_found") from None
 
 
 def reward_get(*, brand: Brand, reward_id: str | uuid.UUID) -> Reward:
