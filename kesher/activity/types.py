@@ -65,6 +65,7 @@ class SocialShare(Strict):
 @activity_type("referral", description="A friend the member referred made their first purchase")
 class Referral(Strict):
     referred_member_id: Text
+    side: Literal["referrer", "friend"] = "referrer"
 
 
 @activity_type("birthday", description="The member's birthday came (emitted by the scheduler)")

@@ -776,7 +776,9 @@ def tiers_review(*, brand: Brand, now: datetime | None = None) -> int:
     ):
         with transaction.atomic():
             account = (
-                PointsAccount.objects.select_for_update().select_related("tier").get(member_id=member_id)
+                PointsAccount.objects.select_for_update(of=("self",))
+                .select_related("tier")
+                .get(member_id=member_id)
             )
             if account.tier_since and account.tier_since > now - timedelta(days=program.tier_grace_days):
                 continue
