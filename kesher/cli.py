@@ -73,7 +73,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from config.celery import app
 
-    app.worker_main(["worker", "--loglevel", "INFO", "--concurrency", str(args.concurrency)])
+    argv = ["worker", "--loglevel", "INFO", "--concurrency", str(args.concurrency)]
+    if args.beat:
+        argv.append("--beat")
+    app.worker_main(argv)
+    return 0
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    """Time-driven work, for cron in the embedded mode (Celery beat does it when a broker is configured)."""
+    from kesher.loyalty.tasks import loyalty_tick, tiers_review_all
+
+    done = loyalty_tick()
+    if args.tiers:
+        done["tier_changes"] = tiers_review_all()
+    print(" ".join(f"{name}={value}" for name, value in done.items()))
     return 0
 
 
@@ -165,7 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="run a Celery worker (needs KESHER_BROKER_URL)")
     p.add_argument("--concurrency", type=int, default=2)
+    p.add_argument("--beat", action="store_true", help="also run the scheduler (one worker only)")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("tick", help="run due time-driven work once: pending points, expiry, reminders")
+    p.add_argument("--tiers", action="store_true", help="also review tiers (downgrades at the period end)")
+    p.set_defaults(func=cmd_tick)
 
     p = sub.add_parser("demo", help="load the demo brands")
     p.add_argument("--members", type=int, default=250, help="members per brand")

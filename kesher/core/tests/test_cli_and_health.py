@@ -65,3 +65,22 @@ def test_every_answer_carries_a_request_id(client):
     response = client.get("/healthz", headers={"X-Request-ID": "till-42-abc"})
     assert response["X-Request-ID"] == "till-42-abc"
     assert len(client.get("/healthz")["X-Request-ID"]) == 32
+
+
+def test_tick_runs_the_time_driven_work(brand, capsys):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kesher.activity.services import activity_record
+    from kesher.loyalty.models import LoyaltyProgram, PointsLot
+
+    LoyaltyProgram.objects.filter(brand=brand).update(pending_days=14)
+    member = MemberFactory(brand=brand)
+    activity_record(brand=brand, member=member, type="purchase", attributes={"amount": "100"})
+    PointsLot.objects.filter(account_id=member.pk).update(available_at=timezone.now() - timedelta(days=1))
+    assert main(["tick", "--tiers"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "released=100 expired=0 coupons_expired=0 expiry_warnings=0 tier_changes=0"
+    )
+    assert PointsAccount.objects.get(member=member).balance == 100
