@@ -1515,3 +1515,57 @@ def ledger_verify(*, brand: Brand | None = None) -> list[str]:
     for entry_id in uncovered:
         breaches.append(f"entry {entry_id}: not covered exactly by its lots")
     return breaches
+
+
+# --- birthdays and store check-ins ------------------------------------------------------------------
+
+
+def birthdays_emit(*, today: Any = None) -> int:
+    """Emit one `birthday` activity per member on their birthday (the default rule gives 50 points).
+
+    Runs from the tick; the (source, reference) key makes a second run that day do nothing. Members born
+    on 29 February celebrate on 28 February in common years.
+    """
+    from kesher.activity.services import activity_record
+
+    emitted = 0
+    for brand in Brand.objects.all():
+        local_today = today or timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(brand.time_zone)).date()
+        days = [local_today.day]
+        if local_today.month == 2 and local_today.day == 28 and not calendar.isleap(local_today.year):
+            days.append(29)
+        members = Member.objects.filter(
+            brand=brand, status="active", birthday__month=local_today.month, birthday__day__in=days
+        )
+        for member in members.iterator():
+            _, created = activity_record(
+                brand=brand,
+                member=member,
+                type="birthday",
+                source="loyalty",
+                external_id=f"birthday:{member.pk}:{local_today.year}",
+                attributes={"year": local_today.year},
+            )
+            emitted += created
+    return emitted
+
+
+def store_check_in(*, member: Member, store_code: str, now: datetime | None = None) -> tuple[Activity, bool]:
+    """A member scanned a store's QR code: one `visit` per store per day, which a rule may reward."""
+    from kesher.activity.services import activity_record
+    from kesher.loyalty.models import Store
+
+    store = Store.objects.filter(brand_id=member.brand_id, code=store_code, active=True).first()
+    if store is None:
+        raise NotFound("No such store", field="store", code="store_not_found")
+    now = now or timezone.now()
+    day = timezone.localtime(now, zoneinfo.ZoneInfo(member.brand.time_zone)).date()
+    return activity_record(
+        brand=member.brand,
+        member=member,
+        type="visit",
+        source="check_in",
+        occurred_at=now,
+        external_id=f"check-in:{member.pk}:{store.code}:{day.isoformat()}",
+        attributes={"store": store.name},
+    )

@@ -22,6 +22,7 @@ def loyalty_tick() -> dict[str, Any]:
         "expired": services.lots_expire_due(),
         "coupons_expired": services.coupons_expire_due(),
         "expiry_warnings": services.points_expiry_warn(),
+        "birthdays": services.birthdays_emit(),
     }
 
 

@@ -395,3 +395,34 @@ def test_points_liability_by_expiry_month(brand):
     ]
     lots = PointsLot.objects.filter(account_id=member.pk).count()
     assert lots == 2
+
+
+# --- birthdays and check-ins ----------------------------------------------------------------------
+
+
+def test_birthday_gift_once_a_year_and_on_the_28th_for_leap_day_babies(brand):
+    leap = MemberFactory(brand=brand, birthday=date(2000, 2, 29))
+    plain = MemberFactory(brand=brand, birthday=date(1990, 2, 28))
+    other = MemberFactory(brand=brand, birthday=date(1990, 3, 1))
+    assert services.birthdays_emit(today=date(2027, 2, 28)) == 2
+    assert services.birthdays_emit(today=date(2027, 2, 28)) == 0
+    assert [account(m).balance for m in (leap, plain, other)] == [50, 50, 0]
+
+
+def test_store_check_in_counts_once_a_day_per_store(brand):
+    from kesher.core.errors import NotFound
+    from kesher.loyalty.models import Store
+
+    Store.objects.create(brand=brand, name="דיזנגוף", code="dizengoff")
+    services.earning_rule_create(brand=brand, name="Visit", activity_type="visit", effect="fixed", points=3)
+    member = MemberFactory(brand=brand)
+    morning = datetime(2026, 11, 20, 9, tzinfo=TZ)
+    first, created = services.store_check_in(member=member, store_code="dizengoff", now=morning)
+    again, created_again = services.store_check_in(
+        member=member, store_code="dizengoff", now=morning + timedelta(hours=5)
+    )
+    assert (created, created_again, again.pk == first.pk) == (True, False, True)
+    services.store_check_in(member=member, store_code="dizengoff", now=morning + timedelta(days=1))
+    assert account(member).balance == 6
+    with pytest.raises(NotFound):
+        services.store_check_in(member=member, store_code="nowhere")
