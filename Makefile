@@ -20,8 +20,8 @@ run: $(STAMP)
 	$(BIN)/kesher run --port $(PORT) --demo-if-empty
 
 lint: $(STAMP)
-	$(BIN)/ruff check kesher config benchmarks
-	$(BIN)/ruff format --check kesher config benchmarks
+	$(BIN)/ruff check kesher config $(wildcard benchmarks)
+	$(BIN)/ruff format --check kesher config $(wildcard benchmarks)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy kesher config
