@@ -367,11 +367,14 @@ def _earn(
         PointsAccount.objects.filter(pk=account.pk).update(
             pending=F("pending") + points, lifetime_earned=F("lifetime_earned") + points
         )
+        account.pending += points
     else:
         PointsAccount.objects.filter(pk=account.pk).update(
             balance=F("balance") + points, lifetime_earned=F("lifetime_earned") + points
         )
-    _refresh(account)
+        account.balance += points
+    # The caller holds the account's row lock, so the in-memory counters are the database's.
+    account.lifetime_earned += points
     return LedgerEntry.objects.create(
         account=account,
         brand_id=account.brand_id,
@@ -1349,6 +1352,8 @@ def referral_on_signup(activity: Activity) -> None:
 
 def referral_on_purchase(activity: Activity) -> None:
     """Immediate consumer of `purchase`: the friend's first purchase pays both sides (or waits for review)."""
+    if activity.member.referred_by_id is None:
+        return
     referral = (
         Referral.objects.select_for_update()
         .filter(friend_id=activity.member_id, status=Referral.Status.JOINED)
