@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "kesher.core.middleware.DomainErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -1,0 +1,48 @@
+"""Forms of the loyalty console. They validate what staff type; services do the work."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kesher.activity.registry import registry
+from kesher.loyalty.models import EarningRule, Reward
+
+
+def _activity_types() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(registry.types)]
+
+
+class EarningRuleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    activity_type = forms.ChoiceField(label=_("Activity"), choices=_activity_types)
+    effect = forms.ChoiceField(label=_("Effect"), choices=EarningRule.Effect.choices)
+    points = forms.IntegerField(label=_("Points"), min_value=0, initial=1)
+    per_amount = forms.DecimalField(label=_("Per amount"), min_value=0.01, initial=1, decimal_places=2)
+    multiplier = forms.DecimalField(label=_("Multiplier"), min_value=1, initial=1, decimal_places=2)
+    min_amount = forms.DecimalField(label=_("Minimum amount"), required=False, min_value=0, decimal_places=2)
+    daily_limit = forms.IntegerField(label=_("Per member per day"), required=False, min_value=1)
+    budget_points = forms.IntegerField(label=_("Budget (points)"), required=False, min_value=1)
+    first_purchase_only = forms.BooleanField(label=_("First purchase only"), required=False)
+    stackable = forms.BooleanField(label=_("Adds to other rules"), required=False, initial=True)
+
+
+class RewardForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Reward.Kind.choices)
+    cost_points = forms.IntegerField(label=_("Cost in points"), min_value=1)
+    value = forms.DecimalField(label=_("Value"), min_value=0, initial=0, decimal_places=2)
+    stock = forms.IntegerField(label=_("Stock (empty: unlimited)"), required=False, min_value=0)
+    per_member_limit = forms.IntegerField(label=_("Per member"), required=False, min_value=1)
+
+
+class TierForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    threshold = forms.DecimalField(label=_("Threshold"), min_value=0, decimal_places=2)
+    multiplier = forms.DecimalField(label=_("Earning multiplier"), min_value=1, initial=1, decimal_places=2)
+    perks = forms.CharField(label=_("Perks"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AdjustForm(forms.Form):
+    points = forms.IntegerField(label=_("Points (negative to take)"))
+    reason = forms.CharField(label=_("Reason"), max_length=300)
