@@ -55,7 +55,7 @@ def _sample_ids(other_brand):
     points_adjust(member=member, points=100, reason="seed", actor=SYSTEM)
     reward = reward_create(brand=other_brand, name="theirs", cost_points=10, kind="gift")
     coupon = redemption_create(member=member, reward=reward)
-    rule = EarningRule.objects.filter(brand=other_brand).first()
+    rule = EarningRule.objects.get(brand=other_brand, activity_type="purchase")
     friend = MemberFactory(brand=other_brand, referral_code=member.referral_code)
     referral = Referral.objects.get(friend=friend)
     ids = {
