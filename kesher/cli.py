@@ -117,7 +117,12 @@ def cmd_apikey_create(args: argparse.Namespace) -> int:
     from kesher.core.errors import KesherError
 
     try:
-        issued = api_key_create(brand=brand_get(slug=args.brand), scope=args.scope, name=args.name)
+        issued = api_key_create(
+            brand=brand_get(slug=args.brand),
+            scope=args.scope,
+            name=args.name,
+            rate_limit_per_minute=args.rate_limit,
+        )
     except KesherError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
@@ -202,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--brand", required=True)
     p.add_argument("--scope", required=True, choices=["pos", "manage", "all"])
     p.add_argument("--name", default="")
+    p.add_argument("--rate-limit", type=int, default=None, help="requests per minute (default: the brand's)")
     p.set_defaults(func=cmd_apikey_create)
     p = apikey.add_parser("revoke")
     p.add_argument("--prefix", required=True)

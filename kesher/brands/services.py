@@ -59,13 +59,27 @@ class IssuedKey:
 
 
 @transaction.atomic
-def api_key_create(*, brand: Brand, scope: str, name: str = "", actor: Actor = SYSTEM) -> IssuedKey:
+def api_key_create(
+    *,
+    brand: Brand,
+    scope: str,
+    name: str = "",
+    rate_limit_per_minute: int | None = None,
+    actor: Actor = SYSTEM,
+) -> IssuedKey:
     if scope not in ApiScope.values:
         raise ValidationFailed("scope must be pos, manage or all", field="scope")
+    if rate_limit_per_minute is not None and rate_limit_per_minute < 1:
+        raise ValidationFailed("rate_limit_per_minute must be at least 1", field="rate_limit_per_minute")
     prefix = secrets.token_hex(5)
     raw_key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(
-        brand=brand, name=name, prefix=prefix, key_hash=hash_api_key(raw_key), scope=scope
+        brand=brand,
+        name=name,
+        prefix=prefix,
+        key_hash=hash_api_key(raw_key),
+        scope=scope,
+        rate_limit_per_minute=rate_limit_per_minute,
     )
     audit_record(
         brand=brand,

@@ -136,3 +136,12 @@ def test_rate_limit_headers_and_429_with_retry_after(brand, make_api, settings):
 
 def test_default_rate_limit_is_generous(settings):
     assert settings.KESHER_RATE_LIMIT_PER_MINUTE >= 6000
+
+
+def test_a_key_can_carry_its_own_limit(brand):
+    cache.clear()
+    issued = api_key_create(brand=brand, scope="pos", rate_limit_per_minute=2)
+    from kesher.conftest import ApiClient
+
+    client = ApiClient(issued.raw_key)
+    assert [client.get("/rewards").status for _ in range(3)] == [200, 200, 429]
