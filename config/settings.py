@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Before allauth: its page layout is overridden by kesher/web/templates/allauth/ (first app wins).
+    "kesher.web",
     "allauth",
     "allauth.account",
     "kesher.core",
@@ -44,7 +46,6 @@ INSTALLED_APPS = [
     "kesher.community",
     "kesher.campaigns",
     "kesher.api",
-    "kesher.web",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +152,9 @@ def _email_settings(url: str) -> dict[str, object]:
 
 globals().update(_email_settings(env_str("KESHER_EMAIL_URL")))
 DEFAULT_FROM_EMAIL = env_str("KESHER_DEFAULT_FROM_EMAIL", "Kesher <club@localhost>")
+# Campaigns: the public address links in messages point to, and the SMS provider (campaigns/channels.py).
+KESHER_BASE_URL = env_str("KESHER_BASE_URL", "http://127.0.0.1:8000")
+KESHER_SMS_URL = env_str("KESHER_SMS_URL", "console:")
 
 # --- auth (django-allauth) ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -161,8 +165,10 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env_str("KESHER_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
+# Links a login to the club cards with its verified email, in every brand (kesher/members/accounts.py).
+ACCOUNT_ADAPTER = "kesher.members.accounts.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "/portal/"
 LOGIN_URL = "/accounts/login/"
 
 # --- internationalisation: Hebrew first ---------------------------------------------------------

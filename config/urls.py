@@ -9,6 +9,7 @@ from kesher.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("portal/", views.portal, name="portal"),
+    path("cashier/", views.cashier, name="cashier"),
     path("healthz", views.healthz, name="healthz"),
     path("community/", include("kesher.community.urls")),
     path("c/", include("kesher.campaigns.urls")),

@@ -1,9 +1,20 @@
-"""Template context every page needs: text direction and the other language to switch to."""
+"""Template context every page needs: text direction, the other language, and the brands a user staffs."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, get_language_bidi
+
+from kesher.brands.models import StaffMembership
+from kesher.brands.selectors import staff_brands
+
+
+def _staff_brands(request: HttpRequest) -> list[StaffMembership]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    return staff_brands(user=user)
 
 
 def kesher(request: HttpRequest) -> dict[str, object]:
@@ -11,4 +22,6 @@ def kesher(request: HttpRequest) -> dict[str, object]:
     return {
         "text_direction": "rtl" if get_language_bidi() else "ltr",
         "other_language": "en" if language.startswith("he") else "he",
+        # Lazy: the query runs only on pages that show the cashier link.
+        "staff_brands": SimpleLazyObject(lambda: _staff_brands(request)),
     }
