@@ -11,11 +11,11 @@ from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints, model_validator
 
 from kesher.activity.models import Activity
-from kesher.activity.services import activity_record
+from kesher.activity.services import Draft, activities_record_many, activity_record
 from kesher.api.auth import brand_of
 from kesher.api.common import ERRORS, idempotent
 from kesher.brands.models import Brand
-from kesher.core.errors import KesherError, ValidationFailed
+from kesher.core.errors import KesherError, NotFound, ValidationFailed
 from kesher.core.idempotency import MAX_KEY_LENGTH, error_body
 from kesher.members.models import Member
 from kesher.members.selectors import member_get, member_get_by_external_id
@@ -136,20 +136,71 @@ def create_activity(request: HttpRequest, payload: ActivityIn) -> Status[Any]:
 def create_activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Each item succeeds or fails alone; its own `idempotency_key` (or `reference`) makes a retry safe."""
     brand = brand_of(request)
+    parsed: list[BulkItemIn | KesherError] = []
+    for raw in payload.activities:
+        try:
+            parsed.append(_parse_item(raw))
+        except KesherError as invalid:
+            parsed.append(invalid)
+    members = _members_for(brand, [item for item in parsed if isinstance(item, BulkItemIn)])
+    drafts: list[Draft] = []
+    slots: list[int | KesherError] = []
+    for item in parsed:
+        member = None if isinstance(item, KesherError) else members.get(_member_key(item))
+        if isinstance(item, KesherError):
+            slots.append(item)
+        elif member is None:
+            slots.append(
+                NotFound(
+                    "No such member",
+                    field="member_id" if item.member_id else "external_id",
+                    code="member_not_found",
+                )
+            )
+        else:
+            slots.append(len(drafts))
+            drafts.append(
+                Draft(
+                    member=member,
+                    type=item.type,
+                    attributes=item.attributes,
+                    occurred_at=item.occurred_at,
+                    source=item.source,
+                    idempotency_key=item.idempotency_key,
+                    external_id=item.reference,
+                )
+            )
+    outcomes = activities_record_many(brand=brand, drafts=drafts)
     results: list[dict[str, Any]] = []
     created = replayed = failed = 0
-    for index, raw in enumerate(payload.activities):
-        try:
-            item = _parse_item(raw)
-            activity, is_new = _record(brand, item, item.idempotency_key)
-        except KesherError as exc:
+    for index, slot in enumerate(slots):
+        outcome = outcomes[slot] if isinstance(slot, int) else None
+        problem = slot if isinstance(slot, KesherError) else outcome.error if outcome else None
+        if problem is not None or outcome is None or outcome.activity is None:
             failed += 1
-            results.append({"index": index, "status": exc.status, "error": error_body(exc)["error"]})
+            problem = problem or KesherError("The activity was not recorded")
+            results.append({"index": index, "status": problem.status, "error": error_body(problem)["error"]})
             continue
-        created += is_new
-        replayed += not is_new
-        results.append({"index": index, "status": 201, "activity": activity_out(activity)})
+        created += outcome.created
+        replayed += not outcome.created
+        results.append({"index": index, "status": 201, "activity": activity_out(outcome.activity)})
     return {"created": created, "replayed": replayed, "failed": failed, "results": results}
+
+
+def _member_key(item: ActivityIn) -> tuple[str, str]:
+    return ("id", str(item.member_id)) if item.member_id is not None else ("ext", item.external_id or "")
+
+
+def _members_for(brand: Brand, items: list[BulkItemIn]) -> dict[tuple[str, str], Member]:
+    """Every member the items name, in two queries."""
+    ids = {item.member_id for item in items if item.member_id is not None}
+    external = {item.external_id for item in items if item.member_id is None and item.external_id}
+    found: dict[tuple[str, str], Member] = {}
+    for member in Member.objects.filter(brand=brand, pk__in=ids).select_related("brand"):
+        found[("id", str(member.pk))] = member
+    for member in Member.objects.filter(brand=brand, external_id__in=external).select_related("brand"):
+        found[("ext", member.external_id or "")] = member
+    return found
 
 
 def _parse_item(raw: dict[str, Any]) -> BulkItemIn:

@@ -28,6 +28,8 @@ class ActivityType:
 
 ImmediateConsumer = Callable[["Activity"], None]
 DeferredConsumer = Callable[["Activity"], None]
+# Handles many activities of one bulk call at once; must give the same result as the one-by-one consumer.
+BatchConsumer = Callable[[list["Activity"]], None]
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Registry:
     immediate: dict[str, list[tuple[str, ImmediateConsumer]]] = field(default_factory=dict)
     deferred: dict[str, list[tuple[str, DeferredConsumer]]] = field(default_factory=dict)
     deferred_by_name: dict[str, DeferredConsumer] = field(default_factory=dict)
+    batch_by_name: dict[str, BatchConsumer] = field(default_factory=dict)
 
 
 registry = Registry()
@@ -51,11 +54,16 @@ def activity_type(name: str, *, description: str = "") -> Callable[[type[BaseMod
 
 
 def consumer(
-    *types: str, name: str, immediate: bool = False
+    *types: str, name: str, immediate: bool = False, batch: BatchConsumer | None = None
 ) -> Callable[[ImmediateConsumer], ImmediateConsumer]:
-    """Register `fn` for the given activity types (or ANY). Names must be unique and stable."""
+    """Register `fn` for the given activity types (or ANY). Names must be unique and stable.
+
+    An immediate consumer may also give a `batch` form, which bulk recording uses for many activities.
+    """
 
     def register(fn: ImmediateConsumer) -> ImmediateConsumer:
+        if batch is not None:
+            registry.batch_by_name[name] = batch
         table = registry.immediate if immediate else registry.deferred
         for type_name in types:
             entries = table.setdefault(type_name, [])

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kesher.activity.models import Activity
-from kesher.activity.registry import consumers_for, validate_attributes
+from kesher.activity.registry import consumers_for, registry, validate_attributes
 from kesher.brands.models import Brand
-from kesher.core.errors import Conflict, ValidationFailed
+from kesher.core.errors import Conflict, KesherError, ValidationFailed
 from kesher.members.models import Member, MemberStatus
 
 FUTURE_TOLERANCE = timedelta(minutes=10)  # till clocks drift; a purchase dated tomorrow is a mistake
@@ -29,6 +31,28 @@ def _existing(
     return None
 
 
+def _checked(
+    brand: Brand,
+    member: Member,
+    type: str,
+    attributes: dict[str, Any],
+    occurred_at: datetime | None,
+    now: datetime,
+) -> tuple[dict[str, Any], datetime]:
+    """Validated attributes and the moment it happened, or the refusal."""
+    clean = validate_attributes(type, attributes)
+    occurred_at = occurred_at or now
+    if timezone.is_naive(occurred_at):
+        raise ValidationFailed("occurred_at must include a time zone offset", field="occurred_at")
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise ValidationFailed("occurred_at is in the future", field="occurred_at")
+    if member.brand_id != brand.pk:
+        raise ValidationFailed("member belongs to another brand", field="member_id")
+    if member.status in (MemberStatus.BLOCKED, MemberStatus.ERASED):
+        raise Conflict(f"The member is {member.status}", field="member_id", code="member_inactive")
+    return clean, occurred_at
+
+
 def activity_record(
     *,
     brand: Brand,
@@ -41,17 +65,7 @@ def activity_record(
     external_id: str | None = None,
 ) -> tuple[Activity, bool]:
     """Record one activity. Returns (activity, created); a replay returns the first one unchanged."""
-    clean = validate_attributes(type, attributes)
-    now = timezone.now()
-    occurred_at = occurred_at or now
-    if timezone.is_naive(occurred_at):
-        raise ValidationFailed("occurred_at must include a time zone offset", field="occurred_at")
-    if occurred_at > now + FUTURE_TOLERANCE:
-        raise ValidationFailed("occurred_at is in the future", field="occurred_at")
-    if member.brand_id != brand.pk:
-        raise ValidationFailed("member belongs to another brand", field="member_id")
-    if member.status in (MemberStatus.BLOCKED, MemberStatus.ERASED):
-        raise Conflict(f"The member is {member.status}", field="member_id", code="member_inactive")
+    clean, occurred_at = _checked(brand, member, type, attributes, occurred_at, timezone.now())
 
     with transaction.atomic():
         replay = _existing(brand, source, idempotency_key, external_id)
@@ -91,3 +105,167 @@ def _queue(activity_id: Any, consumer_names: list[str]) -> None:
 
     for name in consumer_names:
         activity_dispatch.delay(str(activity_id), name)
+
+
+# --- many at once (bulk) ---------------------------------------------------------------------------
+
+DISPATCH_CHUNK = 500
+
+
+@dataclass
+class Draft:
+    """One activity of a bulk call, its member already found."""
+
+    member: Member
+    type: str
+    attributes: dict[str, Any]
+    occurred_at: datetime | None = None
+    source: str = "api"
+    idempotency_key: str | None = None
+    external_id: str | None = None
+
+    def keys(self) -> list[tuple[str, str, str]]:
+        found = []
+        if self.idempotency_key is not None:
+            found.append((self.source, "key", self.idempotency_key))
+        if self.external_id is not None:
+            found.append((self.source, "ref", self.external_id))
+        return found
+
+
+@dataclass
+class Outcome:
+    activity: Activity | None = None
+    created: bool = False
+    error: KesherError | None = None
+
+
+def _batchable(type_name: str) -> bool:
+    return all(name in registry.batch_by_name for name, _ in consumers_for(type_name, immediate=True))
+
+
+def _existing_many(brand: Brand, drafts: list[Draft]) -> dict[tuple[str, str, str], Activity]:
+    by_key: dict[tuple[str, str, str], Activity] = {}
+    idempotency = Q()
+    references = Q()
+    for draft in drafts:
+        if draft.idempotency_key is not None:
+            idempotency |= Q(source=draft.source, idempotency_key=draft.idempotency_key)
+        if draft.external_id is not None:
+            references |= Q(source=draft.source, external_id=draft.external_id)
+    for condition in (idempotency, references):
+        if not condition:
+            continue
+        for found in Activity.objects.filter(brand=brand).filter(condition):
+            if found.idempotency_key is not None:
+                by_key[(found.source, "key", found.idempotency_key)] = found
+            if found.external_id is not None:
+                by_key[(found.source, "ref", found.external_id)] = found
+    return by_key
+
+
+def activities_record_many(*, brand: Brand, drafts: list[Draft]) -> list[Outcome]:
+    """Record many activities in one transaction; each succeeds or fails alone, replays answer the first.
+
+    Types whose immediate consumers all have a batch form are inserted together and handed to those batch
+    consumers (a few queries for the lot); the others go one by one through activity_record.
+    """
+    now = timezone.now()
+    outcomes = [Outcome() for _ in drafts]
+    valid: list[tuple[int, Draft, dict[str, Any], datetime]] = []
+    for index, draft in enumerate(drafts):
+        try:
+            clean, occurred_at = _checked(
+                brand, draft.member, draft.type, draft.attributes, draft.occurred_at, now
+            )
+        except KesherError as refusal:
+            outcomes[index].error = refusal
+            continue
+        valid.append((index, draft, clean, occurred_at))
+
+    with transaction.atomic():
+        existing = _existing_many(brand, [draft for _, draft, _, _ in valid])
+        first_in_call: dict[tuple[str, str, str], int] = {}
+        repeats: list[tuple[int, int]] = []
+        rows: list[tuple[int, Draft, Activity]] = []
+        for index, draft, clean, occurred_at in valid:
+            keys = draft.keys()
+            replay = next((existing[key] for key in keys if key in existing), None)
+            if replay is not None:
+                outcomes[index].activity = replay
+                continue
+            earlier = next((first_in_call[key] for key in keys if key in first_in_call), None)
+            if earlier is not None:
+                repeats.append((index, earlier))
+                continue
+            for key in keys:
+                first_in_call[key] = index
+            if not _batchable(draft.type):
+                try:
+                    with transaction.atomic():
+                        activity, created = activity_record(
+                            brand=brand,
+                            member=draft.member,
+                            type=draft.type,
+                            attributes=draft.attributes,
+                            occurred_at=occurred_at,
+                            source=draft.source,
+                            idempotency_key=draft.idempotency_key,
+                            external_id=draft.external_id,
+                        )
+                    outcomes[index].activity, outcomes[index].created = activity, created
+                except KesherError as refusal:
+                    outcomes[index].error = refusal
+                continue
+            activity = Activity(
+                brand=brand,
+                member=draft.member,
+                type=draft.type,
+                source=draft.source,
+                idempotency_key=draft.idempotency_key,
+                external_id=draft.external_id,
+                occurred_at=occurred_at,
+                attributes=clean,
+            )
+            rows.append((index, draft, activity))
+
+        new = [activity for _, _, activity in rows]
+        Activity.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
+        inserted = set(Activity.objects.filter(pk__in=[a.pk for a in new]).values_list("pk", flat=True))
+        won: list[Activity] = []
+        for index, draft, activity in rows:
+            if activity.pk in inserted:
+                outcomes[index].activity, outcomes[index].created = activity, True
+                won.append(activity)
+            else:  # a concurrent call committed the same key first
+                outcomes[index].activity = _existing(
+                    brand, draft.source, draft.idempotency_key, draft.external_id
+                )
+        names: list[str] = []
+        for activity in won:
+            for name, _ in consumers_for(activity.type, immediate=True):
+                if name not in names:
+                    names.append(name)
+        for name in names:
+            handled = [a for a in won if any(n == name for n, _ in consumers_for(a.type, immediate=True))]
+            registry.batch_by_name[name](handled)
+        Activity.objects.bulk_update(won, ["points_awarded", "balance_after"], batch_size=500)
+
+        deferred: dict[str, list[str]] = {}
+        for activity in won:
+            for name, _ in consumers_for(activity.type, immediate=False):
+                deferred.setdefault(name, []).append(str(activity.pk))
+        if deferred:
+            transaction.on_commit(lambda: _queue_many(deferred))
+
+    for index, earlier in repeats:
+        outcomes[index].activity, outcomes[index].error = outcomes[earlier].activity, outcomes[earlier].error
+    return outcomes
+
+
+def _queue_many(ids_by_consumer: dict[str, list[str]]) -> None:
+    from kesher.activity.tasks import activity_dispatch_many
+
+    for name, ids in ids_by_consumer.items():
+        for start in range(0, len(ids), DISPATCH_CHUNK):
+            activity_dispatch_many.delay(ids[start : start + DISPATCH_CHUNK], name)

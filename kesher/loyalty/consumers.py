@@ -8,9 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kesher.activity.registry import ANY, activity_type, consumer
 from kesher.loyalty.services import (
+    points_earn_batch,
     points_earn_for_activity,
     points_reverse_for_return,
     referral_on_purchase,
+    referral_on_purchase_batch,
     referral_on_signup,
 )
 
@@ -24,5 +26,7 @@ class PointsExpiring(BaseModel):
 
 consumer("return", name="loyalty.reverse", immediate=True)(points_reverse_for_return)
 consumer("signup", name="loyalty.referral_signup", immediate=True)(referral_on_signup)
-consumer("purchase", name="loyalty.referral_purchase", immediate=True)(referral_on_purchase)
-consumer(ANY, name="loyalty.earn", immediate=True)(points_earn_for_activity)
+consumer("purchase", name="loyalty.referral_purchase", immediate=True, batch=referral_on_purchase_batch)(
+    referral_on_purchase
+)
+consumer(ANY, name="loyalty.earn", immediate=True, batch=points_earn_batch)(points_earn_for_activity)

@@ -271,28 +271,28 @@ def _within_limits(rule: EarningRule, activity: Activity, time_zone: str) -> boo
     return True
 
 
-def points_earn_for_activity(activity: Activity) -> None:
-    """The immediate consumer: award what the brand's rules say, in the activity's own transaction."""
-    brand = activity.brand
+def _rules_in_force(rules: list[EarningRule], activity: Activity) -> list[EarningRule]:
     now = activity.occurred_at
-    rules = list(
-        EarningRule.objects.filter(brand_id=activity.brand_id, activity_type=activity.type, active=True)
-        .filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=now),
-            Q(valid_until__isnull=True) | Q(valid_until__gt=now),
-        )
-        .order_by("priority", "created_at")
-    )
-    account = _lock_account(activity.member_id)
-    activity.balance_after = account.balance
-    if not rules:
-        return
-    program = program_of(activity.brand_id)
+    return [
+        rule
+        for rule in rules
+        if rule.activity_type == activity.type
+        and (rule.valid_from is None or rule.valid_from <= now)
+        and (rule.valid_until is None or rule.valid_until > now)
+    ]
+
+
+def _compute_awards(
+    rules: list[EarningRule], activity: Activity, account: PointsAccount, *, check_limits: bool
+) -> list[tuple[EarningRule, int]]:
+    """Which rules give how many points for this activity (before budgets), in priority order."""
     tier_multiplier = account.tier.multiplier if account.tier_id and account.tier else Decimal(1)
     awards: list[tuple[EarningRule, int]] = []
     multipliers: list[tuple[EarningRule, Decimal]] = []
     for rule in rules:
-        if not _rule_matches(rule, activity, account) or not _within_limits(rule, activity, brand.time_zone):
+        if not _rule_matches(rule, activity, account):
+            continue
+        if check_limits and not _within_limits(rule, activity, activity.brand.time_zone):
             continue
         if rule.effect == EarningRule.Effect.MULTIPLIER:
             multipliers.append((rule, rule.multiplier))
@@ -311,12 +311,39 @@ def points_earn_for_activity(activity: Activity) -> None:
         extra = int((Decimal(base) * (tier_multiplier - 1)).to_integral_value(rounding=ROUND_FLOOR))
         if extra > 0:
             awards.append((awards[0][0], extra))
+    return awards
+
+
+def _lot_dates(program: LoyaltyProgram, activity: Activity) -> tuple[datetime | None, datetime | None]:
+    """(pending until, expires at) for points earned by this activity."""
     pending_until = None
     if activity.type == "purchase" and program.pending_days:
         pending_until = activity.occurred_at + timedelta(days=program.pending_days)
-    expires_at = lot_expiry(program=program, earned_at=activity.occurred_at, time_zone=brand.time_zone)
+    expires_at = lot_expiry(
+        program=program, earned_at=activity.occurred_at, time_zone=activity.brand.time_zone
+    )
+    return pending_until, expires_at
+
+
+def _active_rules(brand_id: Any, types: Iterable[str]) -> list[EarningRule]:
+    return list(
+        EarningRule.objects.filter(brand_id=brand_id, activity_type__in=list(types), active=True).order_by(
+            "priority", "created_at"
+        )
+    )
+
+
+def points_earn_for_activity(activity: Activity) -> None:
+    """The immediate consumer: award what the brand's rules say, in the activity's own transaction."""
+    rules = _rules_in_force(_active_rules(activity.brand_id, [activity.type]), activity)
+    account = _lock_account(activity.member_id)
+    activity.balance_after = account.balance
+    if not rules:
+        return
+    program = program_of(activity.brand_id)
+    pending_until, expires_at = _lot_dates(program, activity)
     total = 0
-    for rule, points in awards:
+    for rule, points in _compute_awards(rules, activity, account, check_limits=True):
         if rule.budget_points is not None:
             granted = EarningRule.objects.filter(
                 pk=rule.pk, spent_points__lte=rule.budget_points - points
@@ -337,6 +364,101 @@ def points_earn_for_activity(activity: Activity) -> None:
     activity.balance_after = account.balance
     if total:
         tier_evaluate(account=account, upgrade_only=True, now=activity.occurred_at)
+
+
+def _needs_one_by_one(rule: EarningRule) -> bool:
+    """Rules whose outcome depends on other rows (limits, budgets, first purchase, tiers)."""
+    return bool(
+        rule.daily_limit
+        or rule.weekly_limit
+        or rule.monthly_limit
+        or rule.budget_points is not None
+        or rule.first_purchase_only
+        or rule.tiers
+    )
+
+
+def points_earn_batch(activities: list[Activity]) -> None:
+    """The batch form of the earn consumer, for bulk recording: same awards, a handful of queries.
+
+    Members with an activity whose rules look at other rows (limits, budgets, first purchase), and every
+    member of a brand with tiers, go one by one through points_earn_for_activity.
+    """
+    if not activities:
+        return
+    brand_id = activities[0].brand_id
+    rules = _active_rules(brand_id, {activity.type for activity in activities})
+    one_by_one_types = {rule.activity_type for rule in rules if _needs_one_by_one(rule)}
+    if Tier.objects.filter(brand_id=brand_id).exists():
+        one_by_one_types = {activity.type for activity in activities}
+    _lock_accounts(activity.member_id for activity in activities)  # every lock first, in key order
+    # A member with any such activity goes one by one for all of theirs, so balances follow the call's order.
+    slow_members = {activity.member_id for activity in activities if activity.type in one_by_one_types}
+    for activity in activities:
+        if activity.member_id in slow_members:
+            points_earn_for_activity(activity)
+    simple = [activity for activity in activities if activity.member_id not in slow_members]
+    if not simple:
+        return
+    accounts = _lock_accounts(activity.member_id for activity in simple)  # fresh counters, already locked
+    program = program_of(brand_id)
+    now = timezone.now()
+    lots: list[PointsLot] = []
+    entries: list[LedgerEntry] = []
+    touched: set[Any] = set()
+    for activity in simple:
+        account = accounts[activity.member_id]
+        in_force = _rules_in_force(rules, activity)
+        awards = _compute_awards(in_force, activity, account, check_limits=False) if in_force else []
+        pending_until, expires_at = _lot_dates(program, activity) if awards else (None, None)
+        pending = pending_until is not None and pending_until > now
+        for rule, points in awards:
+            lots.append(
+                PointsLot(
+                    account=account,
+                    brand_id=brand_id,
+                    activity=activity,
+                    rule=rule,
+                    points=points,
+                    remaining=points,
+                    earned_at=activity.occurred_at,
+                    state=PointsLot.State.PENDING if pending else PointsLot.State.AVAILABLE,
+                    available_at=pending_until if pending else None,
+                    expires_at=expires_at,
+                )
+            )
+            if pending:
+                account.pending += points
+            else:
+                account.balance += points
+            account.lifetime_earned += points
+            entries.append(
+                LedgerEntry(
+                    account=account,
+                    brand_id=brand_id,
+                    kind=LedgerEntry.Kind.EARN,
+                    points=points,
+                    pending=pending,
+                    balance_after=account.balance,
+                    activity=activity,
+                    rule=rule,
+                    description=rule.name[:300],
+                )
+            )
+            activity.points_awarded += points
+            touched.add(account.pk)
+        activity.balance_after = account.balance
+    PointsLot.objects.bulk_create(lots, batch_size=500)
+    LedgerEntry.objects.bulk_create(entries, batch_size=500)
+    PointsAccount.objects.bulk_update(
+        [accounts[pk] for pk in touched], ["balance", "pending", "lifetime_earned"], batch_size=500
+    )
+
+
+def referral_on_purchase_batch(activities: list[Activity]) -> None:
+    for activity in activities:
+        if activity.type == "purchase" and activity.member.referred_by_id is not None:
+            referral_on_purchase(activity)
 
 
 def _earn(

@@ -166,3 +166,71 @@ def test_deferred_consumers_run_after_commit_and_once(api, brand, django_capture
     finally:
         registry.deferred["visit"] = [e for e in registry.deferred["visit"] if e[0] != "test.visits"]
         registry.deferred_by_name.pop("test.visits")
+
+
+def test_bulk_gives_the_same_points_as_one_by_one(api, brand, django_capture_on_commit_callbacks):
+    from kesher.loyalty.models import LoyaltyProgram
+    from kesher.loyalty.services import earning_rule_create, ledger_verify
+
+    LoyaltyProgram.objects.filter(brand=brand).update(pending_days=0, expiry="days", expiry_value=365)
+    earning_rule_create(
+        brand=brand, name="Visit", activity_type="visit", effect="fixed", points=4, daily_limit=1
+    )
+    earning_rule_create(
+        brand=brand, name="Beans", activity_type="purchase", effect="fixed", points=7, skus=["B"]
+    )
+    alice, bob, carol = MemberFactory(brand=brand), MemberFactory(brand=brand), MemberFactory(brand=brand)
+    friend = MemberFactory(brand=brand, referral_code=alice.referral_code)
+
+    def items(member, key):
+        return [
+            {
+                **purchase(member, amount="30.00", items=[{"sku": "B", "unit_price": "30.00"}]),
+                "idempotency_key": f"{key}1",
+            },
+            {
+                "member_id": str(member.pk),
+                "type": "visit",
+                "attributes": {"store": "x"},
+                "idempotency_key": f"{key}2",
+            },
+            {
+                "member_id": str(member.pk),
+                "type": "visit",
+                "attributes": {"store": "x"},
+                "idempotency_key": f"{key}3",
+            },
+            {**purchase(member, amount="12.50"), "idempotency_key": f"{key}4"},
+        ]
+
+    carols = [items(carol, "c")[0], items(carol, "c")[3]]  # purchases only: the batched path
+    batch = (
+        items(alice, "a") + items(bob, "b") + [{**purchase(friend, amount="5.00"), "idempotency_key": "f1"}]
+    )
+    batch += carols
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api.post("/activities/bulk", {"activities": batch})
+    assert [r["activity"]["points_awarded"] for r in answer.body["results"]] == [37, 4, 0, 12] * 2 + [
+        5,
+        37,
+        12,
+    ]
+    assert [r["activity"]["balance"] for r in answer.body["results"][:4]] == [37, 41, 41, 53]
+    assert [r["activity"]["balance"] for r in answer.body["results"][-2:]] == [37, 49]
+    assert PointsAccount.objects.get(member=carol).balance == 49
+    # Alice also got the referral (100) once her friend bought for the first time.
+    assert PointsAccount.objects.get(member=alice).balance == 53 + 100
+    assert PointsAccount.objects.get(member=bob).balance == 53
+    assert PointsAccount.objects.get(member=friend).balance == 5 + 100
+    assert all(lot.expires_at is not None for lot in alice.points.lots.all())
+    assert ledger_verify() == []
+
+
+def test_bulk_items_repeating_a_key_in_one_call_are_replays(api, brand):
+    member = MemberFactory(brand=brand)
+    item = {**purchase(member, amount="10.00"), "idempotency_key": "twice"}
+    answer = api.post("/activities/bulk", {"activities": [item, item]})
+    assert (answer.body["created"], answer.body["replayed"]) == (1, 1)
+    first, second = (r["activity"] for r in answer.body["results"])
+    assert first == second
+    assert PointsAccount.objects.get(member=member).balance == 10
