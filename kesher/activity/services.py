@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -68,26 +68,25 @@ def activity_record(
     clean, occurred_at = _checked(brand, member, type, attributes, occurred_at, timezone.now())
 
     with transaction.atomic():
-        replay = _existing(brand, source, idempotency_key, external_id)
-        if replay is not None:
-            return replay, False
-        try:
-            with transaction.atomic():
-                activity = Activity.objects.create(
-                    brand=brand,
-                    member=member,
-                    type=type,
-                    source=source,
-                    idempotency_key=idempotency_key,
-                    external_id=external_id,
-                    occurred_at=occurred_at,
-                    attributes=clean,
-                )
-        except IntegrityError:
-            # A concurrent duplicate committed first (PostgreSQL waited for it): answer with that one.
+        activity = Activity(
+            brand=brand,
+            member=member,
+            type=type,
+            source=source,
+            idempotency_key=idempotency_key,
+            external_id=external_id,
+            occurred_at=occurred_at,
+            attributes=clean,
+        )
+        # ON CONFLICT DO NOTHING: a duplicate (even a concurrent one, which PostgreSQL waits for) inserts
+        # nothing, and the committed first one is the answer.
+        Activity.objects.bulk_create([activity], ignore_conflicts=True)
+        if (idempotency_key is not None or external_id is not None) and not Activity.objects.filter(
+            pk=activity.pk
+        ).exists():
             replay = _existing(brand, source, idempotency_key, external_id)
             if replay is None:
-                raise
+                raise Conflict("The activity could not be recorded; try again", code="activity_conflict")
             return replay, False
         for _name, handle in consumers_for(type, immediate=True):
             handle(activity)
