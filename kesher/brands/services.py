@@ -39,6 +39,7 @@ def brand_create(
     currency: str = "ILS",
     time_zone: str = "Asia/Jerusalem",
 ) -> Brand:
+    from kesher.community.services import community_install_defaults
     from kesher.loyalty.services import program_install_defaults
 
     if Brand.objects.filter(slug=slug).exists():
@@ -49,6 +50,7 @@ def brand_create(
         slug=slug, name=name, default_locale=default_locale, currency=currency.upper(), time_zone=time_zone
     )
     program_install_defaults(brand=brand)
+    community_install_defaults(brand=brand)
     return brand
 
 

@@ -1,0 +1,49 @@
+"""Fixtures for the community tests: the brand's community installed, members, and readers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from kesher.brands.models import Brand
+from kesher.community.models import CommunityProfile, Space
+from kesher.community.services import community_install_defaults
+from kesher.members.models import Member
+from kesher.members.tests.factories import MemberFactory
+
+
+@pytest.fixture
+def general(brand: Brand) -> Space:
+    # brand_create will call this itself once the brands part wires it in; calling twice is harmless.
+    return community_install_defaults(brand=brand)
+
+
+@pytest.fixture
+def other_general(other_brand: Brand) -> Space:
+    return community_install_defaults(brand=other_brand)
+
+
+@pytest.fixture
+def make_member(brand: Brand) -> Callable[..., Member]:
+    def make(
+        first_name: str = "נועה", *, reputation: int | None = None, of: Brand | None = None, **kw: Any
+    ) -> Member:
+        member: Member = MemberFactory(brand=of or brand, first_name=first_name, **kw)  # type: ignore[assignment]
+        if reputation is not None:
+            CommunityProfile.objects.update_or_create(
+                member=member, defaults={"brand_id": member.brand_id, "reputation": reputation}
+            )
+        return member
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings: Any) -> None:
+    """Pages use {% static %}; the hashed-manifest storage would need `collectstatic` first."""
+    settings.STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

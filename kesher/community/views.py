@@ -1,0 +1,405 @@
+"""The community's pages: spaces, questions, a question with its answers, asking, search, the sitemap.
+
+Thin: find the brand and the reader, call one selector or service, render. Refusals become a message
+on the page they came from; anything the reader may not see is a plain 404.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from kesher.brands.models import Brand
+from kesher.community import search, selectors, services
+from kesher.community.access import Reader, reader_for_user
+from kesher.community.markup import plain_text
+from kesher.community.models import Flag, Post, Space
+from kesher.core.audit import Actor
+from kesher.core.errors import KesherError, NotFound
+from kesher.members.selectors import member_get
+
+HOLD_REASONS = {
+    "banned_words": gettext_lazy("words this community does not allow"),
+    "too_many_links": gettext_lazy("many links from a new member"),
+    "repeated_text": gettext_lazy("the same text was posted before"),
+    "too_fast": gettext_lazy("posting too fast"),
+    "flagged": gettext_lazy("members flagged it"),
+}
+
+# The services' refusals are in English for the API; pages show them in the reader's language.
+REFUSALS = {
+    "own_post": gettext_lazy("You cannot do that on your own post."),
+    "reputation_too_low": gettext_lazy("You need more reputation for that."),
+    "not_the_asker": gettext_lazy("Only the person who asked can accept an answer."),
+    "question_locked": gettext_lazy("This question is locked."),
+    "question_closed": gettext_lazy("This question is closed."),
+    "member_suspended": gettext_lazy("Your participation in the community is suspended for now."),
+    "member_inactive": gettext_lazy("Your club membership is not active."),
+    "post_limit_reached": gettext_lazy("New members can post a few times a day. Please try again tomorrow."),
+    "already_flagged": gettext_lazy("You already flagged this."),
+    "not_a_member": gettext_lazy("Join the club to take part"),
+    "announcements_only": gettext_lazy("Only the brand posts in announcements."),
+}
+
+
+def _refused(request: HttpRequest, exc: KesherError) -> None:
+    known = REFUSALS.get(exc.code)
+    if known is not None:
+        messages.error(request, str(known))
+    else:
+        messages.error(request, _("That did not work: %(reason)s") % {"reason": exc.message})
+
+
+def _brand(slug: str) -> Brand:
+    return get_object_or_404(Brand, slug=slug)
+
+
+def _reader(request: HttpRequest, brand: Brand) -> Reader:
+    return reader_for_user(brand, request.user)
+
+
+def _author(request: HttpRequest, reader: Reader) -> services.Author:
+    """The signed-in person writes as their own member; staff with no member card write as the brand."""
+    if reader.member is not None:
+        return services.Author(member=reader.member)
+    if reader.is_staff:
+        return services.Author(by_brand=True, actor=Actor(user=request.user))  # type: ignore[arg-type]
+    raise NotFound(_("Join the club to take part"), code="not_a_member")
+
+
+def author_label(post: Post) -> str:
+    """A member as others see them: first name and the initial of the last."""
+    member = post.author
+    if member is None:
+        return ""
+    return f"{member.first_name} {member.last_name[:1]}." if member.last_name else member.first_name
+
+
+def question_url(question: Post) -> str:
+    brand_slug = question.brand.slug
+    if question.slug:
+        return reverse("community:question", args=[brand_slug, question.pk, question.slug])
+    return reverse("community:question_short", args=[brand_slug, question.pk])
+
+
+def _json_ld(data: dict[str, Any]) -> SafeString:
+    text = json.dumps(data, ensure_ascii=False)
+    # Nothing inside may close the script element.
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return mark_safe(text)
+
+
+def _person(post: Post) -> dict[str, Any]:
+    from kesher.community.api import display_name
+
+    return {"@type": "Organization" if post.by_brand else "Person", "name": display_name(post)}
+
+
+def qa_page_ld(request: HttpRequest, thread: selectors.Thread) -> SafeString:
+    """schema.org QAPage: the accepted answer as acceptedAnswer, the others as suggestedAnswer."""
+    question = thread.question
+    page = request.build_absolute_uri(question_url(question))
+
+    def answer_ld(answer: Post) -> dict[str, Any]:
+        return {
+            "@type": "Answer",
+            "text": plain_text(answer.body_html),
+            "upvoteCount": answer.score,
+            "dateCreated": answer.created_at.isoformat(),
+            "url": f"{page}#answer-{answer.pk}",
+            "author": _person(answer),
+        }
+
+    main: dict[str, Any] = {
+        "@type": "Question",
+        "name": question.title,
+        "text": plain_text(question.body_html),
+        "answerCount": len(thread.answers),
+        "upvoteCount": question.score,
+        "dateCreated": question.created_at.isoformat(),
+        "author": _person(question),
+    }
+    accepted = [a for a in thread.answers if a.pk == question.accepted_answer_id]
+    if accepted:
+        main["acceptedAnswer"] = answer_ld(accepted[0])
+    suggested = [answer_ld(a) for a in thread.answers if a.pk != question.accepted_answer_id]
+    if suggested:
+        main["suggestedAnswer"] = suggested
+    return _json_ld({"@context": "https://schema.org", "@type": "QAPage", "mainEntity": main})
+
+
+def _viewer_key(request: HttpRequest, reader: Reader) -> str:
+    if reader.member is not None:
+        return f"m:{reader.member.pk}"
+    raw = f"{request.META.get('REMOTE_ADDR', '')}|{request.headers.get('User-Agent', '')}"
+    return "a:" + hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@require_GET
+def space_list(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    brand = _brand(brand_slug)
+    reader = _reader(request, brand)
+    spaces = selectors.space_list(reader=reader)
+    recent = selectors.question_list(reader=reader, per_page=10).questions
+    return render(
+        request,
+        "community/space_list.html",
+        {"brand": brand, "spaces": spaces, "recent": recent, "reader": reader},
+    )
+
+
+@require_GET
+def question_list(request: HttpRequest, brand_slug: str, space_slug: str) -> HttpResponse:
+    brand = _brand(brand_slug)
+    reader = _reader(request, brand)
+    try:
+        space = selectors.space_get(reader=reader, slug=space_slug)
+        page = int(request.GET.get("page", "1") or 1)
+        sort = request.GET.get("sort", "active")
+        found = selectors.question_list(
+            reader=reader, space=space, tag=request.GET.get("tag") or None, sort=sort, page=page
+        )
+    except (KesherError, ValueError):
+        raise Http404 from None
+    return render(
+        request,
+        "community/question_list.html",
+        {"brand": brand, "space": space, "page": found, "sort": sort, "sorts": _sorts(), "reader": reader},
+    )
+
+
+def _sorts() -> list[tuple[str, str]]:
+    return [
+        ("active", _("Active")),
+        ("newest", _("Newest")),
+        ("votes", _("Most votes")),
+        ("unanswered", _("Unanswered")),
+    ]
+
+
+@require_GET
+def question_page(request: HttpRequest, brand_slug: str, question_id: str, slug: str = "") -> HttpResponse:
+    brand = _brand(brand_slug)
+    reader = _reader(request, brand)
+    try:
+        thread = selectors.thread_get(reader=reader, question_id=question_id)
+    except KesherError:
+        raise Http404 from None
+    question = thread.question
+    if question.slug and slug != question.slug:
+        return HttpResponseRedirect(question_url(question), status=301)
+    services.question_view_register(question=question, viewer=_viewer_key(request, reader))
+    posts = [question, *thread.answers]
+    for post in [*posts, *(c for comments in thread.comments.values() for c in comments)]:
+        # Shaped once here so the template loops without lookups of its own.
+        post.my_vote = thread.my_votes.get(post.pk, 0)  # type: ignore[attr-defined]
+        post.comment_list = thread.comments.get(post.pk, [])  # type: ignore[attr-defined]
+        post.author_label = author_label(post)  # type: ignore[attr-defined]
+    public = question.space.is_public and question.status == Post.Status.PUBLISHED
+    return render(
+        request,
+        "community/question.html",
+        {
+            "brand": brand,
+            "reader": reader,
+            "thread": thread,
+            "posts": posts,
+            "question": question,
+            "space": question.space,
+            "canonical": request.build_absolute_uri(question_url(question)),
+            "noindex": not public,
+            "json_ld": qa_page_ld(request, thread) if public else "",
+            "may_accept": reader.is_staff
+            or (reader.member is not None and reader.member.pk == question.author_id),
+            "hold_reasons": [HOLD_REASONS.get(r, r) for r in question.hold_reasons],
+            "flag_reasons": Flag.Reason.choices,
+        },
+    )
+
+
+@require_GET
+def search_page(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    brand = _brand(brand_slug)
+    reader = _reader(request, brand)
+    q = request.GET.get("q", "").strip()[:200]
+    hits = search.search_posts(reader=reader, q=q) if q else []
+    return render(request, "community/search.html", {"brand": brand, "q": q, "hits": hits, "reader": reader})
+
+
+@require_GET
+def suggest(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    """The "already asked?" list for a title being typed (a partial, fetched as the member types)."""
+    brand = _brand(brand_slug)
+    title = request.GET.get("title", "")[:200]
+    found = search.questions_similar(reader=_reader(request, brand), title=title) if len(title) >= 3 else []
+    return render(request, "community/partials/suggestions.html", {"brand": brand, "questions": found})
+
+
+@require_GET
+def member_page(request: HttpRequest, brand_slug: str, member_id: str) -> HttpResponse:
+    brand = _brand(brand_slug)
+    try:
+        member = member_get(brand=brand, member_id=member_id)
+    except KesherError:
+        raise Http404 from None
+    found = selectors.member_community(reader=_reader(request, brand), member=member)
+    badges = [(badge, _(services.BADGES.get(badge.code, badge.code))) for badge in found.badges]
+    return render(
+        request,
+        "community/member.html",
+        {"brand": brand, "profile": found, "badges": badges, "noindex": True},
+    )
+
+
+@require_GET
+def sitemap(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    brand = _brand(brand_slug)
+    questions = selectors.sitemap_questions(brand=brand)
+    for question in questions:
+        question.brand = brand  # the URL needs the brand's slug; it is the same brand for all
+    entries = [(request.build_absolute_uri(question_url(q)), q.last_activity_at) for q in questions]
+    return render(request, "community/sitemap.xml", {"entries": entries}, content_type="application/xml")
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+@login_required
+def ask(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    brand = _brand(brand_slug)
+    reader = _reader(request, brand)
+    spaces = [
+        space
+        for space in selectors.space_list(reader=reader)
+        if space.kind != Space.Kind.ANNOUNCEMENTS or reader.is_staff
+    ]
+    form = {"space": request.GET.get("space", "general"), "title": "", "body": "", "tags": ""}
+    if request.method == "POST":
+        form = {key: request.POST.get(key, "") for key in form}
+        try:
+            author = _author(request, reader)
+            space = selectors.space_get(reader=reader, slug=form["space"])
+            question = services.question_ask(
+                space=space,
+                author=author,
+                title=form["title"],
+                body=form["body"],
+                tags=[tag for tag in form["tags"].replace(",", " ").split() if tag],
+            )
+        except KesherError as exc:
+            _refused(request, exc)
+        else:
+            if question.status == Post.Status.HELD:
+                messages.info(
+                    request, _("Thank you. Your question will appear after a moderator reviews it.")
+                )
+            return redirect(question_url(question))
+    return render(
+        request,
+        "community/ask.html",
+        {"brand": brand, "spaces": spaces, "form": form, "reader": reader, "noindex": True},
+    )
+
+
+def _back(request: HttpRequest, post: Post | None = None) -> HttpResponse:
+    if post is not None:
+        question = post if post.kind == Post.Kind.QUESTION else post.question
+        if question is not None:
+            return redirect(question_url(question))
+    return redirect(request.META.get("HTTP_REFERER") or "/")
+
+
+def _post_or_404(reader: Reader, post_id: str, kind: str | None = None) -> Post:
+    try:
+        return selectors.post_get(reader=reader, post_id=post_id, kind=kind)
+    except KesherError:
+        raise Http404 from None
+
+
+@login_required
+@require_POST
+def answer(request: HttpRequest, brand_slug: str, question_id: str) -> HttpResponse:
+    reader = _reader(request, _brand(brand_slug))
+    question = _post_or_404(reader, question_id, Post.Kind.QUESTION)
+    try:
+        posted = services.answer_post(
+            question=question, author=_author(request, reader), body=request.POST.get("body", "")
+        )
+    except KesherError as exc:
+        _refused(request, exc)
+    else:
+        if posted.status == Post.Status.HELD:
+            messages.info(request, _("Thank you. Your answer will appear after a moderator reviews it."))
+    return _back(request, question)
+
+
+@login_required
+@require_POST
+def vote(request: HttpRequest, brand_slug: str, post_id: str) -> HttpResponse:
+    reader = _reader(request, _brand(brand_slug))
+    post = _post_or_404(reader, post_id)
+    try:
+        if reader.member is None:
+            raise NotFound(_("Join the club to take part"), code="not_a_member")
+        services.vote_cast(post=post, member=reader.member, value=int(request.POST.get("value", "0")))
+    except KesherError as exc:
+        _refused(request, exc)
+    except ValueError:
+        messages.error(request, _("That vote is not valid"))
+    return _back(request, post)
+
+
+@login_required
+@require_POST
+def accept(request: HttpRequest, brand_slug: str, answer_id: str) -> HttpResponse:
+    reader = _reader(request, _brand(brand_slug))
+    answer_post = _post_or_404(reader, answer_id, Post.Kind.ANSWER)
+    try:
+        if (
+            reader.member is not None
+            and answer_post.question
+            and answer_post.question.author_id == reader.member.pk
+        ):
+            services.answer_accept(answer=answer_post, member=reader.member)
+        elif reader.is_staff:
+            services.answer_accept(answer=answer_post, staff=Actor(user=request.user))  # type: ignore[arg-type]
+        else:
+            services.answer_accept(answer=answer_post, member=reader.member)
+    except KesherError as exc:
+        _refused(request, exc)
+    return _back(request, answer_post)
+
+
+@login_required
+@require_POST
+def flag(request: HttpRequest, brand_slug: str, post_id: str) -> HttpResponse:
+    reader = _reader(request, _brand(brand_slug))
+    post = _post_or_404(reader, post_id)
+    try:
+        if reader.member is None:
+            raise NotFound(_("Join the club to take part"), code="not_a_member")
+        services.flag_create(
+            post=post,
+            reporter=reader.member,
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+        )
+    except KesherError as exc:
+        _refused(request, exc)
+    else:
+        messages.info(request, _("Thank you. A moderator will look at it."))
+    return _back(request, post)
