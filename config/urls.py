@@ -9,7 +9,11 @@ from kesher.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("portal/", views.portal, name="portal"),
+    path("portal/redeem/", views.portal_redeem, name="portal_redeem"),
+    path("portal/check-in/<slug:brand_slug>/<slug:store_code>/", views.check_in, name="check_in"),
+    path("join/<slug:brand_slug>/", views.join, name="join"),
     path("cashier/", views.cashier, name="cashier"),
+    path("cashier/stores/", views.cashier_stores, name="cashier_stores"),
     path("healthz", views.healthz, name="healthz"),
     path("community/", include("kesher.community.urls")),
     path("c/", include("kesher.campaigns.urls")),

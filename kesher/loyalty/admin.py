@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from kesher.core.admin_scoping import BrandScopedAdmin
-from kesher.loyalty.models import Coupon, EarningRule, LedgerEntry, Reward
+from kesher.loyalty.models import Coupon, EarningRule, LedgerEntry, Reward, Store, Tier
 
 
 @admin.register(EarningRule)
@@ -31,3 +31,16 @@ class LedgerEntryAdmin(BrandScopedAdmin):
     read_only = True
     list_display = ["created_at", "brand", "account", "kind", "points", "balance_after", "description"]
     list_filter = ["kind"]
+
+
+@admin.register(Store)
+class StoreAdmin(BrandScopedAdmin):
+    """Stores and their check-in codes; the printable QR posters are at /cashier/stores/."""
+
+    list_display = ["name", "brand", "code", "active"]
+    list_filter = ["active"]
+
+
+@admin.register(Tier)
+class TierAdmin(BrandScopedAdmin):
+    list_display = ["name", "brand", "threshold", "multiplier"]

@@ -1047,6 +1047,8 @@ def check_redemption(*, member: Member, reward: Reward) -> PointsAccount:
     """Lock the member's account and check they may take this reward now."""
     if reward.brand_id != member.brand_id:
         raise NotFound("No such reward", field="reward_id", code="reward_not_found")
+    if member.status in ("blocked", "erased"):
+        raise Conflict(f"The member is {member.status}", field="member_id", code="member_inactive")
     account = _lock_account(member.pk)
     refusal = reward_open_to(reward=reward, account=account)
     if refusal is not None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 from kesher.core.audit import Actor, audit_record
 from kesher.members.models import Member, MemberStatus
@@ -54,8 +56,21 @@ def memberships_link(*, user: AbstractBaseUser) -> list[Member]:
     return members
 
 
+def saved_locale(*, user: AbstractBaseUser) -> str | None:
+    """The language the person chose as a member: that of their first linked club card still in use."""
+    locale = (
+        Member.objects.filter(user_id=user.pk)
+        .exclude(status=MemberStatus.ERASED)
+        .order_by("joined_at", "pk")
+        .values_list("locale", flat=True)
+        .first()
+    )
+    return locale if locale in dict(settings.LANGUAGES) else None
+
+
 class AccountAdapter(DefaultAccountAdapter):
-    """allauth's adapter with one addition: after a login or an email confirmation, link the club cards.
+    """allauth's adapter with two additions: after a login or an email confirmation, link the club cards;
+    and a login on a browser that never chose a language gets the member's own.
 
     Settings: ACCOUNT_ADAPTER = "kesher.members.accounts.AccountAdapter".
     """
@@ -63,6 +78,26 @@ class AccountAdapter(DefaultAccountAdapter):
     def login(self, request: HttpRequest, user: AbstractBaseUser) -> None:
         super().login(request, user)
         memberships_link(user=user)
+
+    def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> HttpResponse:
+        # A language cookie is a choice made on this browser (the switch button): it wins over the card.
+        locale = None if settings.LANGUAGE_COOKIE_NAME in request.COOKIES else saved_locale(user=user)
+        if locale is None:
+            return super().post_login(request, user, **kwargs)
+        translation.activate(locale)  # the "signed in" message is written in it too
+        request.LANGUAGE_CODE = locale
+        response = super().post_login(request, user, **kwargs)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            locale,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return response
 
     def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
         confirmed = super().confirm_email(request, email_address)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import segno
 from django.conf import settings
@@ -13,24 +16,30 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kesher.brands.models import Brand
 from kesher.brands.selectors import staff_brands
 from kesher.core.audit import Actor
 from kesher.core.errors import KesherError, NotFound, ValidationFailed
+from kesher.core.idempotency import error_body, request_fingerprint, run_idempotent
 from kesher.loyalty import selectors as loyalty
-from kesher.loyalty.models import Coupon, Reward
-from kesher.loyalty.services import coupon_redeem
-from kesher.members.models import Member
+from kesher.loyalty.models import Coupon, LedgerEntry, LoyaltyProgram, PointsAccount, Reward, Store, Tier
+from kesher.loyalty.services import coupon_redeem, redemption_create, store_check_in, tier_progress
+from kesher.members.accounts import memberships_link
+from kesher.members.models import Member, MemberStatus
 from kesher.members.selectors import member_find, member_get
+from kesher.members.services import member_create
+from kesher.web.forms import JoinForm
+from kesher.web.templatetags.kesher_web import card_groups, in_language
 from kesher.web.wording import HistoryLine, history_line
 
 
@@ -42,8 +51,21 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _qr_svg(text: str, *, scale: int) -> SafeString:
-    # segno draws the SVG itself from a card number or coupon code: no user-typed markup can get in.
-    return mark_safe(segno.make(text, micro=False).svg_inline(scale=scale, dark="#111827", light="#ffffff"))
+    # segno draws the SVG itself from a card number, coupon code or link: no user-typed markup can get in.
+    # A viewBox and no fixed size: the stylesheet decides how big it is drawn (on screen, on a poster).
+    code = segno.make(text, micro=False)
+    return mark_safe(code.svg_inline(scale=scale, dark="#111827", light="#ffffff", omitsize=True))
+
+
+def _signed_in(request: HttpRequest) -> AbstractBaseUser:
+    user = request.user
+    if isinstance(user, AnonymousUser):  # login_required stands before every caller; this is for types
+        raise PermissionDenied
+    return user
+
+
+def _memberships(user: AbstractBaseUser) -> Any:
+    return Member.objects.filter(user_id=user.pk).exclude(status=MemberStatus.ERASED).select_related("brand")
 
 
 @dataclass(frozen=True)
@@ -52,23 +74,72 @@ class RewardView:
     affordable: bool
     missing: int
     progress: int  # percent of the cost the balance covers, 0..100
+    token: str  # one per rendered form: a second submit of the same form replays the first answer
 
 
 @dataclass(frozen=True)
 class CouponView:
     coupon: Coupon
     qr: SafeString
+    new: bool
+
+
+@dataclass(frozen=True)
+class TierView:
+    current: Tier | None
+    upcoming: Tier | None
+    by_spend: bool
+    to_next: int | Decimal  # whole points, or money when the brand's tiers go by spend
+    percent: int  # of the way from the current tier's threshold to the next one
+
+
+def _tier_view(member: Member, program: LoyaltyProgram | None) -> TierView:
+    account = PointsAccount.objects.select_related("tier").get(member=member)
+    progress = tier_progress(account=account)
+    current: Tier | None = progress["tier"]
+    upcoming: Tier | None = progress["next_tier"]
+    value = Decimal(progress["value"])
+    if current is not None and upcoming is not None and upcoming.threshold <= current.threshold:
+        # Still in a tier the rolling value no longer reaches (kept until the review): aim above it.
+        upcoming = (
+            Tier.objects.filter(brand_id=member.brand_id, threshold__gt=current.threshold)
+            .order_by("threshold")
+            .first()
+        )
+    by_spend = program is not None and program.tier_basis == LoyaltyProgram.TierBasis.SPEND
+    if upcoming is None:
+        return TierView(current=current, upcoming=None, by_spend=by_spend, to_next=0, percent=100)
+    floor = current.threshold if current is not None else Decimal(0)
+    span = upcoming.threshold - floor
+    percent = int(max(Decimal(0), min(Decimal(100), (value - floor) * 100 / span))) if span > 0 else 0
+    missing = max(upcoming.threshold - value, Decimal(0))
+    to_next: int | Decimal = missing if by_spend else math.ceil(missing)
+    return TierView(current=current, upcoming=upcoming, by_spend=by_spend, to_next=to_next, percent=percent)
+
+
+def _referral_link(request: HttpRequest, member: Member) -> str:
+    join = request.build_absolute_uri(reverse("join", args=[member.brand.slug]))
+    return f"{join}?{urlencode({'ref': member.referral_code})}"
+
+
+def _whatsapp_link(member: Member, link: str) -> str:
+    text = _("Join the %(club)s club with my link and earn points: %(link)s") % {
+        "club": member.brand.name,
+        "link": link,
+    }
+    return "https://wa.me/?text=" + quote(text, safe="")
 
 
 @login_required
 def portal(request: HttpRequest) -> HttpResponse:
-    user_id = int(request.user.pk or 0)  # login_required: never anonymous here
-    memberships = list(
-        Member.objects.filter(user_id=user_id)
-        .exclude(status="erased")
-        .select_related("brand")
-        .order_by("brand__name")
+    memberships = list(_memberships(_signed_in(request)).order_by("brand__name"))
+    brand_ids = {member.brand_id for member in memberships}
+    # Two queries for all the cards: which brands have tiers at all, and how each counts them.
+    tiered = set(
+        Tier.objects.filter(brand_id__in=brand_ids).order_by().values_list("brand_id", flat=True).distinct()
     )
+    programs = {program.brand_id: program for program in LoyaltyProgram.objects.filter(brand_id__in=tiered)}
+    new_code = request.GET.get("new", "")
     cards = []
     now = timezone.now()
     for member in memberships:
@@ -82,14 +153,16 @@ def portal(request: HttpRequest) -> HttpResponse:
                 affordable=points.balance >= reward.cost_points,
                 missing=max(reward.cost_points - points.balance, 0),
                 progress=min(100, points.balance * 100 // max(reward.cost_points, 1)),
+                token=str(uuid.uuid4()),
             )
             for reward in loyalty.rewards_available(brand=member.brand, member=member)[:6]
         ]
         wallet = [
-            CouponView(coupon=coupon, qr=_qr_svg(coupon.code, scale=3))
+            CouponView(coupon=coupon, qr=_qr_svg(coupon.code, scale=3), new=coupon.code == new_code)
             for coupon in loyalty.coupon_wallet(member=member)
             if coupon.status == Coupon.Status.ISSUED and coupon.expires_at > now
         ]
+        referral_link = _referral_link(request, member)
         cards.append(
             {
                 "member": member,
@@ -98,9 +171,224 @@ def portal(request: HttpRequest) -> HttpResponse:
                 "history": history,
                 "rewards": rewards,
                 "wallet": wallet,
+                "tier": _tier_view(member, programs.get(member.brand_id))
+                if member.brand_id in tiered
+                else None,
+                "referral_link": referral_link,
+                "whatsapp_link": _whatsapp_link(member, referral_link),
             }
         )
     return render(request, "web/portal.html", {"cards": cards})
+
+
+# What a member reads when a reward cannot be taken; the services' own messages are for integrators.
+REDEEM_REFUSALS = {
+    "insufficient_points": gettext_lazy("You do not have enough points for this reward yet."),
+    "out_of_stock": gettext_lazy("Sorry, this reward has just run out."),
+    "limit_reached": gettext_lazy("You have already taken this reward as many times as allowed."),
+    "tier_required": gettext_lazy("This reward is for members of a higher tier."),
+    "reward_inactive": gettext_lazy("This reward is not on offer right now."),
+    "reward_not_yet_available": gettext_lazy("This reward is not on offer yet."),
+    "reward_no_longer_available": gettext_lazy("This reward is no longer on offer."),
+    "reward_not_found": gettext_lazy("This reward is not on offer right now."),
+    "idempotency_key_reused": gettext_lazy("This form is out of date. Please try again."),
+    "form_expired": gettext_lazy("This form is out of date. Please try again."),
+}
+
+
+@login_required
+@require_POST
+def portal_redeem(request: HttpRequest) -> HttpResponse:
+    """Trade points for a reward. The form's token is the idempotency key: a double click, a reload or a
+    second tab sending the same form gets the first answer back instead of a second coupon."""
+    user = _signed_in(request)
+    try:
+        member = _memberships(user).get(pk=uuid.UUID(request.POST.get("member", "")))
+    except (ValueError, Member.DoesNotExist):
+        raise Http404 from None
+    reward_id = request.POST.get("reward", "")
+    portal_url = reverse("portal")
+    try:
+        token = uuid.UUID(request.POST.get("token", ""))
+    except ValueError:
+        token = None
+
+    def perform() -> tuple[int, Any]:
+        reward = loyalty.reward_get(brand=member.brand, reward_id=reward_id)
+        coupon = redemption_create(member=member, reward=reward)
+        return 201, {"coupon": coupon.code}
+
+    if token is None:
+        status, body = 422, error_body(ValidationFailed("No form token", code="form_expired"))
+    else:
+        try:
+            status, body = run_idempotent(
+                brand=member.brand,
+                key=f"portal-redeem:{member.pk}:{token}",
+                fingerprint=request_fingerprint(
+                    "POST", request.path, {"member": member.pk, "reward": reward_id}
+                ),
+                perform=perform,
+            )
+        except KesherError as refusal:  # the token came back with another reward
+            status, body = refusal.status, error_body(refusal)
+
+    if status == 201:
+        coupon = Coupon.objects.select_related("reward").get(member=member, code=body["coupon"])
+        messages.success(
+            request,
+            _("Done! Your coupon for %(reward)s is in your wallet: %(code)s")
+            % {"reward": in_language(coupon.reward, "name"), "code": coupon.code},
+        )
+        # Post, redirect, get: a reload of the result shows the wallet and cannot spend twice.
+        return HttpResponseRedirect(
+            f"{portal_url}?{urlencode({'new': coupon.code})}#coupon-{coupon.code}", status=303
+        )
+    code = body["error"]["code"]
+    reason = REDEEM_REFUSALS.get(code, gettext_lazy("This reward could not be taken."))
+    nothing_spent = _("No points were spent.")
+    messages.error(request, f"{reason} {nothing_spent}")
+    return HttpResponseRedirect(f"{portal_url}#club-{member.brand.slug}", status=303)
+
+
+# --- joining a club -----------------------------------------------------------------------------
+
+
+def _consent_wording(brand: Brand) -> dict[str, str]:
+    """The sentences next to the consent boxes, in the reader's language; kept word for word as proof."""
+    return {
+        "email": _(
+            "I agree to receive advertising from %(club)s by email: offers, benefits and club news. "
+            "I can withdraw at any time."
+        )
+        % {"club": brand.name},
+        "sms": _(
+            "I agree to receive advertising from %(club)s by SMS: offers, benefits and club news. "
+            "I can withdraw at any time."
+        )
+        % {"club": brand.name},
+    }
+
+
+# A refusal from member_create, shown on the field it concerns: (code, field) -> (form field, message).
+JOIN_REFUSALS: dict[tuple[str, str | None], tuple[str, Any]] = {
+    ("validation_error", "phone"): (
+        "phone",
+        gettext_lazy("This does not look like a phone number. Any form works, such as 050-1234567."),
+    ),
+    ("validation_error", "email"): ("email", gettext_lazy("Enter a valid email address.")),
+    ("duplicate_member", "email"): (
+        "email",
+        gettext_lazy("This email address is already in the club. Sign in to see your card."),
+    ),
+    ("duplicate_member", None): (
+        "email",
+        gettext_lazy("This email address is already in the club. Sign in to see your card."),
+    ),
+    ("validation_error", "birthday"): ("birthday", gettext_lazy("The birthday must be a date in the past.")),
+    ("validation_error", "referral_code"): (
+        "ref",
+        gettext_lazy("No member has this invitation code. Check it, or leave it empty."),
+    ),
+}
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: a forwarded header is whatever the client wrote unless a proxy we trust set it.
+    return str(request.META.get("REMOTE_ADDR", ""))[:200]
+
+
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    """The club's public sign-up form; the new member then chooses a password on the account pages."""
+    brand = get_object_or_404(Brand, slug=brand_slug)
+    wording = _consent_wording(brand)
+    user = request.user
+    already = (
+        _memberships(user).filter(brand=brand).first()
+        if isinstance(user, AbstractBaseUser) and user.is_authenticated
+        else None
+    )
+    status = 200
+    email_taken = False
+    if request.method == "POST" and already is None:
+        form = JoinForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            consents = {"email": bool(data["consent_email"]), "sms": bool(data["consent_sms"])}
+            try:
+                member = member_create(
+                    brand=brand,
+                    email=data["email"],
+                    phone=data["phone"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    birthday=data["birthday"],
+                    locale=(get_language() or brand.default_locale)[:2],
+                    source="web",
+                    consents=consents,
+                    consent_wording="\n".join(f"{channel}: {wording[channel]}" for channel in consents),
+                    consent_origin=_client_ip(request),
+                    referral_code=data["ref"] or None,
+                )
+            except KesherError as refusal:
+                field, message = JOIN_REFUSALS.get((refusal.code, refusal.field), (None, refusal.message))
+                form.add_error(field, str(message))
+                email_taken = refusal.code == "duplicate_member"
+            else:
+                messages.success(
+                    request,
+                    _("Welcome to the %(club)s club! Your card number is %(card)s.")
+                    % {"club": brand.name, "card": card_groups(member.card_number)},
+                )
+                if isinstance(user, AbstractBaseUser) and user.is_authenticated:
+                    memberships_link(user=user)
+                    return HttpResponseRedirect(reverse("portal"), status=303)
+                messages.info(request, _("Choose a password to see your card and points online."))
+                signup = f"{reverse('account_signup')}?{urlencode({'email': member.email or ''})}"
+                return HttpResponseRedirect(signup, status=303)
+        status = 422 if form.errors else 200
+    else:
+        form = JoinForm(initial={"ref": (request.GET.get("ref") or "").strip().upper()[:20]})
+    return render(
+        request,
+        "web/join.html",
+        {"brand": brand, "form": form, "wording": wording, "already": already, "email_taken": email_taken},
+        status=status,
+    )
+
+
+# --- checking in at a store ---------------------------------------------------------------------
+
+
+@login_required
+def check_in(request: HttpRequest, brand_slug: str, store_code: str) -> HttpResponse:
+    """Opened from the QR code on a store's counter: one visit per store per day, which a rule may reward."""
+    brand = get_object_or_404(Brand, slug=brand_slug)
+    member = _memberships(_signed_in(request)).filter(brand=brand).order_by("joined_at", "pk").first()
+    if member is None:
+        store = get_object_or_404(Store, brand=brand, code=store_code, active=True)
+        return render(
+            request, "web/check_in.html", {"brand": brand, "store_name": store.name, "member": None}
+        )
+    activity, created = store_check_in(member=member, store_code=store_code)  # unknown store: NotFound, a 404
+    points = (
+        LedgerEntry.objects.filter(activity=activity, kind=LedgerEntry.Kind.EARN).aggregate(
+            total=Sum("points")
+        )["total"]
+        or 0
+    )
+    return render(
+        request,
+        "web/check_in.html",
+        {
+            "brand": brand,
+            "store_name": (activity.attributes or {}).get("store", ""),
+            "member": member,
+            "first_visit_today": created,
+            "points": points,
+        },
+    )
 
 
 # --- the cashier's counter ----------------------------------------------------------------------
@@ -112,13 +400,6 @@ COUPON_REFUSALS = {
     "coupon_expired": gettext_lazy("This coupon has expired."),
     "coupon_code_missing": gettext_lazy("Type the coupon's code."),
 }
-
-
-def _signed_in(request: HttpRequest) -> AbstractBaseUser:
-    user = request.user
-    if isinstance(user, AnonymousUser):  # login_required stands before every caller; this is for types
-        raise PermissionDenied
-    return user
 
 
 def _cashier_brand(request: HttpRequest, slug: str | None) -> tuple[Brand, list[Brand]]:
@@ -194,6 +475,24 @@ def cashier(request: HttpRequest) -> HttpResponse:
         elif not results:
             status = 404
     return render(request, "web/cashier.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class StorePoster:
+    store: Store
+    url: str
+    qr: SafeString
+
+
+@login_required
+def cashier_stores(request: HttpRequest) -> HttpResponse:
+    """One printable poster per store: the QR code members scan at the counter to check in."""
+    brand, brands = _cashier_brand(request, request.GET.get("brand"))
+    posters = []
+    for store in Store.objects.filter(brand=brand, active=True).order_by("name", "code"):
+        url = request.build_absolute_uri(reverse("check_in", args=[brand.slug, store.code]))
+        posters.append(StorePoster(store=store, url=url, qr=_qr_svg(url, scale=8)))
+    return render(request, "web/cashier_stores.html", {"brand": brand, "brands": brands, "posters": posters})
 
 
 # --- operations ---------------------------------------------------------------------------------

@@ -426,3 +426,16 @@ def test_store_check_in_counts_once_a_day_per_store(brand):
     assert account(member).balance == 6
     with pytest.raises(NotFound):
         services.store_check_in(member=member, store_code="nowhere")
+
+
+def test_a_blocked_member_cannot_redeem(brand):
+    from kesher.members.services import member_update
+
+    member = MemberFactory(brand=brand)
+    buy(member, "100.00")
+    member_update(member=member, changes={"status": "blocked"}, actor=SYSTEM)
+    reward = services.reward_create(brand=brand, name="x", cost_points=10, kind="gift")
+    with pytest.raises(Conflict) as refused:
+        services.redemption_create(member=member, reward=reward)
+    assert refused.value.code == "member_inactive"
+    assert account(member).balance == 100

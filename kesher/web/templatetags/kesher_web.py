@@ -33,11 +33,13 @@ def card_groups(value: str | None) -> str:
 @register.filter
 def in_language(thing: object, field: str) -> str:
     """A brand's own text in the reader's language when the brand wrote one ({"en": {"name": ...}} in
-    `texts`), else the text as typed."""
+    `texts`, or {"en": "Gold"} for a tier's name), else the text as typed."""
     texts = getattr(thing, "texts", None)
     language = (get_language() or "he")[:2]
     if isinstance(texts, dict):
         translated = texts.get(language)
         if isinstance(translated, dict) and translated.get(field):
             return str(translated[field])
+        if isinstance(translated, str) and translated and field == "name":
+            return translated
     return str(getattr(thing, field, "") or "")

@@ -14,8 +14,8 @@ from django.contrib.auth.models import AbstractUser
 from kesher.activity.services import activity_record
 from kesher.brands.models import Brand, StaffRole
 from kesher.brands.services import staff_grant
-from kesher.loyalty.models import Coupon
-from kesher.loyalty.services import redemption_create, reward_create
+from kesher.loyalty.models import Coupon, Store
+from kesher.loyalty.services import earning_rule_create, redemption_create, reward_create, tier_create
 from kesher.members.models import Member
 from kesher.members.tests.factories import MemberFactory
 
@@ -46,8 +46,13 @@ class ClubScene:
 
 
 def club_scene(brand: Brand) -> ClubScene:
-    """A café with a member (050-1234567) who bought for 180 ILS, took a 60-point coffee and holds its coupon,
-    and a cashier (service agent) who works there."""
+    """A café with tiers Silver (100 points a year) and Gold (300), a store on Dizengoff whose check-in gives
+    5 points, a member (050-1234567) who bought for 180 ILS (Silver now, 120 points to Gold), took a 60-point
+    coffee and holds its coupon, and a cashier (service agent) who works there."""
+    tier_create(brand=brand, name="כסף", threshold=Decimal(100), texts={"en": "Silver"})
+    tier_create(brand=brand, name="זהב", threshold=Decimal(300), texts={"en": "Gold"})
+    Store.objects.create(brand=brand, name="תל אביב – דיזנגוף", code="dizengoff")
+    earning_rule_create(brand=brand, name="ביקור בסניף", activity_type="visit", effect="fixed", points=5)
     member = MemberFactory(
         brand=brand, email="noa@example.org", phone="050-1234567", first_name="נועה", last_name="לוי"
     )

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core import mail
 
 from kesher.core.models import AuditEntry
@@ -97,3 +98,56 @@ def test_signing_up_links_only_once_the_address_is_confirmed(client, brand, sett
     assert response.status_code == 302
     assert EmailAddress.objects.get(email="new@example.org").verified is True
     assert Member.objects.filter(pk=card.pk, user__email="new@example.org").exists()
+
+
+# --- the member's language at sign-in -----------------------------------------------------------
+
+
+def _sign_in(client, email: str = "noa@example.org"):  # type: ignore[no-untyped-def]
+    return client.post("/accounts/login/", {"login": email, "password": PASSWORD})
+
+
+def test_signing_in_without_a_language_cookie_takes_the_members_language(client, brand, other_brand):
+    MemberFactory(brand=brand, email="noa@example.org", locale="en")  # joined first: this one decides
+    MemberFactory(brand=other_brand, email="noa@example.org", locale="he")
+    make_user("noa@example.org")
+
+    response = _sign_in(client)
+
+    assert response.status_code == 302
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert (cookie.value, cookie["max-age"], cookie["samesite"]) == (
+        "en",
+        settings.LANGUAGE_COOKIE_AGE or "",
+        settings.LANGUAGE_COOKIE_SAMESITE or "",
+    )
+    page = client.get(response["Location"])
+    assert '<html lang="en" dir="ltr">' in page.content.decode()
+    assert "Successfully signed in as" in page.content.decode()
+
+
+def test_a_language_chosen_on_this_browser_wins_over_the_members(client, brand):
+    MemberFactory(brand=brand, email="noa@example.org", locale="en")
+    make_user("noa@example.org")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "he"
+
+    response = _sign_in(client)
+
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+    assert '<html lang="he" dir="rtl">' in client.get("/portal/").content.decode()
+
+
+def test_a_login_without_a_card_keeps_the_default_language(client, db):
+    make_user("nobody@example.org")
+    response = _sign_in(client, "nobody@example.org")
+    assert response.status_code == 302
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
+def test_an_erased_card_does_not_choose_the_language(client, brand, other_brand):
+    erased = MemberFactory(brand=brand, email="noa@example.org", locale="en")
+    MemberFactory(brand=other_brand, email="noa@example.org", locale="he")
+    member_erase(member=erased)
+    make_user("noa@example.org")
+    response = _sign_in(client)
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "he"

@@ -1,5 +1,7 @@
-"""The real app in a real browser: a member signs in and reads the portal, a cashier finds them and burns a
-coupon, and the language switch turns every page between Hebrew (right-to-left) and English (left-to-right).
+"""The real app in a real browser: a member signs in, reads the portal, redeems a reward, shares their link
+and checks in at a store; a friend joins with the link; a cashier finds a member, burns a coupon and prints
+the store posters; and the language switch turns every page between Hebrew (right-to-left) and English
+(left-to-right).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import pytest
 from django.conf import settings
 
 from kesher.brands.services import brand_create
-from kesher.loyalty.models import Coupon
+from kesher.loyalty.models import Coupon, PointsAccount, Reward
+from kesher.loyalty.services import redemption_create
 from kesher.members.models import Member
 from kesher.web.tests.conftest import PASSWORD, ClubScene, club_scene
 
@@ -168,4 +171,126 @@ def test_a_cashier_finds_a_member_by_phone_and_burns_their_coupon(browser, live_
     assert page.locator('[data-test="refusal"]').inner_text() == "הקופון הזה כבר מומש."
     page.set_viewport_size(DESKTOP)
     _shoot_both(page, "cashier-04-refused-desktop")
+    page.context.close()
+
+
+def _accept_next_dialog(page: Any, seen: list[str]) -> None:
+    def accept(dialog: Any) -> None:
+        seen.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
+
+
+def test_a_member_redeems_sees_the_tier_invites_and_checks_in(browser, live_server, scene):
+    page = _new_page(browser, live_server, PHONE)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    _sign_in(page, "noa@example.org")
+    page.goto("/portal/")
+    assert page.locator('[data-test="tier-name"]').inner_text() == "כסף"
+    assert page.locator('[data-test="tier-to-next"]').inner_text() == "עוד 120 נקודות לדרגת זהב"
+    coffee = page.locator(".reward", has_text="קפה הפוך חינם")
+    workshop = page.locator(".reward", has_text="סדנת לאטה ארט")
+    assert workshop.locator('[data-test="redeem"]').is_disabled()
+
+    # Saying no to the question spends nothing.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    coffee.locator('[data-test="redeem"]').click()
+    page.wait_for_timeout(300)
+    assert page.locator('[data-test="balance"]').inner_text() == "120"
+    assert Coupon.objects.filter(member=scene.member).count() == 1
+
+    asked: list[str] = []
+    _accept_next_dialog(page, asked)
+    coffee.locator('[data-test="redeem"]').click()
+    page.wait_for_url(re.compile(r"/portal/\?new=[A-Z0-9]+#coupon-"))
+    assert asked == ["לממש 60 נקודות עבור קפה הפוך חינם?"]
+    code = Coupon.objects.exclude(pk=scene.coupon.pk).get(member=scene.member).code
+    assert code in page.locator('[data-test="messages"]').inner_text()
+    assert page.locator('[data-test="balance"]').inner_text() == "60"
+    new_coupon = page.locator(f"#coupon-{code}")
+    assert new_coupon.locator('[data-test="coupon-code"]').inner_text() == code
+    assert new_coupon.locator("svg").is_visible()  # its QR code is open, ready for the till
+    _shoot_both(page, "member-05-redeemed")
+
+    # Another tab spent the points meanwhile: this page is out of date, the server is not.
+    redemption_create(member=scene.member, reward=Reward.objects.get(brand=scene.brand, cost_points=60))
+    _accept_next_dialog(page, asked)
+    page.locator(".reward", has_text="קפה הפוך חינם").locator('[data-test="redeem"]').click()
+    page.wait_for_url(re.compile(r"/portal/#club-cafe$"))
+    refusal = page.locator('[data-test="messages"] .error')
+    assert refusal.inner_text() == "עדיין אין לך מספיק נקודות להטבה הזו. לא נוכו נקודות."
+    assert page.locator('[data-test="balance"]').inner_text() == "0"
+    assert Coupon.objects.filter(member=scene.member).count() == 3
+    _shoot_both(page, "member-06-refused")
+
+    link = f"{live_server.url}/join/cafe/?ref={scene.member.referral_code}"
+    assert page.locator('[data-test="referral-link"]').input_value() == link
+    page.locator('[data-test="copy-link"]').click()
+    assert page.evaluate("navigator.clipboard.readText()") == link
+    assert page.locator('[data-test="copy-link"]').inner_text() == "הועתק"
+    assert page.locator('[data-test="whatsapp"]').get_attribute("href").startswith("https://wa.me/?text=")
+    page.locator('[data-test="referral"]').scroll_into_view_if_needed()
+    _shoot_both(page, "member-07-invite")
+
+    page.goto("/portal/check-in/cafe/dizengoff/")
+    assert page.locator('[data-test="welcome"]').inner_text() == "ברוכים הבאים לסניף תל אביב – דיזנגוף!"
+    assert page.locator('[data-test="check-in-result"]').inner_text() == "הביקור שלך נרשם: צברת 5 נקודות."
+    _shoot_both(page, "member-08-check-in")
+    page.reload()
+    assert page.locator('[data-test="check-in-result"]').inner_text().startswith("כבר עשית צ'ק-אין כאן היום.")
+    assert PointsAccount.objects.get(member=scene.member).balance == 5
+    page.context.close()
+
+
+def test_a_friend_joins_with_the_link_then_chooses_a_password(browser, live_server, scene):
+    page = _new_page(browser, live_server, PHONE)
+    page.goto(f"/join/cafe/?ref={scene.member.referral_code}")
+    assert page.locator("#id_ref").input_value() == scene.member.referral_code
+    assert page.locator('[data-test="invited"]').is_visible()
+    _shoot_both(page, "join-01-form")
+
+    page.fill("#id_first_name", "דן")
+    page.fill("#id_last_name", "כהן")
+    page.fill("#id_email", "dan@example.org")
+    page.fill("#id_phone", "12")
+    page.check("#id_consent_sms")
+    page.locator('[data-test="join-submit"]').click()
+    error = page.locator('[data-test="error-phone"]')
+    error.wait_for()
+    assert error.inner_text() == "זה לא נראה כמו מספר טלפון. אפשר לכתוב למשל 050-1234567 או בכל צורה אחרת."
+    assert page.locator("#id_first_name").input_value() == "דן"
+    assert not Member.objects.filter(email="dan@example.org").exists()
+    # Only in Hebrew: the language switch reloads the page, and what was typed is not carried over.
+    page.screenshot(path=str(SHOTS / "join-02-bad-phone-he.png"), full_page=True)
+
+    page.fill("#id_phone", "052 123 4567")
+    page.locator('[data-test="join-submit"]').click()
+    page.wait_for_url(re.compile(r"/accounts/signup/\?email=dan%40example.org$"))
+    assert page.locator('input[name="email"]').input_value() == "dan@example.org"
+    assert "ברוכים הבאים למועדון קפה טוב!" in page.locator('[data-test="messages"]').inner_text()
+    friend = Member.objects.get(brand=scene.brand, email="dan@example.org")
+    assert (friend.phone, friend.consent_sms, friend.consent_email) == ("+972521234567", True, False)
+    assert friend.referred_by_id == scene.member.pk
+    _shoot_both(page, "join-03-choose-password")
+    page.context.close()
+
+
+def test_a_cashier_prints_the_store_posters(browser, live_server, scene):
+    page = _new_page(browser, live_server, DESKTOP)
+    _sign_in(page, "cashier@example.org")
+    page.locator('[data-test="cashier-link"]').click()
+    page.locator('[data-test="stores-link"]').click()
+    page.wait_for_url(re.compile(r"/cashier/stores/"))
+    poster = page.locator('[data-test="poster"]')
+    assert poster.count() == 1
+    assert poster.locator('[data-test="poster-url"]').inner_text() == (
+        f"{live_server.url}/portal/check-in/cafe/dizengoff/"
+    )
+    assert poster.locator("svg").is_visible()
+    _shoot_both(page, "cashier-05-store-posters")
+    page.emulate_media(media="print")
+    assert not page.locator(".topbar").is_visible()
+    assert poster.locator("svg").is_visible()
+    page.screenshot(path=str(SHOTS / "cashier-06-store-poster-print-he.png"), full_page=True)
     page.context.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from kesher.activity.services import activity_record
 from kesher.core.audit import SYSTEM
-from kesher.loyalty.services import program_update
+from kesher.loyalty.services import program_update, tier_create
 from kesher.members.accounts import memberships_link
 from kesher.members.models import Member
 from kesher.members.services import member_erase
@@ -72,12 +73,20 @@ def signed_in(client: Client, scene: ClubScene) -> Client:
 
 @pytest.mark.parametrize(("language", "direction"), [("he", "rtl"), ("en", "ltr")])
 def test_every_page_follows_the_language(signed_in, scene, language, direction):
-    pages = {
+    own = {
         "/",
         "/portal/",
         "/cashier/",
+        "/cashier/stores/",
+        f"/join/{scene.brand.slug}/",
+        f"/portal/check-in/{scene.brand.slug}/dizengoff/",
+    }
+    pages = {
+        *own,
         "/cashier/?" + urlencode({"q": scene.member.phone}),
-        *_page_routes(get_resolver().url_patterns, {"brand_slug": scene.brand.slug}),
+        *_page_routes(
+            get_resolver().url_patterns, {"brand_slug": scene.brand.slug, "store_code": "dizengoff"}
+        ),
     }
     checked = []
     for path in sorted(pages):
@@ -87,7 +96,7 @@ def test_every_page_follows_the_language(signed_in, scene, language, direction):
         assert _html_tag(response) == (language, direction), path
         checked.append(path)
     print(f"pages checked in {language}: {checked}")
-    assert {"/", "/portal/", "/cashier/"} <= set(checked)
+    assert own <= set(checked)
 
 
 @pytest.mark.parametrize(("language", "direction"), [("he", "rtl"), ("en", "ltr")])
@@ -96,6 +105,17 @@ def test_pages_for_visitors_follow_the_language(client, language, direction, pat
     response = _in(client, language).get(path)
     assert response.status_code == 200
     assert _html_tag(response) == (language, direction)
+
+
+@pytest.mark.parametrize(("language", "direction"), [("he", "rtl"), ("en", "ltr")])
+def test_the_join_page_and_its_errors_follow_the_language(client, scene, language, direction):
+    page = _in(client, language).get(f"/join/{scene.brand.slug}/?ref={scene.member.referral_code}")
+    refused = _in(client, language).post(
+        f"/join/{scene.brand.slug}/",
+        {"first_name": "Dan", "last_name": "Cohen", "email": "dan@example.org", "phone": "12"},
+    )
+    assert (page.status_code, refused.status_code) == (200, 422)
+    assert _html_tag(page) == _html_tag(refused) == (language, direction)
 
 
 @pytest.mark.parametrize(("language", "direction"), [("he", "rtl"), ("en", "ltr")])
@@ -222,9 +242,15 @@ def test_the_portal_costs_a_fixed_number_of_queries_per_card(client, scene, othe
     MemberFactory(brand=other_brand, email="noa@example.org")
     memberships_link(user=scene.member_user)
     with CaptureQueriesContext(connection) as two_cards:
+        client.get("/portal/")
+    tier_create(brand=other_brand, name="Gold", threshold=Decimal(500))  # the tier panel costs its own
+    with CaptureQueriesContext(connection) as two_tiered_cards:
         response = client.get("/portal/")
     assert len(response.context["cards"]) == 2
-    per_card = len(two_cards) - len(one_card)
-    print(f"portal queries: one card {len(one_card)}, two cards {len(two_cards)}")
-    assert per_card <= 7
-    assert len(one_card) <= 12
+    print(
+        f"portal queries: one card {len(one_card)}, two cards {len(two_cards)}, "
+        f"two cards with tiers {len(two_tiered_cards)}"
+    )
+    assert len(two_cards) - len(one_card) <= 7  # a card in a club without tiers
+    assert len(two_tiered_cards) - len(one_card) <= 13  # a card with tier progress
+    assert len(one_card) <= 18
