@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from kesher.activity.models import Activity
 from kesher.activity.registry import consumers_for, registry, validate_attributes
 from kesher.brands.models import Brand
+from kesher.core.bulk import rows_update
 from kesher.core.errors import Conflict, KesherError, ValidationFailed
 from kesher.members.models import Member, MemberStatus
 
@@ -144,22 +144,25 @@ def _batchable(type_name: str) -> bool:
 
 
 def _existing_many(brand: Brand, drafts: list[Draft]) -> dict[tuple[str, str, str], Activity]:
-    by_key: dict[tuple[str, str, str], Activity] = {}
-    idempotency = Q()
-    references = Q()
+    """Activities already recorded under any of the drafts' keys, one query per source and key kind."""
+    keys: dict[str, set[str]] = {}
+    references: dict[str, set[str]] = {}
     for draft in drafts:
         if draft.idempotency_key is not None:
-            idempotency |= Q(source=draft.source, idempotency_key=draft.idempotency_key)
+            keys.setdefault(draft.source, set()).add(draft.idempotency_key)
         if draft.external_id is not None:
-            references |= Q(source=draft.source, external_id=draft.external_id)
-    for condition in (idempotency, references):
-        if not condition:
-            continue
-        for found in Activity.objects.filter(brand=brand).filter(condition):
-            if found.idempotency_key is not None:
-                by_key[(found.source, "key", found.idempotency_key)] = found
-            if found.external_id is not None:
-                by_key[(found.source, "ref", found.external_id)] = found
+            references.setdefault(draft.source, set()).add(draft.external_id)
+    found: list[Activity] = []
+    for source, values in keys.items():
+        found += Activity.objects.filter(brand=brand, source=source, idempotency_key__in=values)
+    for source, values in references.items():
+        found += Activity.objects.filter(brand=brand, source=source, external_id__in=values)
+    by_key: dict[tuple[str, str, str], Activity] = {}
+    for activity in found:
+        if activity.idempotency_key is not None:
+            by_key[(activity.source, "key", activity.idempotency_key)] = activity
+        if activity.external_id is not None:
+            by_key[(activity.source, "ref", activity.external_id)] = activity
     return by_key
 
 
@@ -248,7 +251,7 @@ def activities_record_many(*, brand: Brand, drafts: list[Draft]) -> list[Outcome
         for name in names:
             handled = [a for a in won if any(n == name for n, _ in consumers_for(a.type, immediate=True))]
             registry.batch_by_name[name](handled)
-        Activity.objects.bulk_update(won, ["points_awarded", "balance_after"], batch_size=500)
+        rows_update(Activity, won, ["points_awarded", "balance_after"])
 
         deferred: dict[str, list[str]] = {}
         for activity in won:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 from kesher.activity.models import Activity
 from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
+from kesher.core.bulk import rows_update
 from kesher.core.errors import Conflict, InsufficientPoints, NotFound, PermissionDenied, ValidationFailed
 from kesher.loyalty.models import (
     Coupon,
@@ -450,9 +451,7 @@ def points_earn_batch(activities: list[Activity]) -> None:
         activity.balance_after = account.balance
     PointsLot.objects.bulk_create(lots, batch_size=500)
     LedgerEntry.objects.bulk_create(entries, batch_size=500)
-    PointsAccount.objects.bulk_update(
-        [accounts[pk] for pk in touched], ["balance", "pending", "lifetime_earned"], batch_size=500
-    )
+    rows_update(PointsAccount, [accounts[pk] for pk in touched], ["balance", "pending", "lifetime_earned"])
 
 
 def referral_on_purchase_batch(activities: list[Activity]) -> None:
