@@ -39,6 +39,9 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } || \
+	  echo "wrk is not installed: the slower Python load client is used"
 	$(BIN)/python -m benchmarks.run
 
 clean:

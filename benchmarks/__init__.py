@@ -1,0 +1,1 @@
+"""Reproducible load and throughput runs that print their figures (`make bench`)."""

@@ -1,0 +1,447 @@
+"""`make bench`: pgbench's TPC-B as the reference, then Kesher's API over HTTP on the same PostgreSQL.
+
+Steps: pgbench (scale 10, 8 clients) on a scratch database; a scratch Kesher database with one brand
+and 100,000 members; the in-process cost of each request (queries, commits, time); a short sweep of
+gunicorn worker/thread counts; then single activities, member reads and bulk activities with 8
+concurrent clients against `kesher run`. Prints a table and writes var/bench/results.json.
+BENCH_QUICK=1 runs a shorter version (10,000 members, 10 s phases).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from benchmarks.load import LoadResult, client_name, cpu_cores_used, run_load, sample_window
+from benchmarks.report import print_report
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "var" / "bench"
+BENCH_DB = "kesher_bench"
+PGBENCH_DB = "kesher_bench_pgbench"
+PORT = int(os.environ.get("BENCH_PORT", "8199"))
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
+
+
+def broker_flush() -> None:
+    """Empty the benchmark's broker database, so queued work from an earlier run is not counted."""
+    import redis
+
+    redis.Redis.from_url(BROKER_URL).flushdb()
+
+
+def broker_queued() -> int:
+    import redis
+
+    return int(redis.Redis.from_url(BROKER_URL).llen("celery"))
+
+
+BULK_SIZE = 1000
+# (workers, threads) tried for single activities; threads > 1 makes gunicorn use its gthread worker.
+CANDIDATES = [(2, 4), (4, 2)]
+STARTED = time.monotonic()
+
+
+def pg_base_url() -> str:
+    return os.environ.get("BENCH_PG_URL", "postgresql://root@127.0.0.1:5432").rstrip("/")
+
+
+@dataclass(frozen=True)
+class Plan:
+    quick: bool
+    members: int
+    pgbench_seconds: int
+    sweep_seconds: int
+    single_seconds: int
+    read_seconds: int
+    bulk_seconds: int
+    warmup_seconds: int
+    alone_seconds: int
+
+    @classmethod
+    def from_env(cls) -> Plan:
+        quick = os.environ.get("BENCH_QUICK", "") not in ("", "0", "false", "no")
+        if quick:
+            return cls(True, 10_000, 10, 4, 10, 10, 10, 2, 4)
+        return cls(False, 100_000, 30, 6, 30, 20, 30, 2, 6)
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - STARTED:5.0f} s] {message}", flush=True)
+
+
+# --- 1. the reference: pgbench TPC-B ------------------------------------------------------------------
+
+
+@dataclass
+class PgbenchResult:
+    tps: float
+    latency_ms: float
+    clients: int
+    threads: int
+    seconds: int
+    scale: int
+    cpu: dict[str, float]
+
+
+def pgbench_run(plan: Plan) -> PgbenchResult:
+    from benchmarks.seed import database_recreate
+
+    pgbench = shutil.which("pgbench") or "/usr/bin/pgbench"
+    url = urlparse(pg_base_url())
+    conn = ["-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "root"]
+    scale = 10
+    database_recreate(base_url=pg_base_url(), name=PGBENCH_DB)
+    say(f"pgbench: initialising {PGBENCH_DB} at scale {scale}")
+    subprocess.run(
+        [pgbench, *conn, "-i", "-q", "-s", str(scale), PGBENCH_DB], check=True, capture_output=True
+    )
+    say(f"pgbench: TPC-B, 8 clients, 2 threads, {plan.pgbench_seconds} s")
+    process = subprocess.Popen(
+        [pgbench, *conn, "-c", "8", "-j", "2", "-T", str(plan.pgbench_seconds), PGBENCH_DB],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    cpu = cpu_cores_used(*sample_window(time.time(), plan.pgbench_seconds), server_pgid=None)
+    stdout, stderr = process.communicate()
+    tps = re.search(r"^tps = ([\d.]+)", stdout, re.MULTILINE)
+    latency = re.search(r"^latency average = ([\d.]+) ms", stdout, re.MULTILINE)
+    if process.returncode != 0 or tps is None:
+        raise RuntimeError(f"pgbench failed ({process.returncode}):\n{stdout}\n{stderr}")
+    return PgbenchResult(
+        tps=float(tps.group(1)),
+        latency_ms=float(latency.group(1)) if latency else 0.0,
+        clients=8,
+        threads=2,
+        seconds=plan.pgbench_seconds,
+        scale=scale,
+        cpu=cpu,
+    )
+
+
+# --- 2. the Kesher server -------------------------------------------------------------------------------
+
+
+class Server:
+    """`kesher run` (gunicorn) in its own process group, so it and its workers stop together."""
+
+    def __init__(self, *, workers: int, threads: int) -> None:
+        self.workers = workers
+        self.threads = threads
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = OUT_DIR / f"server-{workers}x{threads}.log"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{PORT}"
+
+    @property
+    def pgid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def start(self) -> None:
+        from benchmarks.seed import database_url
+
+        if not port_free(PORT):
+            raise RuntimeError(f"port {PORT} is in use; stop what listens there or set BENCH_PORT")
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("KESHER_BROKER_URL", "KESHER_CACHE_URL", "KESHER_DEBUG", "DJANGO_SETTINGS_MODULE")
+        }
+        env.update(
+            # As in production: deferred consumers go to a broker instead of running inside the request.
+            KESHER_BROKER_URL=BROKER_URL,
+            KESHER_DATABASE_URL=database_url(pg_base_url(), BENCH_DB),
+            KESHER_LOG_FORMAT="text",
+            KESHER_LOG_LEVEL="WARNING",
+            KESHER_RATE_LIMIT_PER_MINUTE="1000000000",
+            KESHER_VAR_DIR=str(OUT_DIR / "var"),
+            PYTHONPATH=str(ROOT),  # serve this tree's code, whatever the venv's editable install points at
+        )
+        kesher = Path(sys.executable).with_name("kesher")
+        argv = [str(kesher), "run", "--port", str(PORT), "--workers", str(self.workers)]
+        argv += ["--threads", str(self.threads)]
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited ({self.process.returncode}); see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2) as answer:
+                    if answer.status == 200 and self.process.poll() is None:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"the server did not answer /healthz within 90 s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        pgid = self.process.pid
+        try:
+            os.killpg(pgid, signal.SIGINT)  # gunicorn's quick shutdown: in-flight requests are dropped
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(pgid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        # workers left behind by a crashed master
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+def port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def activities_committed(*, source: str) -> int:
+    """Activities from `source` that other connections can see, that is, committed ones."""
+    from django.db import connection
+
+    from kesher.activity.models import Activity
+
+    count = Activity.objects.filter(source=source).count()
+    connection.close()
+    return count
+
+
+# --- 3. the run -----------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    plan = Plan.from_env()
+    started = time.monotonic()
+    (OUT_DIR / "var" / "static").mkdir(parents=True, exist_ok=True)
+    if not port_free(PORT):
+        print(f"port {PORT} is in use; set BENCH_PORT to a free one", file=sys.stderr)
+        return 2
+
+    from benchmarks.seed import database_recreate, database_url, server_version
+
+    results: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": plan.quick,
+        "machine": {
+            "cores": os.cpu_count(),
+            "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
+            "python": platform.python_version(),
+            "postgresql": server_version(pg_base_url()),
+        },
+        "client": client_name(),
+        "code": _code_version(),
+    }
+    say(
+        f"{os.cpu_count()} cores, PostgreSQL {results['machine']['postgresql']},"
+        f" load client {results['client']}{' (quick run)' if plan.quick else ''}"
+    )
+
+    pgbench = pgbench_run(plan)
+    results["pgbench"] = asdict(pgbench)
+    say(f"pgbench TPC-B: {pgbench.tps:,.0f} tps")
+
+    database_recreate(base_url=pg_base_url(), name=BENCH_DB)
+    os.environ["KESHER_DATABASE_URL"] = database_url(pg_base_url(), BENCH_DB)
+    os.environ["KESHER_VAR_DIR"] = str(OUT_DIR / "var")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["KESHER_LOG_LEVEL"] = "WARNING"
+    os.environ["KESHER_LOG_FORMAT"] = "text"
+    os.environ.pop("KESHER_BROKER_URL", None)
+    os.environ.pop("KESHER_CACHE_URL", None)
+    import django
+
+    django.setup()
+    from kesher.activity.registry import consumers_for
+
+    # The server runs with a broker (as in production): deferred consumers are queued, not run in the request.
+    results["purchase_consumers"] = {
+        "immediate": [name for name, _ in consumers_for("purchase", immediate=True)],
+        "deferred_queued": [name for name, _ in consumers_for("purchase", immediate=False)],
+    }
+    results["broker"] = BROKER_URL
+    broker_flush()
+    from benchmarks.queries import print_costs, request_costs
+    from benchmarks.seed import club_create
+
+    say(f"Kesher: migrating {BENCH_DB} and seeding {plan.members:,} members")
+    club = club_create(members=plan.members)
+    members_file = OUT_DIR / "members.txt"
+    members_file.write_text("\n".join(club.member_ids) + "\n")
+    results["members"] = plan.members
+
+    say("in-process cost of one request (queries, commits, time)")
+    costs = request_costs(api_key=club.api_key, member_ids=club.member_ids)
+    from django.db import connection
+
+    connection.close()
+    print_costs(costs)
+    results["request_costs"] = [{**asdict(cost), "python_ms": round(cost.python_ms, 2)} for cost in costs]
+
+    run_token = uuid.uuid4().hex[:10]
+    server: Server | None = None
+
+    def load(mode: str, seconds: float, source: str, srv: Server, connections: int = 8) -> LoadResult:
+        return run_load(
+            mode,
+            seconds,
+            base_url=srv.base_url,
+            api_key=club.api_key,
+            members_file=members_file,
+            token=f"{run_token}-{source}",
+            source=source,
+            bulk_size=BULK_SIZE,
+            server_pgid=srv.pgid,
+            connections=connections,
+        )
+
+    previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        sweep: list[dict[str, Any]] = []
+        candidates = _candidates()
+        for workers, threads in candidates:
+            server = Server(workers=workers, threads=threads)
+            server.start()
+            load("activity", plan.warmup_seconds, f"warm-{workers}x{threads}", server)
+            probe = load("activity", plan.sweep_seconds, f"sweep-{workers}x{threads}", server)
+            server.stop()
+            say(
+                f"sweep {workers} workers x {threads} threads: {probe.rps:,.0f} activities/s, "
+                f"p99 {probe.p99_ms:.1f} ms, failed {probe.failed_requests}"
+            )
+            sweep.append({"workers": workers, "threads": threads, **probe.as_json()})
+        usable = [s for s in sweep if s["errors"] == {}] or sweep
+        best = max(usable, key=lambda s: s["requests_per_second"])
+        results["sweep"] = sweep
+        results["gunicorn"] = {"workers": best["workers"], "threads": best["threads"]}
+
+        server = Server(workers=best["workers"], threads=best["threads"])
+        server.start()
+        say(f"server: {server.workers} workers x {server.threads} threads at {server.base_url}")
+        load("activity", plan.warmup_seconds, "warm-single", server)
+        say(f"a. single activities for {plan.single_seconds} s")
+        single = load("activity", plan.single_seconds, "bench-single", server)
+        results["single"] = single.as_json()
+        results["single"]["activities_committed"] = activities_committed(source="bench-single")
+
+        load("member", plan.warmup_seconds, "warm-read", server)
+        say(f"c. member reads for {plan.read_seconds} s")
+        read = load("member", plan.read_seconds, "bench-read", server)
+        results["read"] = read.as_json()
+        say("   and with one connection, for the latency of a read with nothing queued before it")
+        results["read_alone"] = load("member", plan.alone_seconds, "bench-read-alone", server, 1).as_json()
+
+        say(f"b. bulk activities ({BULK_SIZE} a request) for {plan.bulk_seconds} s")
+        # Count what the database committed while the client ran (counted as soon as it stops, before
+        # requests still in flight can commit): a bulk request takes seconds, so counting whole answers
+        # would round the rate to a handful of requests.
+        bulk_from = time.monotonic()
+        bulk = load("bulk", plan.bulk_seconds, "bench-bulk", server)
+        committed = activities_committed(source="bench-bulk")
+        window = time.monotonic() - bulk_from
+        server.stop()
+        results["bulk"] = {
+            **bulk.as_json(),
+            "activities_committed": committed,
+            "window_seconds": round(window, 2),
+            "activities_per_second": round(committed / window, 1),
+            "activities_in_answered_requests": bulk.bulk_created,
+        }
+    finally:
+        if server is not None:
+            server.stop()
+        signal.signal(signal.SIGTERM, previous_handler)
+
+    from kesher.loyalty.services import ledger_verify
+
+    say("checking the points ledger's invariants after the run")
+    results["ledger_breaches"] = len(ledger_verify(brand=None))
+    results["deferred_tasks_queued"] = broker_queued()
+    results["elapsed_seconds"] = round(time.monotonic() - started, 1)
+    results["targets"] = _targets(results)
+    (OUT_DIR / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print_report(results)
+    print(f"\nfigures written to {OUT_DIR / 'results.json'}")
+    return 0
+
+
+def _code_version() -> str:
+    """The commit measured, marked when the working tree had uncommitted changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit}{' with uncommitted changes' if dirty else ''}"
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _candidates() -> list[tuple[int, int]]:
+    """BENCH_GUNICORN=4x2 skips the sweep; BENCH_GUNICORN=2x4,4x2 sets what the sweep tries."""
+    raw = os.environ.get("BENCH_GUNICORN", "").strip()
+    if not raw:
+        return CANDIDATES
+    pairs = []
+    for part in raw.split(","):
+        workers, _, threads = part.strip().partition("x")
+        pairs.append((int(workers), int(threads or "1")))
+    return pairs
+
+
+def _targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    tps = results["pgbench"]["tps"]
+    return {
+        "single": {
+            "figure": round(results["single"]["requests_per_second"], 1),
+            "target": round(tps / 2, 1),
+            "rule": "activities/s >= half of pgbench TPC-B tps",
+            "met": results["single"]["requests_per_second"] >= tps / 2 and not results["single"]["errors"],
+        },
+        "bulk": {
+            "figure": results["bulk"]["activities_per_second"],
+            "target": round(tps * 5, 1),
+            "rule": "activities/s >= 5 x pgbench TPC-B tps",
+            "met": results["bulk"]["activities_per_second"] >= tps * 5,
+        },
+        "read": {
+            "figure": round(results["read"]["p99_ms"], 2),
+            "target": 10.0,
+            "rule": "GET /members/{id} p99 < 10 ms",
+            "met": results["read"]["p99_ms"] < 10 and not results["read"]["errors"],
+        },
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
