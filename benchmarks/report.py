@@ -114,8 +114,7 @@ def print_report(results: dict[str, Any]) -> None:
     if consumers:
         print(
             f"a purchase runs consumers {', '.join(consumers['immediate']) or 'none'} in its transaction and"
-            f" {', '.join(consumers['deferred_in_request']) or 'none'} after commit, inside the request"
-            " (no broker configured, as in the embedded default)"
+            f" queues {', '.join(consumers['deferred_queued']) or 'none'} on the broker after commit"
         )
     print("in-process cost of one request, no concurrency (benchmarks/queries.py):")
     for cost in results["request_costs"]:

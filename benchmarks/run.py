@@ -271,7 +271,7 @@ def main() -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["KESHER_LOG_LEVEL"] = "WARNING"
     os.environ["KESHER_LOG_FORMAT"] = "text"
-    os.environ.pop("KESHER_BROKER_URL", None)
+    os.environ["KESHER_BROKER_URL"] = BROKER_URL  # in-process costs too are measured as in production
     os.environ.pop("KESHER_CACHE_URL", None)
     import django
 
