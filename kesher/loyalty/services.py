@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 import secrets
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -1334,76 +1334,70 @@ def surprise_grant(
 # --- scheduled work: release pending, expire, warn -------------------------------------------------
 
 
-def lots_release_due(*, now: datetime | None = None) -> int:
-    """Pending lots whose return window ended become spendable. Safe to run twice."""
-    now = now or timezone.now()
-    released = 0
-    accounts = (
-        PointsLot.objects.filter(state=PointsLot.State.PENDING, available_at__lte=now)
-        .values_list("account_id", flat=True)
-        .distinct()
-    )
-    for account_id in list(accounts):
+def _each_account_with_due_lots(
+    *, state: str, due: Q, handle: Callable[[PointsAccount, list[PointsLot]], int]
+) -> int:
+    """For every account holding such lots: lock it, then its lots, and let `handle` act in one transaction.
+
+    Lots are re-read under the lock, so a second run (or a concurrent one) finds nothing left to do.
+    """
+    done = 0
+    account_ids = PointsLot.objects.filter(due, state=state).values_list("account_id", flat=True).distinct()
+    for account_id in list(account_ids):
         with transaction.atomic():
             account = _lock_account(account_id)
-            lots = list(
-                PointsLot.objects.select_for_update().filter(
-                    account=account, state=PointsLot.State.PENDING, available_at__lte=now
-                )
-            )
-            total = sum(lot.remaining for lot in lots)
-            if not lots:
-                continue
-            PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(state=PointsLot.State.AVAILABLE)
-            PointsAccount.objects.filter(pk=account.pk).update(
-                pending=F("pending") - total, balance=F("balance") + total
-            )
-            _refresh(account)
-            if total:
-                LedgerEntry.objects.create(
-                    account=account,
-                    brand_id=account.brand_id,
-                    kind=LedgerEntry.Kind.RELEASE,
-                    points=0,
-                    balance_after=account.balance,
-                    description=gettext_noop("Pending points became spendable"),
-                )
-            released += total
-    return released
+            lots = list(PointsLot.objects.select_for_update().filter(due, account=account, state=state))
+            if lots:
+                done += handle(account, lots)
+    return done
+
+
+def _release(account: PointsAccount, lots: list[PointsLot]) -> int:
+    total = sum(lot.remaining for lot in lots)
+    PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(state=PointsLot.State.AVAILABLE)
+    PointsAccount.objects.filter(pk=account.pk).update(
+        pending=F("pending") - total, balance=F("balance") + total
+    )
+    _refresh(account)
+    if total:
+        LedgerEntry.objects.create(
+            account=account,
+            brand_id=account.brand_id,
+            kind=LedgerEntry.Kind.RELEASE,
+            points=0,
+            balance_after=account.balance,
+            description=gettext_noop("Pending points became spendable"),
+        )
+    return total
+
+
+def _expire(account: PointsAccount, lots: list[PointsLot]) -> int:
+    total = sum(lot.remaining for lot in lots)
+    if total:
+        entry = LedgerEntry.objects.create(
+            account=account,
+            brand_id=account.brand_id,
+            kind=LedgerEntry.Kind.EXPIRE,
+            points=-total,
+            balance_after=account.balance - total,
+            description=gettext_noop("Points expired"),
+        )
+        _take_from_lots(account=account, points=total, entry=entry, lots=lots)
+        PointsAccount.objects.filter(pk=account.pk).update(balance=F("balance") - total)
+    PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(state=PointsLot.State.EXPIRED)
+    return total
+
+
+def lots_release_due(*, now: datetime | None = None) -> int:
+    """Pending lots whose return window ended become spendable. Safe to run twice."""
+    due = Q(available_at__lte=now or timezone.now())
+    return _each_account_with_due_lots(state=PointsLot.State.PENDING, due=due, handle=_release)
 
 
 def lots_expire_due(*, now: datetime | None = None) -> int:
     """Expire what is left of lots past their date, lot by lot. Safe to run twice."""
-    now = now or timezone.now()
-    expired = 0
-    accounts = (
-        PointsLot.objects.filter(state=PointsLot.State.AVAILABLE, expires_at__lte=now)
-        .values_list("account_id", flat=True)
-        .distinct()
-    )
-    for account_id in list(accounts):
-        with transaction.atomic():
-            account = _lock_account(account_id)
-            lots = list(
-                PointsLot.objects.select_for_update().filter(
-                    account=account, state=PointsLot.State.AVAILABLE, expires_at__lte=now
-                )
-            )
-            total = sum(lot.remaining for lot in lots)
-            if total:
-                entry = LedgerEntry.objects.create(
-                    account=account,
-                    brand_id=account.brand_id,
-                    kind=LedgerEntry.Kind.EXPIRE,
-                    points=-total,
-                    balance_after=account.balance - total,
-                    description=gettext_noop("Points expired"),
-                )
-                _take_from_lots(account=account, points=total, entry=entry, lots=lots)
-                PointsAccount.objects.filter(pk=account.pk).update(balance=F("balance") - total)
-            PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(state=PointsLot.State.EXPIRED)
-            expired += total
-    return expired
+    due = Q(expires_at__lte=now or timezone.now())
+    return _each_account_with_due_lots(state=PointsLot.State.AVAILABLE, due=due, handle=_expire)
 
 
 def points_expiry_warn(*, now: datetime | None = None) -> int:
