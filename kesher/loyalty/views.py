@@ -3,6 +3,7 @@ a member's ledger with adjustments, and the referral review queue."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kesher.brands.access import ADJUST_POINTS, CHANGE_PROGRAM, require_role, staff_membership
+from kesher.brands.models import Brand
 from kesher.core.audit import Actor
 from kesher.core.errors import KesherError
 from kesher.loyalty import selectors, services
@@ -65,93 +67,73 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _catalog_page(
+    request: HttpRequest,
+    slug: str,
+    *,
+    form_class: type[forms.Form],
+    create: Callable[..., Any],
+    done: str,
+    template: str,
+    rows: Callable[[Brand], Any],
+) -> HttpResponse:
+    """A list of the brand's rules, rewards or tiers with a form that adds one (owners and marketers)."""
+    membership = staff_membership(user=request.user, slug=slug)
+    brand = membership.brand
+    form = form_class(request.POST or None)
+    if request.method == "POST":
+        require_role(membership, CHANGE_PROGRAM)
+        if _apply(request, form, lambda data: create(brand=brand, actor=_actor(request), **data), done):
+            return HttpResponseRedirect(request.path, status=303)
+    context = {"brand": brand, "membership": membership, "form": form, "rows": rows(brand)}
+    return render(request, template, context, status=422 if form.errors else 200)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def rules(request: HttpRequest, slug: str) -> HttpResponse:
-    membership = staff_membership(user=request.user, slug=slug)
-    brand = membership.brand
-    form = EarningRuleForm(request.POST or None)
-    if request.method == "POST":
+    if request.method == "POST" and "toggle" in request.POST:
+        membership = staff_membership(user=request.user, slug=slug)
         require_role(membership, CHANGE_PROGRAM)
-        if "toggle" in request.POST:
-            rule = selectors.rule_get(brand=brand, rule_id=request.POST["toggle"])
-            services.earning_rule_update(
-                rule=rule, changes={"active": not rule.active}, actor=_actor(request)
-            )
-            return HttpResponseRedirect(request.path, status=303)
-        if _apply(
-            request,
-            form,
-            lambda data: services.earning_rule_create(brand=brand, actor=_actor(request), **data),
-            _("The rule was added."),
-        ):
-            return HttpResponseRedirect(request.path, status=303)
-    return render(
+        rule = selectors.rule_get(brand=membership.brand, rule_id=request.POST["toggle"])
+        services.earning_rule_update(rule=rule, changes={"active": not rule.active}, actor=_actor(request))
+        return HttpResponseRedirect(request.path, status=303)
+    return _catalog_page(
         request,
-        "loyalty/rules.html",
-        {
-            "brand": brand,
-            "membership": membership,
-            "form": form,
-            "rules": EarningRule.objects.filter(brand=brand).order_by("activity_type", "priority"),
-        },
-        status=422 if form.errors else 200,
+        slug,
+        form_class=EarningRuleForm,
+        create=services.earning_rule_create,
+        done=_("The rule was added."),
+        template="loyalty/rules.html",
+        rows=lambda brand: EarningRule.objects.filter(brand=brand).order_by("activity_type", "priority"),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def rewards(request: HttpRequest, slug: str) -> HttpResponse:
-    membership = staff_membership(user=request.user, slug=slug)
-    brand = membership.brand
-    form = RewardForm(request.POST or None)
-    if request.method == "POST":
-        require_role(membership, CHANGE_PROGRAM)
-        if _apply(
-            request,
-            form,
-            lambda data: services.reward_create(brand=brand, actor=_actor(request), **data),
-            _("The reward was added."),
-        ):
-            return HttpResponseRedirect(request.path, status=303)
-    return render(
+    return _catalog_page(
         request,
-        "loyalty/rewards.html",
-        {
-            "brand": brand,
-            "membership": membership,
-            "form": form,
-            "rewards": Reward.objects.filter(brand=brand).order_by("-active", "cost_points"),
-        },
-        status=422 if form.errors else 200,
+        slug,
+        form_class=RewardForm,
+        create=services.reward_create,
+        done=_("The reward was added."),
+        template="loyalty/rewards.html",
+        rows=lambda brand: Reward.objects.filter(brand=brand).order_by("-active", "cost_points"),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def tiers(request: HttpRequest, slug: str) -> HttpResponse:
-    membership = staff_membership(user=request.user, slug=slug)
-    brand = membership.brand
-    form = TierForm(request.POST or None)
-    if request.method == "POST":
-        require_role(membership, CHANGE_PROGRAM)
-        if _apply(
-            request,
-            form,
-            lambda data: services.tier_create(brand=brand, actor=_actor(request), **data),
-            _("The tier was added."),
-        ):
-            return HttpResponseRedirect(request.path, status=303)
-    return render(
+    return _catalog_page(
         request,
-        "loyalty/tiers.html",
-        {
-            "brand": brand,
-            "membership": membership,
-            "form": form,
-            "tiers": Tier.objects.filter(brand=brand),
-        },
-        status=422 if form.errors else 200,
+        slug,
+        form_class=TierForm,
+        create=services.tier_create,
+        done=_("The tier was added."),
+        template="loyalty/tiers.html",
+        rows=lambda brand: Tier.objects.filter(brand=brand),
     )
 
 
