@@ -123,6 +123,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "loyalty-tick": {"task": "kesher.loyalty.tasks.loyalty_tick", "schedule": 600.0},
     "tiers-review": {"task": "kesher.loyalty.tasks.tiers_review_all", "schedule": 86_400.0},
+    # Held messages (quiet hours, retries) are handed over every minute.
+    "campaigns-dispatch-due": {"task": "kesher.campaigns.tasks.messages_dispatch_due_task", "schedule": 60.0},
 }
 
 # --- email --------------------------------------------------------------------------------------

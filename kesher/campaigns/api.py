@@ -1,5 +1,507 @@
-"""The campaigns part's API router, mounted under /api/v1/campaigns."""
+"""Campaigns over the API, mounted under /api/v1/campaigns (manage scope): segments and their counts,
+campaigns, sending (idempotent), stats, previews and test sends, and the brand's messaging settings."""
 
-from ninja import Router
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict, StringConstraints
+
+from kesher.api.auth import actor_of, brand_of, require_scope
+from kesher.api.common import ERRORS, idempotent
+from kesher.campaigns import selectors, services
+from kesher.campaigns.models import Campaign, CampaignChannel, MessagingSettings, Segment
+from kesher.campaigns.rules import rules_parse
+from kesher.core.errors import NotFound, ValidationFailed
+from kesher.members.models import Member
+from kesher.members.normalize import normalize_phone
+from kesher.members.selectors import member_get
 
 router = Router()
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- shapes ------------------------------------------------------------------------------------------
+
+
+class SegmentIn(Strict):
+    name: Name
+    rules: dict[str, Any] = Field(
+        default_factory=dict,
+        description='{"match": "all"|"any", "conditions": [{"kind": "interests", "any": ["fashion"]}, ...]}; '
+        "kinds: field, locale, interests, consent, purchased, no_purchase, points, activity, joined, group",
+    )
+
+
+class RulesIn(Strict):
+    rules: dict[str, Any] = Field(default_factory=dict)
+
+
+class AudienceCountOut(Schema):
+    members: int
+    reachable: dict[str, int]
+
+
+class SegmentOut(Schema):
+    id: UUID
+    name: str
+    rules: dict[str, Any]
+    created_at: datetime
+    count: AudienceCountOut | None = None
+
+
+class TranslationIn(Strict):
+    subject: Annotated[str, StringConstraints(max_length=300)] = ""
+    body: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+
+class BlockIn(Strict):
+    interests: list[Annotated[str, StringConstraints(max_length=50)]] = Field(
+        default_factory=list, max_length=50
+    )
+    text: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+
+
+class CampaignIn(Strict):
+    name: Name
+    channel: Literal["email", "sms"]
+    subject: Annotated[str, StringConstraints(max_length=300)] = Field(
+        "", description="Required for email. An advertisement's gets the legal mark (פרסומת) in front"
+    )
+    body: Annotated[str, StringConstraints(min_length=1, max_length=20_000)] = Field(
+        description="A template: {{ first_name }}, {{ last_name }}, {{ full_name }}, {{ brand }}, "
+        "{{ points }}, {{ points_expiring }}, {{ block }}, {{ card_number }}; links in it are tracked"
+    )
+    advertising: bool
+    segment: UUID | None = Field(None, description="A saved segment; none: every member who may receive it")
+    locale: Literal["he", "en"] | None = Field(None, description="The language of subject and body")
+    translations: dict[str, TranslationIn] = Field(
+        default_factory=dict, description="The other language, for members who read it"
+    )
+    blocks: list[BlockIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Content blocks by interest; {{ block }} becomes the first about one of the member's "
+        "interests, else the first with no interests",
+    )
+
+
+class CampaignOut(Schema):
+    id: UUID
+    name: str
+    channel: str
+    locale: str
+    subject: str
+    body: str
+    advertising: bool
+    segment: UUID | None
+    status: str
+    created_at: datetime
+    send_requested_at: datetime | None
+    queued_at: datetime | None
+    finished_at: datetime | None
+    warnings: list[dict[str, str]] = Field(default_factory=list)
+
+
+class AudienceOut(Schema):
+    in_segment: int
+    reachable: int
+    no_address: int
+    no_consent: int
+    inactive: int
+
+
+class SendOut(Schema):
+    id: UUID
+    status: str
+    started: bool = Field(description="False when an earlier call started it: this one sent nothing new")
+    audience: AudienceOut
+
+
+class StatsOut(Schema):
+    id: UUID
+    status: str
+    messages: int
+    progress: float
+    queued: int
+    sent: int
+    delivered: int
+    bounced: int
+    opened: int
+    clicked: int
+    unsubscribed: int
+    converted: int
+    failed: int
+    suppressed: int
+    excluded: dict[str, int]
+    rates: dict[str, float]
+
+
+class PreviewIn(Strict):
+    member_id: UUID | None = Field(
+        None, description="A sample member; the first one the campaign reaches when absent"
+    )
+
+
+class PreviewOut(Schema):
+    member_id: UUID
+    subject: str
+    text: str
+    html: str
+    sms_parts: int
+    warnings: list[dict[str, str]]
+
+
+class TestSendIn(Strict):
+    to: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)] = Field(
+        description="A staff email address (email campaign) or phone number (SMS campaign)"
+    )
+    member_id: UUID | None = None
+
+
+class SettingsIn(Strict):
+    sender_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    sender_email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    reply_to: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    postal_address: Annotated[str, StringConstraints(max_length=300)] | None = None
+    sms_sender: Annotated[str, StringConstraints(max_length=11)] | None = None
+    sms_provider_url: Annotated[str, StringConstraints(max_length=500)] | None = None
+    sms_opt_out_word: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    quiet_on_shabbat: bool | None = None
+    weekly_advertising_cap: int | None = Field(None, ge=0, le=100)
+    conversion_days: int | None = Field(None, ge=1, le=90)
+    email_per_second: int | None = Field(None, ge=0, le=100_000)
+    sms_per_second: int | None = Field(None, ge=0, le=100_000)
+
+
+class SettingsOut(Schema):
+    sender_name: str
+    sender_email: str
+    reply_to: str
+    postal_address: str
+    sms_sender: str
+    sms_provider_configured: bool
+    sms_opt_out_word: str
+    quiet_start: time
+    quiet_end: time
+    quiet_on_shabbat: bool
+    weekly_advertising_cap: int | None
+    conversion_days: int
+    email_per_second: int | None
+    sms_per_second: int | None
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _manage(request: HttpRequest) -> None:
+    require_scope(request, "manage")
+
+
+def _campaign_out(campaign: Campaign, warnings: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {
+        "id": str(campaign.id),
+        "name": campaign.name,
+        "channel": campaign.channel,
+        "locale": campaign.locale,
+        "subject": campaign.subject,
+        "body": campaign.body,
+        "advertising": campaign.advertising,
+        "segment": str(campaign.segment_id) if campaign.segment_id else None,
+        "status": campaign.status,
+        "created_at": campaign.created_at.isoformat(),
+        "send_requested_at": campaign.send_requested_at.isoformat() if campaign.send_requested_at else None,
+        "queued_at": campaign.queued_at.isoformat() if campaign.queued_at else None,
+        "finished_at": campaign.finished_at.isoformat() if campaign.finished_at else None,
+        "warnings": warnings or [],
+    }
+
+
+def _segment_out(segment: Segment, with_count: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": str(segment.id),
+        "name": segment.name,
+        "rules": segment.rules,
+        "created_at": segment.created_at.isoformat(),
+    }
+    if with_count:
+        count = selectors.rules_count(brand=segment.brand, rules=segment.rules)
+        out["count"] = {"members": count.members, "reachable": count.reachable}
+    return out
+
+
+def _settings_out(ms: MessagingSettings) -> dict[str, Any]:
+    return {
+        "sender_name": ms.sender_name or ms.brand.name,
+        "sender_email": ms.sender_email,
+        "reply_to": ms.reply_to,
+        "postal_address": ms.postal_address,
+        "sms_sender": ms.sms_sender,
+        "sms_provider_configured": bool(ms.sms_provider_url),
+        "sms_opt_out_word": ms.sms_opt_out_word,
+        "quiet_start": ms.quiet_start,
+        "quiet_end": ms.quiet_end,
+        "quiet_on_shabbat": ms.quiet_on_shabbat,
+        "weekly_advertising_cap": ms.weekly_advertising_cap,
+        "conversion_days": ms.conversion_days,
+        "email_per_second": ms.email_per_second,
+        "sms_per_second": ms.sms_per_second,
+    }
+
+
+def _sample_member(campaign: Campaign, member_id: UUID | None) -> Member:
+    if member_id is not None:
+        return member_get(brand=campaign.brand, member_id=member_id)
+    member = selectors.campaign_audience(campaign=campaign).order_by("pk").first()
+    if member is None:
+        member = selectors.campaign_segment_members(campaign=campaign).order_by("pk").first()
+    if member is None:
+        raise NotFound(
+            "The campaign reaches no member to show it as; give member_id", code="no_sample_member"
+        )
+    return member
+
+
+# --- segments ----------------------------------------------------------------------------------------
+
+
+@router.post("/segments", response={201: SegmentOut, **ERRORS}, summary="Save a segment (manage)")
+def create_segment(request: HttpRequest, payload: SegmentIn) -> Status[Any]:
+    _manage(request)
+    brand = brand_of(request)
+
+    def perform() -> tuple[int, Any]:
+        segment = services.segment_create(
+            brand=brand, name=payload.name, rules=payload.rules, actor=actor_of(request)
+        )
+        return 201, _segment_out(segment, with_count=True)
+
+    return idempotent(request, payload.model_dump(mode="json"), perform)
+
+
+@router.get("/segments", response={200: list[SegmentOut], **ERRORS}, summary="Saved segments (manage)")
+def list_segments(request: HttpRequest) -> list[dict[str, Any]]:
+    _manage(request)
+    return [_segment_out(segment) for segment in selectors.segment_list(brand=brand_of(request))]
+
+
+@router.post(
+    "/segments/count",
+    response={200: AudienceCountOut, **ERRORS},
+    summary="Count rules before saving (manage)",
+)
+def count_rules(request: HttpRequest, payload: RulesIn) -> dict[str, Any]:
+    _manage(request)
+    count = selectors.rules_count(brand=brand_of(request), rules=rules_parse(payload.rules))
+    return {"members": count.members, "reachable": count.reachable}
+
+
+@router.get("/segments/{uuid:segment_id}", response={200: SegmentOut, **ERRORS}, summary="A segment (manage)")
+def get_segment(request: HttpRequest, segment_id: UUID) -> dict[str, Any]:
+    _manage(request)
+    return _segment_out(
+        selectors.segment_get(brand=brand_of(request), segment_id=segment_id), with_count=True
+    )
+
+
+@router.get(
+    "/segments/{uuid:segment_id}/count",
+    response={200: AudienceCountOut, **ERRORS},
+    summary="How many members a segment holds now (manage)",
+)
+def count_segment(request: HttpRequest, segment_id: UUID) -> dict[str, Any]:
+    _manage(request)
+    segment = selectors.segment_get(brand=brand_of(request), segment_id=segment_id)
+    count = selectors.rules_count(brand=segment.brand, rules=segment.rules)
+    return {"members": count.members, "reachable": count.reachable}
+
+
+# --- messaging settings ------------------------------------------------------------------------------
+
+
+@router.get("/settings", response={200: SettingsOut, **ERRORS}, summary="Sender, quiet hours, caps (manage)")
+def get_settings(request: HttpRequest) -> dict[str, Any]:
+    _manage(request)
+    return _settings_out(selectors.messaging_settings(brand=brand_of(request)))
+
+
+@router.patch(
+    "/settings", response={200: SettingsOut, **ERRORS}, summary="Change messaging settings (manage)"
+)
+def patch_settings(request: HttpRequest, payload: SettingsIn) -> Status[Any]:
+    _manage(request)
+    changes = payload.model_dump(exclude_unset=True)
+    for name in ("quiet_start", "quiet_end", "quiet_on_shabbat", "conversion_days", "sms_opt_out_word"):
+        if name in changes and changes[name] is None:
+            raise ValidationFailed(f"{name} cannot be empty", field=name)
+    for name in (
+        "sender_name",
+        "sender_email",
+        "reply_to",
+        "postal_address",
+        "sms_sender",
+        "sms_provider_url",
+    ):
+        if name in changes and changes[name] is None:
+            changes[name] = ""
+
+    def perform() -> tuple[int, Any]:
+        ms = services.messaging_settings_update(
+            brand=brand_of(request), changes=changes, actor=actor_of(request)
+        )
+        return 200, _settings_out(ms)
+
+    return idempotent(request, payload.model_dump(mode="json", exclude_unset=True), perform)
+
+
+# --- campaigns ---------------------------------------------------------------------------------------
+
+
+@router.post("", response={201: CampaignOut, **ERRORS}, summary="Create a campaign (manage)")
+def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[Any]:
+    _manage(request)
+    brand = brand_of(request)
+
+    def perform() -> tuple[int, Any]:
+        segment = (
+            selectors.segment_get(brand=brand, segment_id=payload.segment)
+            if payload.segment is not None
+            else None
+        )
+        campaign = services.campaign_create(
+            brand=brand,
+            name=payload.name,
+            channel=payload.channel,
+            subject=payload.subject,
+            body=payload.body,
+            advertising=payload.advertising,
+            segment=segment,
+            locale=payload.locale,
+            translations={locale: t.model_dump() for locale, t in payload.translations.items()},
+            blocks=[block.model_dump() for block in payload.blocks],
+            actor=actor_of(request),
+        )
+        return 201, _campaign_out(campaign, services.content_warnings(campaign))
+
+    return idempotent(request, payload.model_dump(mode="json"), perform)
+
+
+@router.get("", response={200: list[CampaignOut], **ERRORS}, summary="Campaigns, newest first (manage)")
+def list_campaigns(request: HttpRequest) -> list[dict[str, Any]]:
+    _manage(request)
+    return [_campaign_out(campaign) for campaign in selectors.campaign_list(brand=brand_of(request))]
+
+
+@router.get("/{uuid:campaign_id}", response={200: CampaignOut, **ERRORS}, summary="A campaign (manage)")
+def get_campaign(request: HttpRequest, campaign_id: UUID) -> dict[str, Any]:
+    _manage(request)
+    campaign = selectors.campaign_get(brand=brand_of(request), campaign_id=campaign_id)
+    return _campaign_out(campaign, services.content_warnings(campaign))
+
+
+@router.get(
+    "/{uuid:campaign_id}/audience",
+    response={200: AudienceOut, **ERRORS},
+    summary="Who it would reach now, and who is left out (manage)",
+)
+def get_audience(request: HttpRequest, campaign_id: UUID) -> selectors.AudienceBreakdown:
+    _manage(request)
+    campaign = selectors.campaign_get(brand=brand_of(request), campaign_id=campaign_id)
+    return selectors.campaign_audience_breakdown(campaign=campaign)
+
+
+@router.post(
+    "/{uuid:campaign_id}/send",
+    response={200: SendOut, 202: SendOut, **ERRORS},
+    summary="Send it (manage); a second call sends nothing new",
+)
+def send_campaign(request: HttpRequest, campaign_id: UUID) -> Status[Any]:
+    _manage(request)
+    brand = brand_of(request)
+
+    def perform() -> tuple[int, Any]:
+        campaign = selectors.campaign_get(brand=brand, campaign_id=campaign_id)
+        outcome = services.campaign_send(campaign=campaign, actor=actor_of(request))
+        audience = outcome.audience
+        return 202 if outcome.started else 200, {
+            "id": str(campaign.id),
+            "status": outcome.campaign.status,
+            "started": outcome.started,
+            "audience": {
+                "in_segment": audience.in_segment,
+                "reachable": audience.reachable,
+                "no_address": audience.no_address,
+                "no_consent": audience.no_consent,
+                "inactive": audience.inactive,
+            },
+        }
+
+    return idempotent(request, {"campaign": str(campaign_id)}, perform)
+
+
+@router.get("/{uuid:campaign_id}/stats", response={200: StatsOut, **ERRORS}, summary="The funnel (manage)")
+def get_stats(request: HttpRequest, campaign_id: UUID) -> dict[str, Any]:
+    _manage(request)
+    campaign = selectors.campaign_get(brand=brand_of(request), campaign_id=campaign_id)
+    stats = selectors.campaign_stats(campaign=campaign)
+    return {
+        "id": campaign.id,
+        "status": stats.status,
+        "messages": stats.messages,
+        "progress": stats.progress,
+        **stats.funnel,
+        "failed": stats.statuses.get("failed", 0),
+        "suppressed": stats.statuses.get("suppressed", 0),
+        "excluded": stats.excluded,
+        "rates": stats.rates,
+    }
+
+
+@router.post(
+    "/{uuid:campaign_id}/preview",
+    response={200: PreviewOut, **ERRORS},
+    summary="The message as a sample member would get it, with size warnings (manage)",
+)
+def preview_campaign(request: HttpRequest, campaign_id: UUID, payload: PreviewIn) -> dict[str, Any]:
+    _manage(request)
+    campaign = selectors.campaign_get(brand=brand_of(request), campaign_id=campaign_id)
+    member = _sample_member(campaign, payload.member_id)
+    preview = services.campaign_preview(campaign=campaign, member=member)
+    return {
+        "member_id": member.pk,
+        "subject": preview.subject,
+        "text": preview.text,
+        "html": preview.html,
+        "sms_parts": preview.sms_parts,
+        "warnings": preview.warnings,
+    }
+
+
+@router.post(
+    "/{uuid:campaign_id}/test",
+    response={202: dict[str, str], **ERRORS},
+    summary="Send it to a staff address as a sample member would get it (manage)",
+)
+def test_send_campaign(request: HttpRequest, campaign_id: UUID, payload: TestSendIn) -> Status[Any]:
+    _manage(request)
+    campaign = selectors.campaign_get(brand=brand_of(request), campaign_id=campaign_id)
+    member = _sample_member(campaign, payload.member_id)
+    if campaign.channel == CampaignChannel.EMAIL:
+        from kesher.members.normalize import normalize_email
+
+        to = normalize_email(payload.to, field="to") or ""
+    else:
+        to = normalize_phone(payload.to, default_country=campaign.brand.default_country, field="to") or ""
+    services.campaign_test_send(campaign=campaign, member=member, to=to, actor=actor_of(request))
+    return Status(202, {"to": to})

@@ -1,0 +1,218 @@
+"""Campaigns: saved audiences (segments), the campaign, one message per member, and what happened to it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import time
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+# Israeli Communications Law 30A: an advertisement's subject (or SMS text) starts with this exact word, in
+# Hebrew whatever the message's own language, so it is a legal token rather than translatable text.
+ADVERTISING_MARK = "פרסומת"
+# The reply word that refuses further SMS; the law asks for an easy refusal the member can send back.
+DEFAULT_OPT_OUT_WORD = "הסר"
+
+
+class MessagingSettings(models.Model):
+    """A brand's sender identity, quiet hours, caps and SMS provider; defaults until the brand changes one."""
+
+    brand = models.OneToOneField(
+        "brands.Brand", on_delete=models.CASCADE, primary_key=True, related_name="messaging"
+    )
+    sender_name = models.CharField(max_length=100, blank=True, help_text=_("Empty: the brand's name"))
+    sender_email = models.EmailField(blank=True, help_text=_("Empty: the installation's sender address"))
+    reply_to = models.EmailField(blank=True)
+    postal_address = models.CharField(
+        max_length=300, blank=True, help_text=_("Shown in every advertisement to identify the sender")
+    )
+    sms_sender = models.CharField(
+        max_length=11, blank=True, help_text=_("Alphanumeric SMS sender id; empty: the provider's default")
+    )
+    sms_provider_url = models.CharField(
+        max_length=500, blank=True, help_text=_("Empty: the installation's KESHER_SMS_URL")
+    )
+    sms_opt_out_word = models.CharField(max_length=20, default=DEFAULT_OPT_OUT_WORD)
+    quiet_start = models.TimeField(default=time(21, 0), help_text=_("No SMS from this local time ..."))
+    quiet_end = models.TimeField(default=time(8, 0), help_text=_("... until this local time"))
+    quiet_on_shabbat = models.BooleanField(
+        default=True, help_text=_("No SMS from candle lighting to havdalah on Shabbat and holidays")
+    )
+    weekly_advertising_cap = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=3, help_text=_("Advertisements per member in 7 days; empty: no cap")
+    )
+    conversion_days = models.PositiveSmallIntegerField(
+        default=7, help_text=_("A purchase within this many days of a message counts as its conversion")
+    )
+    email_per_second = models.PositiveIntegerField(null=True, blank=True)
+    sms_per_second = models.PositiveIntegerField(null=True, blank=True, default=20)
+
+    class Meta:
+        verbose_name_plural = _("messaging settings")
+
+    def __str__(self) -> str:
+        return f"messaging of {self.brand_id}"
+
+
+class Segment(models.Model):
+    """A saved audience: rules over member fields, interests, consent, locale, activity and points."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="segments")
+    name = models.CharField(max_length=200)
+    rules = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["brand", "name"], name="segment_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    QUEUING = "queuing", _("Preparing messages")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+
+
+class Campaign(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    channel = models.CharField(max_length=10, choices=CampaignChannel.choices)
+    locale = models.CharField(max_length=2, help_text=_("The language of subject and body"))
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(help_text=_("A template; the member's fields are its context"))
+    translations = models.JSONField(
+        default=dict, blank=True, help_text=_('Other languages: {"en": {"subject": ..., "body": ...}}')
+    )
+    blocks = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_('Content blocks by interest: [{"interests": [...], "text": ...}]'),
+    )
+    advertising = models.BooleanField(help_text=_("An advertisement needs the member's consent"))
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    status = models.CharField(max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    # Members left out when the campaign was queued, by reason: no_address, no_consent, frequency_cap.
+    exclusions = models.JSONField(default=dict, blank=True)
+    created_by = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    send_requested_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["brand", "-created_at"], name="campaign_brand_newest")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    BOUNCED = "bounced", _("Bounced")
+    FAILED = "failed", _("Failed")
+    SUPPRESSED = "suppressed", _("Withheld (consent withdrawn before sending)")
+
+
+class ConsentBasis(models.TextChoices):
+    CONSENT = "consent", _("The member's consent")
+    SERVICE = "service", _("A service message (no consent needed)")
+
+
+class Message(models.Model):
+    """One member's copy of one campaign. The unique (campaign, member) pair makes sending exactly-once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="messages")
+    channel = models.CharField(max_length=10, choices=CampaignChannel.choices)
+    to = models.CharField(max_length=254)
+    locale = models.CharField(max_length=2)
+    subject = models.CharField(max_length=400, blank=True)
+    body = models.TextField()
+    advertising = models.BooleanField()
+    consent_basis = models.CharField(max_length=10, choices=ConsentBasis.choices)
+    consent_event = models.ForeignKey(
+        "members.ConsentEvent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The grant this advertisement relied on"),
+    )
+    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    not_before = models.DateTimeField(null=True, blank=True, help_text=_("Held for quiet hours until then"))
+    claim_token = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_ref = models.CharField(max_length=200, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "member"], name="message_once_per_member"),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="message_campaign_status"),
+            models.Index(fields=["member", "advertising", "created_at"], name="message_member_recent"),
+            models.Index(fields=["member", "-sent_at"], name="message_member_sent"),  # conversions
+            models.Index(fields=["status", "not_before"], name="message_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.to}"
+
+
+class EventKind(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    BOUNCED = "bounced", _("Bounced")
+    OPENED = "opened", _("Opened")
+    CLICKED = "clicked", _("Clicked")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+    CONVERTED = "converted", _("Converted")
+
+
+class MessageEvent(models.Model):
+    """What happened to a message. Each kind is kept once per message, except clicks (every one)."""
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=EventKind.choices)
+    occurred_at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "kind"], condition=~Q(kind="clicked"), name="message_event_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "kind", "occurred_at"], name="event_campaign_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id}"

@@ -1,0 +1,380 @@
+"""Reads for campaigns: who a segment holds, who a campaign may reach, and what happened to its messages."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from kesher.activity.models import Activity
+from kesher.brands.models import Brand
+from kesher.campaigns.models import (
+    Campaign,
+    CampaignChannel,
+    EventKind,
+    Message,
+    MessageEvent,
+    MessageStatus,
+    MessagingSettings,
+    Segment,
+)
+from kesher.campaigns.rules import (
+    ActivityRule,
+    ConsentRule,
+    FieldRule,
+    GroupRule,
+    InterestsRule,
+    JoinedRule,
+    LocaleRule,
+    NoPurchaseRule,
+    PointsRule,
+    PurchasedRule,
+    Rules,
+    rules_parse,
+)
+from kesher.core.errors import NotFound
+from kesher.loyalty.models import PointsLot
+from kesher.members.models import ConsentEvent, Member, MemberStatus
+
+REACHABLE_STATUSES = (MemberStatus.ACTIVE, MemberStatus.PROSPECT)
+EXPIRING_WINDOW = timedelta(days=30)
+
+
+def messaging_settings(*, brand: Brand) -> MessagingSettings:
+    """The brand's messaging settings; unsaved defaults when it never changed them."""
+    found = MessagingSettings.objects.filter(brand=brand).first()
+    return found if found is not None else MessagingSettings(brand=brand)
+
+
+# --- segments ----------------------------------------------------------------------------------------
+
+
+def _json_list_has(name: str, tag: str) -> Q:
+    if connection.features.supports_json_field_contains:
+        return Q(**{f"{name}__contains": [tag]})
+    # SQLite keeps JSON as text with Python's separators; a quoted tag matches one whole element.
+    return Q(**{f"{name}__icontains": f'"{tag}"'})
+
+
+def _field_q(rule: FieldRule) -> Q:
+    name: str = str(rule.field)
+    if rule.op == "empty":
+        return Q(**{f"{name}__isnull": True}) | Q(**{name: ""})
+    if rule.op == "not_empty":
+        return ~(Q(**{f"{name}__isnull": True}) | Q(**{name: ""}))
+    if rule.op == "in":
+        values = rule.value if isinstance(rule.value, list) else [rule.value or ""]
+        return Q(**{f"{name}__in": values})
+    value = rule.value if isinstance(rule.value, str) else ""
+    if rule.op == "contains":
+        return Q(**{f"{name}__icontains": value})
+    if rule.op == "ne":
+        return ~Q(**{name: value})
+    return Q(**{name: value})
+
+
+def _activities(types: list[str], since: datetime) -> QuerySet[Activity]:
+    return Activity.objects.filter(member=OuterRef("pk"), type__in=types, occurred_at__gte=since)
+
+
+def _condition_q(rule: Any, now: datetime) -> Q:
+    if isinstance(rule, FieldRule):
+        return _field_q(rule)
+    if isinstance(rule, LocaleRule):
+        return Q(locale=rule.locale)
+    if isinstance(rule, InterestsRule):
+        result = Q()
+        if rule.any:
+            any_of = Q()
+            for tag in rule.any:
+                any_of |= _json_list_has("interests", tag)
+            result &= any_of
+        for tag in rule.all:
+            result &= _json_list_has("interests", tag)
+        return result
+    if isinstance(rule, ConsentRule):
+        return Q(**{f"consent_{rule.channel}": rule.granted})
+    if isinstance(rule, PurchasedRule):
+        bought = _activities(["purchase"], now - timedelta(days=rule.within_days))
+        if rule.sku:
+            bought = bought.filter(_item_q("sku", rule.sku))
+        if rule.category:
+            bought = bought.filter(_item_q("category", rule.category))
+        return Q(Exists(bought))
+    if isinstance(rule, NoPurchaseRule):
+        return ~Q(Exists(_activities(["purchase"], now - timedelta(days=rule.for_days))))
+    if isinstance(rule, PointsRule):
+        result = Q()
+        if rule.above is not None:
+            result &= Q(points__balance__gt=rule.above)
+        if rule.below is not None:
+            result &= Q(points__balance__lt=rule.below)
+        return result
+    if isinstance(rule, ActivityRule):
+        recent = _activities(rule.types, now - timedelta(days=rule.within_days))
+        if rule.min_count == 1:
+            return Q(Exists(recent))
+        counted = recent.order_by().values("member").annotate(n=Count("pk")).values("n")
+        return Q(Exists(counted.filter(n__gte=rule.min_count)))
+    if isinstance(rule, JoinedRule):
+        result = Q()
+        if rule.within_days is not None:
+            result &= Q(joined_at__gte=now - timedelta(days=rule.within_days))
+        if rule.before_days is not None:
+            result &= Q(joined_at__lt=now - timedelta(days=rule.before_days))
+        return result
+    if isinstance(rule, GroupRule):
+        grouped = _group_q(rule.match, rule.conditions, now)
+        return ~grouped if rule.negate else grouped
+    raise TypeError(f"no query for {type(rule).__name__}")  # the schema admits nothing else
+
+
+def _item_q(key: str, value: str) -> Q:
+    if connection.features.supports_json_field_contains:
+        return Q(attributes__items__contains=[{key: value}])
+    return Q(attributes__icontains=f'"{key}": "{value}"')
+
+
+def _group_q(match: str, conditions: list[Any], now: datetime) -> Q:
+    result = Q()
+    for condition in conditions:
+        q = _condition_q(condition, now)
+        result = (result & q) if match == "all" else (result | q)
+    return result
+
+
+def rules_members(
+    *, brand: Brand, rules: Rules | dict[str, Any], now: datetime | None = None
+) -> QuerySet[Member]:
+    """Members of the brand the rules select (every status but erased; campaigns narrow further)."""
+    parsed = rules if isinstance(rules, Rules) else rules_parse(rules)
+    members = Member.objects.filter(brand=brand).exclude(status=MemberStatus.ERASED)
+    if parsed.conditions:
+        members = members.filter(_group_q(parsed.match, parsed.conditions, now or timezone.now()))
+    return members
+
+
+@dataclass(frozen=True)
+class AudienceCount:
+    members: int
+    reachable: dict[str, int]  # by channel: an address, an active membership and consent
+
+
+def rules_count(*, brand: Brand, rules: Rules | dict[str, Any]) -> AudienceCount:
+    members = rules_members(brand=brand, rules=rules)
+    counts = members.aggregate(
+        members=Count("pk"),
+        email=Count(
+            "pk",
+            filter=Q(status__in=REACHABLE_STATUSES, consent_email=True, email__isnull=False),
+        ),
+        sms=Count("pk", filter=Q(status__in=REACHABLE_STATUSES, consent_sms=True, phone__isnull=False)),
+    )
+    return AudienceCount(
+        members=counts["members"], reachable={"email": counts["email"], "sms": counts["sms"]}
+    )
+
+
+def segment_get(*, brand: Brand, segment_id: str | uuid.UUID) -> Segment:
+    try:
+        return Segment.objects.get(brand=brand, pk=uuid.UUID(str(segment_id)))
+    except (ValueError, Segment.DoesNotExist):
+        raise NotFound(f"No segment with id {segment_id}", code="segment_not_found") from None
+
+
+def segment_list(*, brand: Brand) -> list[Segment]:
+    return list(Segment.objects.filter(brand=brand).order_by("name"))
+
+
+# --- campaigns ---------------------------------------------------------------------------------------
+
+
+def campaign_get(*, brand: Brand, campaign_id: str | uuid.UUID) -> Campaign:
+    try:
+        return Campaign.objects.select_related("segment").get(brand=brand, pk=uuid.UUID(str(campaign_id)))
+    except (ValueError, Campaign.DoesNotExist):
+        raise NotFound(f"No campaign with id {campaign_id}", code="campaign_not_found") from None
+
+
+def campaign_list(*, brand: Brand, limit: int = 100) -> list[Campaign]:
+    return list(Campaign.objects.filter(brand=brand).order_by("-created_at")[:limit])
+
+
+def _address_field(channel: str) -> str:
+    return "email" if channel == CampaignChannel.EMAIL else "phone"
+
+
+def campaign_segment_members(*, campaign: Campaign) -> QuerySet[Member]:
+    rules = campaign.segment.rules if campaign.segment is not None else {}
+    return rules_members(brand=campaign.brand, rules=rules)
+
+
+def campaign_audience(*, campaign: Campaign) -> QuerySet[Member]:
+    """The members this campaign may reach: in its segment, active, with an address and (for an
+    advertisement) consent for its channel. The consent grant relied on is annotated as consent_event_id."""
+    address = _address_field(campaign.channel)
+    members = campaign_segment_members(campaign=campaign).filter(
+        status__in=REACHABLE_STATUSES, **{f"{address}__isnull": False}
+    )
+    members = members.exclude(**{address: ""})
+    if campaign.advertising:
+        grant = ConsentEvent.objects.filter(
+            member=OuterRef("pk"), channel=campaign.channel, granted=True
+        ).order_by("-occurred_at", "-id")
+        members = members.filter(**{f"consent_{campaign.channel}": True}).annotate(
+            consent_event_id=Subquery(grant.values("id")[:1])
+        )
+    return members
+
+
+@dataclass(frozen=True)
+class AudienceBreakdown:
+    in_segment: int
+    reachable: int
+    no_address: int
+    no_consent: int
+    inactive: int
+
+
+def campaign_audience_breakdown(*, campaign: Campaign) -> AudienceBreakdown:
+    """Who the campaign would reach now, and why the others would be left out: the count before sending."""
+    address = _address_field(campaign.channel)
+    has_address = Q(**{f"{address}__isnull": False}) & ~Q(**{address: ""})
+    active = Q(status__in=REACHABLE_STATUSES)
+    consent = Q(**{f"consent_{campaign.channel}": True}) if campaign.advertising else Q()
+    counts = campaign_segment_members(campaign=campaign).aggregate(
+        total=Count("pk"),
+        inactive=Count("pk", filter=~active),
+        no_address=Count("pk", filter=active & ~has_address),
+        no_consent=Count("pk", filter=active & has_address & ~consent)
+        if campaign.advertising
+        else Count("pk", filter=Q(pk__isnull=True)),
+        reachable=Count("pk", filter=active & has_address & consent),
+    )
+    return AudienceBreakdown(
+        in_segment=counts["total"],
+        reachable=counts["reachable"],
+        no_address=counts["no_address"],
+        no_consent=counts["no_consent"],
+        inactive=counts["inactive"],
+    )
+
+
+def _key_range(name: str, after: uuid.UUID | None, upto: uuid.UUID) -> Q:
+    return Q(**{f"{name}__lte": upto}) & (Q(**{f"{name}__gt": after}) if after is not None else Q())
+
+
+def points_expiring_by_member(
+    *, brand: Brand, after: uuid.UUID | None, upto: uuid.UUID, now: datetime
+) -> dict[uuid.UUID, int]:
+    """Points expiring within 30 days for members whose keys are in (after, upto]."""
+    rows = (
+        PointsLot.objects.filter(
+            _key_range("account__member_id", after, upto),
+            brand=brand,
+            state=PointsLot.State.AVAILABLE,
+            expires_at__isnull=False,
+            expires_at__lte=now + EXPIRING_WINDOW,
+        )
+        .values("account__member_id")
+        .annotate(total=Sum("remaining"))
+    )
+    return {row["account__member_id"]: row["total"] or 0 for row in rows}
+
+
+def advertisements_this_week(
+    *, brand: Brand, after: uuid.UUID | None, upto: uuid.UUID, exclude_campaign: Campaign
+) -> dict[uuid.UUID, int]:
+    """Advertisements each member with a key in (after, upto] got, or has waiting, in the last 7 days."""
+    since = timezone.now() - timedelta(days=7)
+    rows = (
+        Message.objects.filter(
+            _key_range("member_id", after, upto), brand=brand, advertising=True, created_at__gte=since
+        )
+        .exclude(campaign=exclude_campaign)
+        .exclude(status__in=[MessageStatus.FAILED, MessageStatus.SUPPRESSED, MessageStatus.BOUNCED])
+        .values("member_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["member_id"]: row["n"] for row in rows}
+
+
+# --- measurement -------------------------------------------------------------------------------------
+
+FUNNEL = [kind for kind in EventKind.values]
+
+
+@dataclass
+class CampaignStats:
+    status: str
+    messages: int
+    funnel: dict[str, int]
+    statuses: dict[str, int]
+    excluded: dict[str, int]
+    rates: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def progress(self) -> float:
+        """The share of messages that left (sent, delivered, bounced, failed or withheld)."""
+        waiting = self.statuses.get(MessageStatus.QUEUED, 0) + self.statuses.get(MessageStatus.SENDING, 0)
+        return 1.0 if self.messages == 0 else round((self.messages - waiting) / self.messages, 4)
+
+
+def campaign_stats(*, campaign: Campaign) -> CampaignStats:
+    """The funnel: for each event kind, how many messages reached it (a message opened twice counts once)."""
+    by_kind = dict(
+        MessageEvent.objects.filter(campaign=campaign)
+        .values("kind")
+        .annotate(n=Count("message_id", distinct=True))
+        .values_list("kind", "n")
+    )
+    statuses = dict(
+        Message.objects.filter(campaign=campaign)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    funnel = {kind: by_kind.get(kind, 0) for kind in FUNNEL}
+    messages = sum(statuses.values())
+    sent = funnel[EventKind.SENT]
+    rates: dict[str, float] = {}
+    if sent:
+        for kind in (
+            EventKind.DELIVERED,
+            EventKind.OPENED,
+            EventKind.CLICKED,
+            EventKind.UNSUBSCRIBED,
+            EventKind.CONVERTED,
+        ):
+            rates[str(kind)] = round(funnel[kind] / sent, 4)
+    return CampaignStats(
+        status=campaign.status,
+        messages=messages,
+        funnel=funnel,
+        statuses={status: statuses.get(status, 0) for status in MessageStatus.values},
+        excluded=dict(campaign.exclusions or {}),
+        rates=rates,
+    )
+
+
+def campaign_timeline(*, campaign: Campaign, buckets: int = 24) -> list[dict[str, Any]]:
+    """Opens and clicks per hour since the campaign was queued, for the campaign page's chart."""
+    start = campaign.queued_at or campaign.created_at
+    rows = MessageEvent.objects.filter(
+        campaign=campaign, kind__in=[EventKind.SENT, EventKind.OPENED, EventKind.CLICKED]
+    ).values_list("kind", "occurred_at")
+    table = [{"hour": hour, "sent": 0, "opened": 0, "clicked": 0} for hour in range(buckets)]
+    for kind, at in rows.iterator():
+        hour = int((at - start).total_seconds() // 3600)
+        if 0 <= hour < buckets:
+            table[hour][kind] += 1
+    return table
+
+
+def message_for_token(message_id: uuid.UUID) -> Message | None:
+    return Message.objects.select_related("member", "campaign", "brand").filter(pk=message_id).first()

@@ -1,0 +1,41 @@
+"""Background work for campaigns. Each task takes ids and is safe to run twice: queuing skips members who
+have their message, delivery claims each message before sending it."""
+
+from __future__ import annotations
+
+import uuid
+
+from celery import shared_task
+from django.conf import settings
+
+from kesher.campaigns import services
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def campaign_queue_task(self, campaign_id: str) -> int:  # type: ignore[no-untyped-def]
+    return services.campaign_queue(campaign_id=campaign_id)
+
+
+@shared_task(bind=True, acks_late=True)
+def message_deliver_task(self, message_ids: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    # The task id is the claim token: a task the broker hands out again after its worker died is the same
+    # task, and takes back the messages it held (which it never finished sending).
+    token = self.request.id or uuid.uuid4().hex
+    outcome = services.messages_deliver(message_ids=message_ids, claim_token=token)
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        for ids, eta in outcome.later:
+            message_deliver_task.apply_async(args=(ids,), eta=eta)
+    return {
+        "sent": outcome.sent,
+        "bounced": outcome.bounced,
+        "failed": outcome.failed,
+        "suppressed": outcome.suppressed,
+        "deferred": outcome.deferred,
+        "skipped": outcome.skipped,
+    }
+
+
+@shared_task
+def messages_dispatch_due_task() -> int:
+    """Every minute (Celery beat): hand over messages held for quiet hours or a retry."""
+    return services.messages_dispatch_due()
