@@ -39,8 +39,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             demo_load()
     base = f"http://{args.host}:{args.port}"
     print(f"Kesher is starting at {base}/")
+    from kesher.brands.models import Brand
+
     print(f"  member portal   {base}/portal/")
-    print(f"  staff console   {base}/admin/")
+    print(f"  cashier         {base}/cashier/")
+    for brand in Brand.objects.order_by("name")[:5]:
+        pages = f"console {base}/console/{brand.slug}/   community {base}/community/{brand.slug}/"
+        print(f"  {brand.slug:<15} {pages}")
+    print(f"  admin           {base}/admin/")
     print(f"  API docs        {base}/api/v1/docs   (OpenAPI: {base}/api/v1/openapi.json)")
     print(f"  health          {base}/healthz")
     from kesher.demo import DEMO_LOGINS

@@ -15,7 +15,8 @@ from tqdm import tqdm
 from kesher.activity.services import activity_record
 from kesher.brands.models import Brand, StaffRole
 from kesher.brands.services import brand_create, staff_grant
-from kesher.loyalty.services import reward_create
+from kesher.loyalty.models import Store
+from kesher.loyalty.services import reward_create, tier_create
 from kesher.members.models import Member, MemberStatus
 from kesher.members.services import member_create
 
@@ -219,6 +220,68 @@ def _load_brand(*, brand: Brand, members: int, rng: random.Random, progress: tqd
     return activities
 
 
+COMMUNITY_HE = [
+    (
+        "איך צוברים נקודות על הזמנה באפליקציה?",
+        "הזמנתי דרך האפליקציה ולא ראיתי נקודות. זה לוקח זמן?",
+        [
+            "נקודות על הזמנות באפליקציה נכנסות מיד אחרי התשלום, בדיוק כמו בקופה.",
+            "אצלי זה הופיע אחרי כמה דקות, כדאי לרענן את המסך.",
+        ],
+        ["נקודות", "אפליקציה"],
+    ),
+    (
+        "יש אפשרות לחלב שקדים בכל הסניפים?",
+        "אני טבעונית ורוצה לדעת לפני שאני מגיעה לסניף חדש.",
+        ["כן, בכל הסניפים יש חלב שקדים, סויה ושיבולת שועל."],
+        ["תפריט"],
+    ),
+]
+COMMUNITY_EN = [
+    (
+        "Which tent is best for desert camping?",
+        "Planning a trip to the Negev in spring. Any tips?",
+        [
+            "The two-person tent with the reflective fly keeps it cool in the morning.",
+            "Bring extra stakes: the ground is hard in the desert.",
+        ],
+        ["camping", "tents"],
+    ),
+    (
+        "Do points expire?",
+        "I have a few hundred points from last year.",
+        ["Points in this club never expire, so you can save them for a bigger reward."],
+        ["points"],
+    ),
+]
+
+
+def _community(brand: Brand, threads: list[tuple[str, str, list[str], list[str]]]) -> None:
+    """A few questions and answers, asked and answered by demo members, one answer accepted each."""
+    from kesher.community.models import Space
+    from kesher.community.services import Author, answer_accept, question_ask, vote_cast
+    from kesher.community.services import answer_post as answer_write
+
+    space = Space.objects.get(brand=brand, slug="general")
+    people = list(
+        Member.objects.filter(brand=brand, status=MemberStatus.ACTIVE).order_by("external_id")[1:40]
+    )
+    turn = 0
+    for title, body, answers, tags in threads:
+        asker = people[turn % len(people)]
+        question = question_ask(space=space, author=Author(member=asker), title=title, body=body, tags=tags)
+        written = []
+        for text in answers:
+            turn += 1
+            written.append(
+                answer_write(question=question, author=Author(member=people[turn % len(people)]), body=text)
+            )
+        turn += 1
+        if written and written[0].status == "published":
+            vote_cast(post=written[0], member=people[(turn + 7) % len(people)], value=1)
+            answer_accept(answer=written[0], member=asker)
+
+
 def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     rng = random.Random(seed)
     if Brand.objects.filter(slug__in=["shahar", "northwind"]).exists():
@@ -231,6 +294,22 @@ def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     staff_grant(
         brand=shop, user=_user("owner@northwind.demo.kesher.local", "Sam", "Reed"), role=StaffRole.OWNER
     )
+    tier_create(
+        brand=cafe, name="כסף", threshold=Decimal(300), texts={"en": "Silver"}, perks="קפה כפול בימי הולדת"
+    )
+    tier_create(
+        brand=cafe,
+        name="זהב",
+        threshold=Decimal(1000),
+        multiplier=Decimal("1.5"),
+        texts={"en": "Gold"},
+        perks="נקודות פי 1.5 וגישה לסדנאות",
+    )
+    tier_create(brand=shop, name="Trail", threshold=Decimal(500))
+    tier_create(brand=shop, name="Summit", threshold=Decimal(2000), multiplier=Decimal("1.25"))
+    for name, code in (("תל אביב – דיזנגוף", "dizengoff"), ("ירושלים – עמק רפאים", "emek-refaim")):
+        Store.objects.create(brand=cafe, name=name, code=code)
+    Store.objects.create(brand=shop, name="Boston Downtown", code="boston")
     reward_create(brand=cafe, name="קפה הפוך חינם", cost_points=60, kind="free_item", value=Decimal("14"))
     reward_create(
         brand=cafe, name="10% הנחה על פולי קפה", cost_points=120, kind="discount_percent", value=Decimal("10")
@@ -254,4 +333,9 @@ def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     emma = Member.objects.get(brand=shop, external_id="northwind-00000")
     emma.user = _user("emma@demo.kesher.local", emma.first_name, emma.last_name)
     emma.save(update_fields=["user"])
-    print(f"demo loaded: 2 brands, {members_per_brand * 2} members, {activities} purchases")
+    _community(cafe, COMMUNITY_HE)
+    _community(shop, COMMUNITY_EN)
+    print(
+        f"demo loaded: 2 brands, {members_per_brand * 2} members, {activities} purchases, "
+        f"{len(COMMUNITY_HE) + len(COMMUNITY_EN)} community questions"
+    )
