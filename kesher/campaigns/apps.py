@@ -8,3 +8,8 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from kesher.campaigns import activity_types  # noqa: F401  (registers message_* types, conversions)
+        from kesher.campaigns.selectors import segment_has_member
+        from kesher.loyalty.services import segment_matcher_install
+
+        # Earning rules may be limited to a saved segment; segments live here.
+        segment_matcher_install(segment_has_member)

@@ -378,3 +378,11 @@ def campaign_timeline(*, campaign: Campaign, buckets: int = 24) -> list[dict[str
 
 def message_for_token(message_id: uuid.UUID) -> Message | None:
     return Message.objects.select_related("member", "campaign", "brand").filter(pk=message_id).first()
+
+
+def segment_has_member(segment_id: Any, member: Member) -> bool:
+    """Whether the member is in the brand's saved segment now (an unknown segment holds nobody)."""
+    segment = Segment.objects.filter(brand_id=member.brand_id, pk=segment_id).first()
+    if segment is None:
+        return False
+    return rules_members(brand=member.brand, rules=segment.rules).filter(pk=member.pk).exists()

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
 from kesher.api.common import ERRORS, idempotent
-from kesher.core.errors import NotFound
+from kesher.core.errors import NotFound, ValidationFailed
 from kesher.loyalty import selectors, services
 from kesher.loyalty.models import Coupon, EarningRule, LedgerEntry, LoyaltyProgram, Referral, Reward, Tier
 from kesher.members.models import Member
@@ -164,6 +164,7 @@ class RuleFields(Strict):
     weekly_limit: int | None = Field(None, ge=1)
     monthly_limit: int | None = Field(None, ge=1)
     budget_points: int | None = Field(None, ge=1)
+    segment_id: UUID | None = Field(None, description="Only members of this saved segment")
     stackable: bool = True
     priority: int = 100
     valid_from: datetime | None = None
@@ -260,7 +261,10 @@ class TransferIn(Strict):
 
 
 class SurpriseIn(Strict):
-    member_ids: list[UUID] = Field(min_length=1, max_length=100_000)
+    member_ids: list[UUID] = Field(default_factory=list, max_length=100_000)
+    segment_id: UUID | None = Field(
+        None, description="Instead of member_ids: every active member of a segment"
+    )
     points: int = Field(gt=0)
     reason: Reason
     budget: int = Field(gt=0, description="The most points this surprise may give in total")
@@ -410,11 +414,7 @@ def create_surprise(request: HttpRequest, payload: SurpriseIn) -> Status[Any]:
     brand = brand_of(request)
 
     def perform() -> tuple[int, Any]:
-        members = list(Member.objects.filter(brand=brand, pk__in=payload.member_ids).order_by("created_at"))
-        if len(members) != len(set(payload.member_ids)):
-            raise NotFound(
-                "Some member_ids are not members of this brand", field="member_ids", code="member_not_found"
-            )
+        members = _surprise_audience(brand, payload)
         granted = services.surprise_grant(
             brand=brand,
             members=members,
@@ -426,6 +426,24 @@ def create_surprise(request: HttpRequest, payload: SurpriseIn) -> Status[Any]:
         return 201, {"granted_members": granted, "points_each": payload.points}
 
     return idempotent(request, payload.model_dump(mode="json"), perform)
+
+
+def _surprise_audience(brand: Any, payload: SurpriseIn) -> list[Member]:
+    from kesher.campaigns.selectors import rules_members, segment_get
+
+    if bool(payload.member_ids) == (payload.segment_id is not None):
+        raise ValidationFailed("Give member_ids or segment_id, one of them", field="member_ids")
+    if payload.segment_id is not None:
+        segment = segment_get(brand=brand, segment_id=payload.segment_id)
+        return list(
+            rules_members(brand=brand, rules=segment.rules).filter(status="active").order_by("created_at")
+        )
+    members = list(Member.objects.filter(brand=brand, pk__in=payload.member_ids).order_by("created_at"))
+    if len(members) != len(set(payload.member_ids)):
+        raise NotFound(
+            "Some member_ids are not members of this brand", field="member_ids", code="member_not_found"
+        )
+    return members
 
 
 # --- program, rules and tiers -----------------------------------------------------------------------

@@ -133,6 +133,8 @@ class EarningRule(models.Model):
     weekly_limit = models.PositiveIntegerField(null=True, blank=True)
     monthly_limit = models.PositiveIntegerField(null=True, blank=True)
     budget_points = models.PositiveIntegerField(null=True, blank=True, help_text=_("Total the rule may give"))
+    # A saved audience of the campaigns part; kept as an id so the ledger does not depend on campaigns.
+    segment_id = models.UUIDField(null=True, blank=True, help_text=_("Only members of this segment"))
     spent_points = models.PositiveIntegerField(default=0)
     stackable = models.BooleanField(default=True, help_text=_("Off: the first matching rule is the only one"))
     priority = models.IntegerField(default=100)

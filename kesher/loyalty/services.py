@@ -220,6 +220,8 @@ def _rule_matches(rule: EarningRule, activity: Activity, account: PointsAccount)
     ]
     if not all(checks):
         return False
+    if rule.segment_id is not None and not segment_contains(rule.segment_id, activity.member):
+        return False
     if rule.first_purchase_only:
         earlier = Activity.objects.filter(member_id=activity.member_id, type="purchase").exclude(
             pk=activity.pk
@@ -227,6 +229,19 @@ def _rule_matches(rule: EarningRule, activity: Activity, account: PointsAccount)
         if earlier.filter(occurred_at__lte=activity.occurred_at).exists():
             return False
     return True
+
+
+# Whether a member is in a saved segment. The campaigns part, which owns segments, installs the answer.
+SegmentMatcher = Callable[[Any, Member], bool]
+_segment_matchers: list[SegmentMatcher] = []
+
+
+def segment_matcher_install(matcher: SegmentMatcher) -> None:
+    _segment_matchers[:] = [matcher]
+
+
+def segment_contains(segment_id: Any, member: Member) -> bool:
+    return bool(_segment_matchers) and _segment_matchers[0](segment_id, member)
 
 
 def _rule_base_points(rule: EarningRule, activity: Activity) -> int:
@@ -376,6 +391,7 @@ def _needs_one_by_one(rule: EarningRule) -> bool:
         or rule.budget_points is not None
         or rule.first_purchase_only
         or rule.tiers
+        or rule.segment_id is not None
     )
 
 
@@ -723,6 +739,7 @@ RULE_FIELDS = {
     "valid_from",
     "valid_until",
     "active",
+    "segment_id",
 }
 
 

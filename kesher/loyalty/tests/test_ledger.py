@@ -439,3 +439,42 @@ def test_a_blocked_member_cannot_redeem(brand):
         services.redemption_create(member=member, reward=reward)
     assert refused.value.code == "member_inactive"
     assert account(member).balance == 100
+
+
+# --- segments (saved audiences of the campaigns part) ------------------------------------------------
+
+
+def test_a_rule_limited_to_a_segment_and_a_surprise_to_a_segment(brand, make_api):
+    from kesher.campaigns.services import segment_create
+
+    coffee = segment_create(
+        brand=brand,
+        name="Coffee lovers",
+        rules={"match": "all", "conditions": [{"kind": "interests", "any": ["coffee"]}]},
+    )
+    services.earning_rule_create(
+        brand=brand,
+        name="Coffee club bonus",
+        activity_type="purchase",
+        effect="fixed",
+        points=10,
+        segment_id=coffee.pk,
+    )
+    fan, other = (
+        MemberFactory(brand=brand, interests=["coffee"]),
+        MemberFactory(brand=brand, interests=["tea"]),
+    )
+    assert buy(fan, "20.00").points_awarded == 30
+    assert buy(other, "20.00").points_awarded == 20
+    manager = make_api(brand, "manage")
+    answer = manager.post(
+        "/surprises", {"segment_id": str(coffee.pk), "points": 7, "reason": "Coffee day", "budget": 100}
+    )
+    assert answer.status == 201 and answer.body["granted_members"] == 1
+    assert (account(fan).balance, account(other).balance) == (37, 20)
+    both = manager.post(
+        "/surprises",
+        {"segment_id": str(coffee.pk), "member_ids": [str(fan.pk)], "points": 1, "reason": "x", "budget": 10},
+    )
+    assert both.status == 422
+    assert account(fan).balance == 37
