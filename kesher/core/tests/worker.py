@@ -27,7 +27,7 @@ def redis_or_skip() -> str:
     return REDIS_URL
 
 
-def test_database_url() -> str:
+def tests_database_url() -> str:
     settings = connection.settings_dict
     user = settings.get("USER") or "root"
     host = settings.get("HOST") or "127.0.0.1"
@@ -40,7 +40,7 @@ def celery_worker(broker_url: str, *, log: Path) -> Iterator[subprocess.Popen[by
     """Start `kesher worker` against the test database and the given broker; stop it afterwards."""
     env = {
         **os.environ,
-        "KESHER_DATABASE_URL": test_database_url(),
+        "KESHER_DATABASE_URL": tests_database_url(),
         "KESHER_BROKER_URL": broker_url,
         "KESHER_LOG_FORMAT": "text",
     }
