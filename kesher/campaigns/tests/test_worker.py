@@ -94,7 +94,7 @@ def test_killing_the_worker_mid_send_still_delivers_each_message_exactly_once(br
             os.kill(workers[0].pid, signal.SIGKILL)
 
     smtp_server.sink.on_rcpt = kill_mid_conversation
-    producer = Celery(broker=REDIS_URL)
+    producer = Celery(broker=REDIS_URL, set_as_current=False)  # shared tasks must keep the project app
     try:
         with mock.patch(
             "kesher.campaigns.services._queue_later",

@@ -30,6 +30,7 @@ def broker(tmp_path):
 
 def _switch_broker(eager: bool, url: str) -> None:
     """Point this process's Celery app at another broker (connection pools are rebuilt lazily)."""
+    app.set_current()  # shared tasks send through the current app
     app.conf.task_always_eager = eager
     app.conf.broker_url = url
     pools.reset()
