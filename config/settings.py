@@ -125,6 +125,7 @@ CELERY_BEAT_SCHEDULE = {
     "tiers-review": {"task": "kesher.loyalty.tasks.tiers_review_all", "schedule": 86_400.0},
     # Held messages (quiet hours, retries) are handed over every minute.
     "campaigns-dispatch-due": {"task": "kesher.campaigns.tasks.messages_dispatch_due_task", "schedule": 60.0},
+    "journeys-advance": {"task": "kesher.campaigns.tasks.journeys_advance_task", "schedule": 60.0},
 }
 
 # --- email --------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from kesher.campaigns.models import Campaign, Message, MessagingSettings, Segment
+from kesher.campaigns.models import Campaign, Journey, JourneyRun, Message, MessagingSettings, Segment
 
 
 @admin.register(MessagingSettings)
@@ -29,3 +29,17 @@ class MessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("status", "channel")
     raw_id_fields = ("campaign", "member", "consent_event")
     readonly_fields = ("claim_token", "claimed_at", "attempts", "provider_ref")
+
+
+@admin.register(Journey)
+class JourneyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "brand", "trigger", "trigger_activity", "status", "created_at")
+    list_filter = ("brand", "trigger", "status")
+
+
+@admin.register(JourneyRun)
+class JourneyRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("journey", "member", "occurrence", "step", "status", "next_at")
+    list_filter = ("status",)
+    raw_id_fields = ("journey", "member")
+    readonly_fields = ("claimed_at", "log", "finished_at")

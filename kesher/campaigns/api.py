@@ -13,7 +13,7 @@ from pydantic import ConfigDict, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
 from kesher.api.common import ERRORS, idempotent
-from kesher.campaigns import selectors, services
+from kesher.campaigns import journeys, selectors, services
 from kesher.campaigns.models import Campaign, CampaignChannel, MessagingSettings, Segment
 from kesher.campaigns.rules import rules_parse
 from kesher.core.errors import NotFound, ValidationFailed
@@ -505,3 +505,143 @@ def test_send_campaign(request: HttpRequest, campaign_id: UUID, payload: TestSen
         to = normalize_phone(payload.to, default_country=campaign.brand.default_country, field="to") or ""
     services.campaign_test_send(campaign=campaign, member=member, to=to, actor=actor_of(request))
     return Status(202, {"to": to})
+
+
+# --- journeys ----------------------------------------------------------------------------------------
+
+
+class JourneyIn(Strict):
+    name: Name
+    trigger: Literal["activity", "birthday", "join_anniversary", "inactivity"]
+    trigger_activity: Annotated[str, StringConstraints(max_length=64)] = Field(
+        "", description="For trigger=activity: the activity type that starts it (signup, visit, purchase ...)"
+    )
+    inactivity_days: int | None = Field(None, ge=1, le=3650, description="For trigger=inactivity")
+    status: Literal["active", "paused"] = "active"
+    steps: list[dict[str, Any]] = Field(
+        description='Ordered: {"type": "wait", "days": 2}, {"type": "condition", "consent": "email"} or '
+        '{"type": "condition", "rules": {...}}, {"type": "send", "channel": "email", "subject": ..., '
+        '"body": ..., "advertising": true, "translations": {"en": {...}}}, '
+        '{"type": "points", "points": 50, "reason": ...}, {"type": "tag", "tag": ...}, '
+        '{"type": "notify", "email": ..., "subject": ..., "body": ...}',
+        max_length=30,
+    )
+
+
+class JourneyInstallIn(Strict):
+    kind: Literal["welcome", "birthday", "post_visit", "win_back", "points_expiry", "satisfaction_survey"]
+
+
+class JourneyOut(Schema):
+    id: UUID
+    name: str
+    kind: str
+    trigger: str
+    trigger_activity: str
+    inactivity_days: int | None
+    status: str
+    steps: list[dict[str, Any]]
+    created_at: datetime
+    runs: dict[str, int]
+    step_campaigns: list[UUID]
+
+
+def _journey_out(journey: Any, runs: dict[str, int] | None = None) -> dict[str, Any]:
+    if runs is None:
+        runs = selectors.journey_run_counts(journeys=[journey])[journey.pk]
+    return {
+        "id": journey.pk,
+        "name": journey.name,
+        "kind": journey.kind,
+        "trigger": journey.trigger,
+        "trigger_activity": journey.trigger_activity,
+        "inactivity_days": journey.inactivity_days,
+        "status": journey.status,
+        "steps": journey.steps,
+        "created_at": journey.created_at,
+        "runs": runs,
+        "step_campaigns": [c.pk for c in journey.step_campaigns.order_by("journey_step")],
+    }
+
+
+@router.get(
+    "/journeys", response={200: list[JourneyOut], **ERRORS}, summary="Journeys and their runs (manage)"
+)
+def list_journeys(request: HttpRequest) -> list[dict[str, Any]]:
+    _manage(request)
+    journeys = selectors.journey_list(brand=brand_of(request))
+    counts = selectors.journey_run_counts(journeys=journeys)
+    return [_journey_out(journey, counts[journey.pk]) for journey in journeys]
+
+
+@router.post("/journeys", response={201: JourneyOut, **ERRORS}, summary="Create a journey (manage)")
+def create_journey(request: HttpRequest, payload: JourneyIn) -> Status[Any]:
+    _manage(request)
+    brand = brand_of(request)
+
+    def perform() -> tuple[int, Any]:
+        journey = journeys.journey_create(
+            brand=brand,
+            name=payload.name,
+            trigger=payload.trigger,
+            trigger_activity=payload.trigger_activity,
+            inactivity_days=payload.inactivity_days,
+            status=payload.status,
+            steps=payload.steps,
+            actor=actor_of(request),
+        )
+        return 201, _journey_out(journey)
+
+    return idempotent(request, payload.model_dump(mode="json"), perform)
+
+
+@router.post(
+    "/journeys/install",
+    response={201: JourneyOut, **ERRORS},
+    summary="Switch on a ready-made journey (manage)",
+)
+def install_journey(request: HttpRequest, payload: JourneyInstallIn) -> Status[Any]:
+    _manage(request)
+    brand = brand_of(request)
+
+    def perform() -> tuple[int, Any]:
+        journey = journeys.journey_install(brand=brand, kind=payload.kind, actor=actor_of(request))
+        return 201, _journey_out(journey)
+
+    return idempotent(request, payload.model_dump(mode="json"), perform)
+
+
+@router.get("/journeys/{uuid:journey_id}", response={200: JourneyOut, **ERRORS}, summary="A journey (manage)")
+def get_journey(request: HttpRequest, journey_id: UUID) -> dict[str, Any]:
+    _manage(request)
+    return _journey_out(selectors.journey_get(brand=brand_of(request), journey_id=journey_id))
+
+
+def _journey_status(request: HttpRequest, journey_id: UUID, status: str) -> Status[Any]:
+    _manage(request)
+    brand = brand_of(request)
+
+    def perform() -> tuple[int, Any]:
+        journey = selectors.journey_get(brand=brand, journey_id=journey_id)
+        journey = journeys.journey_status_set(journey=journey, status=status, actor=actor_of(request))
+        return 200, _journey_out(journey)
+
+    return idempotent(request, {"journey": str(journey_id), "status": status}, perform)
+
+
+@router.post(
+    "/journeys/{uuid:journey_id}/pause",
+    response={200: JourneyOut, **ERRORS},
+    summary="Pause: runs wait where they are (manage)",
+)
+def pause_journey(request: HttpRequest, journey_id: UUID) -> Status[Any]:
+    return _journey_status(request, journey_id, "paused")
+
+
+@router.post(
+    "/journeys/{uuid:journey_id}/resume",
+    response={200: JourneyOut, **ERRORS},
+    summary="Resume: runs go on from where they waited (manage)",
+)
+def resume_journey(request: HttpRequest, journey_id: UUID) -> Status[Any]:
+    return _journey_status(request, journey_id, "active")

@@ -7,7 +7,10 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kesher.campaigns import activity_types  # noqa: F401  (registers message_* types, conversions)
+        from kesher.campaigns import (
+            activity_types,  # noqa: F401  (registers message_* types, conversions)
+            journeys,  # noqa: F401  (registers the journeys' activity consumer)
+        )
         from kesher.campaigns.selectors import segment_has_member
         from kesher.loyalty.services import segment_matcher_install
 

@@ -106,6 +106,11 @@ class Campaign(models.Model):
     segment = models.ForeignKey(
         Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
     )
+    # A journey's send step keeps its messages (and so its funnel) under a campaign of its own.
+    journey = models.ForeignKey(
+        "Journey", null=True, blank=True, on_delete=models.CASCADE, related_name="step_campaigns"
+    )
+    journey_step = models.PositiveSmallIntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
     # Members left out when the campaign was queued, by reason: no_address, no_consent, frequency_cap.
     exclusions = models.JSONField(default=dict, blank=True)
@@ -118,6 +123,13 @@ class Campaign(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["brand", "-created_at"], name="campaign_brand_newest")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["journey", "journey_step"],
+                condition=Q(journey__isnull=False),
+                name="campaign_one_per_journey_step",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -160,6 +172,11 @@ class Message(models.Model):
         related_name="+",
         help_text=_("The grant this advertisement relied on"),
     )
+    # A journey's message: one per run and step (a member gets a step again on the journey's next occurrence).
+    journey_run = models.ForeignKey(
+        "JourneyRun", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    journey_step = models.PositiveSmallIntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     not_before = models.DateTimeField(null=True, blank=True, help_text=_("Held for quiet hours until then"))
     claim_token = models.CharField(max_length=64, blank=True)
@@ -172,7 +189,16 @@ class Message(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "member"], name="message_once_per_member"),
+            models.UniqueConstraint(
+                fields=["campaign", "member"],
+                condition=Q(journey_run__isnull=True),
+                name="message_once_per_member",
+            ),
+            models.UniqueConstraint(
+                fields=["journey_run", "journey_step"],
+                condition=Q(journey_run__isnull=False),
+                name="message_once_per_run_step",
+            ),
         ]
         indexes = [
             models.Index(fields=["campaign", "status"], name="message_campaign_status"),
@@ -216,3 +242,77 @@ class MessageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.message_id}"
+
+
+# --- journeys ----------------------------------------------------------------------------------------
+
+
+class JourneyTrigger(models.TextChoices):
+    ACTIVITY = "activity", _("An activity (signup, visit, purchase, points expiring ...)")
+    BIRTHDAY = "birthday", _("The member's birthday")
+    JOIN_ANNIVERSARY = "join_anniversary", _("The anniversary of joining")
+    INACTIVITY = "inactivity", _("No purchase for some days")
+
+
+class JourneyStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+
+
+class Journey(models.Model):
+    """An automation: a trigger starts a run per member and occurrence, which walks the ordered steps."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="journeys")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=40, blank=True, help_text=_("The ready-made journey it came from"))
+    trigger = models.CharField(max_length=20, choices=JourneyTrigger.choices)
+    trigger_activity = models.CharField(max_length=64, blank=True)
+    inactivity_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=JourneyStatus.choices, default=JourneyStatus.ACTIVE)
+    steps = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["brand", "name"], name="journey_unique_name")]
+        indexes = [models.Index(fields=["brand", "status", "trigger"], name="journey_brand_trigger")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RunStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting for its next step")
+    RUNNING = "running", _("Running a step")
+    DONE = "done", _("Done")
+    EXITED = "exited", _("Left at a condition")
+
+
+class JourneyRun(models.Model):
+    """One member's way through one occurrence of a journey; the unique key makes entering once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="runs")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="journey_runs")
+    occurrence = models.CharField(max_length=64)
+    step = models.PositiveSmallIntegerField(default=0)
+    next_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.WAITING)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # What each step did, or why it did nothing: [{"step": 1, "type": "send", "outcome": "no_consent"}].
+    log = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["journey", "member", "occurrence"], name="journey_run_once_per_occurrence"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_at"], name="journey_run_due")]
+
+    def __str__(self) -> str:
+        return f"{self.journey_id} {self.member_id} {self.occurrence}"

@@ -17,10 +17,13 @@ from kesher.campaigns.models import (
     Campaign,
     CampaignChannel,
     EventKind,
+    Journey,
+    JourneyRun,
     Message,
     MessageEvent,
     MessageStatus,
     MessagingSettings,
+    RunStatus,
     Segment,
 )
 from kesher.campaigns.rules import (
@@ -202,7 +205,8 @@ def campaign_get(*, brand: Brand, campaign_id: str | uuid.UUID) -> Campaign:
 
 
 def campaign_list(*, brand: Brand, limit: int = 100) -> list[Campaign]:
-    return list(Campaign.objects.filter(brand=brand).order_by("-created_at")[:limit])
+    # A journey's send steps keep their own campaigns; they are shown with their journey.
+    return list(Campaign.objects.filter(brand=brand, journey__isnull=True).order_by("-created_at")[:limit])
 
 
 def _address_field(channel: str) -> str:
@@ -386,3 +390,32 @@ def segment_has_member(segment_id: Any, member: Member) -> bool:
     if segment is None:
         return False
     return rules_members(brand=member.brand, rules=segment.rules).filter(pk=member.pk).exists()
+
+
+# --- journeys ----------------------------------------------------------------------------------------
+
+
+def journey_list(*, brand: Brand) -> list[Journey]:
+    return list(Journey.objects.filter(brand=brand).order_by("name"))
+
+
+def journey_get(*, brand: Brand, journey_id: str | uuid.UUID) -> Journey:
+    found = Journey.objects.filter(brand=brand, pk=journey_id).first()
+    if found is None:
+        raise NotFound("No such journey", code="journey_not_found")
+    return found
+
+
+def journey_run_counts(*, journeys: list[Journey]) -> dict[uuid.UUID, dict[str, int]]:
+    """Runs per journey by status, in one query: {journey_id: {"waiting": 3, "done": 10, ...}}."""
+    counts: dict[uuid.UUID, dict[str, int]] = {
+        journey.pk: {status: 0 for status in RunStatus.values} for journey in journeys
+    }
+    rows = (
+        JourneyRun.objects.filter(journey__in=[journey.pk for journey in journeys])
+        .values("journey_id", "status")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        counts[row["journey_id"]][row["status"]] = row["n"]
+    return counts

@@ -39,3 +39,20 @@ def message_deliver_task(self, message_ids: list[str]) -> dict[str, int]:  # typ
 def messages_dispatch_due_task() -> int:
     """Every minute (Celery beat): hand over messages held for quiet hours or a retry."""
     return services.messages_dispatch_due()
+
+
+@shared_task
+def journeys_advance_task(now: str | None = None) -> int:
+    """Every minute (Celery beat): start date-triggered runs (once an hour) and advance the due runs.
+    `now` (ISO 8601) moves the clock, for tests and replays."""
+    from datetime import datetime
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from kesher.campaigns import journeys
+
+    moment = datetime.fromisoformat(now) if now else timezone.now()
+    if cache.add(f"campaigns:journeys:dates:{moment:%Y%m%d%H}", 1, timeout=7200):
+        journeys.journeys_start_dates(now=moment)
+    return journeys.journeys_advance(now=moment)

@@ -1,0 +1,548 @@
+"""Every write for journeys (automations): creating, pausing and installing them, members entering once per
+occurrence, and advancing each run step by step, each step in one transaction while the run is claimed."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from kesher.activity.models import Activity
+from kesher.activity.registry import ANY, consumer, registry
+from kesher.brands.models import Brand
+from kesher.campaigns import rendering, selectors, services
+from kesher.campaigns.journey_library import LIBRARY
+from kesher.campaigns.journey_steps import (
+    ConditionStep,
+    NotifyStep,
+    PointsStep,
+    SendStep,
+    Step,
+    TagStep,
+    WaitStep,
+    steps_parse,
+)
+from kesher.campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    ConsentBasis,
+    EventKind,
+    Journey,
+    JourneyRun,
+    JourneyStatus,
+    JourneyTrigger,
+    Message,
+    MessageEvent,
+    MessageStatus,
+    RunStatus,
+)
+from kesher.core.audit import SYSTEM, Actor, audit_record
+from kesher.core.errors import Conflict, KesherError, ValidationFailed
+from kesher.members.models import ConsentEvent, Member, MemberStatus
+from kesher.members.services import member_update
+
+log = logging.getLogger(__name__)
+
+CLAIM_TIMEOUT = timedelta(minutes=10)  # a run claimed longer ago than this was left by a dead worker
+ADVANCE_LIMIT = 1000
+DATE_TRIGGERS = (JourneyTrigger.BIRTHDAY, JourneyTrigger.JOIN_ANNIVERSARY, JourneyTrigger.INACTIVITY)
+REACHABLE = (MemberStatus.ACTIVE, MemberStatus.PROSPECT)
+
+
+# --- journeys ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def journey_create(
+    *,
+    brand: Brand,
+    name: str,
+    trigger: str,
+    steps: list[dict[str, Any]],
+    trigger_activity: str = "",
+    inactivity_days: int | None = None,
+    kind: str = "",
+    status: str = JourneyStatus.ACTIVE,
+    actor: Actor = SYSTEM,
+) -> Journey:
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationFailed("name is required", field="name")
+    if trigger not in JourneyTrigger.values:
+        raise ValidationFailed(f"trigger must be one of {', '.join(JourneyTrigger.values)}", field="trigger")
+    if trigger == JourneyTrigger.ACTIVITY:
+        if trigger_activity not in registry.types:
+            raise ValidationFailed(f"Unknown activity type {trigger_activity!r}", field="trigger_activity")
+    else:
+        trigger_activity = ""
+    if trigger == JourneyTrigger.INACTIVITY:
+        if not inactivity_days or inactivity_days < 1:
+            raise ValidationFailed("inactivity_days must be at least 1", field="inactivity_days")
+    else:
+        inactivity_days = None
+    if status not in JourneyStatus.values:
+        raise ValidationFailed("status must be active or paused", field="status")
+    parsed = steps_parse(steps)
+    if Journey.objects.filter(brand=brand, name=name).exists():
+        raise Conflict(f"A journey named {name!r} already exists", field="name", code="duplicate_journey")
+    journey = Journey.objects.create(
+        brand=brand,
+        name=name,
+        kind=kind,
+        trigger=trigger,
+        trigger_activity=trigger_activity,
+        inactivity_days=inactivity_days,
+        status=status,
+        steps=[step.model_dump(mode="json", exclude_defaults=False) for step in parsed],
+    )
+    audit_record(
+        brand=brand,
+        actor=actor,
+        action="journey.create",
+        target_type="journey",
+        target_id=journey.pk,
+        data={"name": name, "trigger": trigger, "trigger_activity": trigger_activity, "kind": kind},
+    )
+    _triggers_changed(brand.pk)
+    return journey
+
+
+@transaction.atomic
+def journey_status_set(*, journey: Journey, status: str, actor: Actor = SYSTEM) -> Journey:
+    """Pause (runs stay where they are and wait) or resume (they go on from there)."""
+    if status not in JourneyStatus.values:
+        raise ValidationFailed("status must be active or paused", field="status")
+    changed = Journey.objects.filter(pk=journey.pk).exclude(status=status).update(status=status)
+    journey.refresh_from_db()
+    if changed:
+        _triggers_changed(journey.brand_id)
+        audit_record(
+            brand=journey.brand,
+            actor=actor,
+            action="journey.pause" if status == JourneyStatus.PAUSED else "journey.resume",
+            target_type="journey",
+            target_id=journey.pk,
+            data={"name": journey.name},
+        )
+    return journey
+
+
+def journey_install(*, brand: Brand, kind: str, actor: Actor = SYSTEM) -> Journey:
+    """Switch on a ready-made journey, its texts in the brand's language with the other one beside."""
+    recipe = LIBRARY.get(kind)
+    if recipe is None:
+        raise ValidationFailed(f"kind must be one of {', '.join(sorted(LIBRARY))}", field="kind")
+    if Journey.objects.filter(brand=brand, kind=kind).exists():
+        raise Conflict("This ready-made journey is already installed", field="kind", code="journey_installed")
+    with translation.override(brand.default_locale):
+        name = gettext(recipe.name)
+    return journey_create(
+        brand=brand,
+        name=name,
+        kind=kind,
+        trigger=recipe.trigger,
+        trigger_activity=recipe.trigger_activity,
+        inactivity_days=recipe.inactivity_days,
+        steps=recipe.steps(brand.default_locale),
+        actor=actor,
+    )
+
+
+# --- entering ----------------------------------------------------------------------------------------
+
+
+def journey_enter(
+    *, journey: Journey, member: Member, occurrence: str, now: datetime | None = None
+) -> JourneyRun | None:
+    """Start the member on the journey for this occurrence; None when they entered it before."""
+    try:
+        with transaction.atomic():
+            return JourneyRun.objects.create(
+                brand_id=journey.brand_id,
+                journey=journey,
+                member=member,
+                occurrence=occurrence[:64],
+                next_at=now or timezone.now(),
+            )
+    except IntegrityError:
+        return None
+
+
+@consumer(ANY, name="campaigns.journeys")
+def journeys_on_activity(activity: Activity) -> None:
+    """Deferred consumer: an activity starts the brand's active journeys triggered by its type, once per
+    activity, and takes each new run through its first steps right away."""
+    if activity.type not in _trigger_types(activity.brand_id):
+        return
+    journeys = list(
+        Journey.objects.filter(
+            brand_id=activity.brand_id,
+            status=JourneyStatus.ACTIVE,
+            trigger=JourneyTrigger.ACTIVITY,
+            trigger_activity=activity.type,
+        )
+    )
+    if not journeys:
+        return
+    member = Member.objects.get(pk=activity.member_id)
+    for journey in journeys:
+        run = journey_enter(journey=journey, member=member, occurrence=str(activity.pk))
+        if run is not None:
+            journey_run_advance(run_id=run.pk)
+
+
+TRIGGERS_TTL = 60  # seconds a process may go on using the list of activity types that start journeys
+
+
+def _triggers_key(brand_id: Any) -> str:
+    return f"campaigns:journey-triggers:{brand_id}"
+
+
+def _trigger_types(brand_id: Any) -> set[str]:
+    """The activity types that start one of the brand's active journeys: every activity asks, so the
+    answer is cached (and dropped whenever a journey is created, paused or resumed)."""
+    found = cache.get(_triggers_key(brand_id))
+    if found is None:
+        found = set(
+            Journey.objects.filter(
+                brand_id=brand_id, status=JourneyStatus.ACTIVE, trigger=JourneyTrigger.ACTIVITY
+            ).values_list("trigger_activity", flat=True)
+        )
+        cache.set(_triggers_key(brand_id), found, TRIGGERS_TTL)
+    return set(found)
+
+
+def _triggers_changed(brand_id: Any) -> None:
+    key = _triggers_key(brand_id)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def _local_today(brand: Brand, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(brand.time_zone)).date()
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _on_this_day(name: str, today: date) -> Q:
+    q = Q(**{f"{name}__month": today.month, f"{name}__day": today.day})
+    if today.month == 2 and today.day == 28 and not _is_leap(today.year):
+        q |= Q(**{f"{name}__month": 2, f"{name}__day": 29})  # a 29 February celebrates on the 28th
+    return q
+
+
+def journeys_start_dates(*, now: datetime | None = None) -> int:
+    """Start runs for the date triggers (birthday, anniversary of joining, no purchase for N days).
+    Safe to run any number of times a day: the occurrence key (the year; for inactivity, the day of the
+    last purchase) lets a member enter once."""
+    now = now or timezone.now()
+    started = 0
+    journeys = Journey.objects.filter(status=JourneyStatus.ACTIVE, trigger__in=DATE_TRIGGERS).select_related(
+        "brand"
+    )
+    for journey in journeys:
+        today = _local_today(journey.brand, now)
+        members = Member.objects.filter(brand_id=journey.brand_id, status__in=REACHABLE)
+        pairs: list[tuple[uuid.UUID, str]]
+        if journey.trigger == JourneyTrigger.BIRTHDAY:
+            found = members.filter(_on_this_day("birthday", today)).values_list("pk", flat=True)
+            pairs = [(pk, str(today.year)) for pk in found]
+        elif journey.trigger == JourneyTrigger.JOIN_ANNIVERSARY:
+            found = (
+                members.filter(_on_this_day("joined_at", today))
+                .filter(joined_at__lt=now - timedelta(days=300))
+                .values_list("pk", flat=True)
+            )
+            pairs = [(pk, str(today.year)) for pk in found]
+        else:
+            last_purchase = (
+                Activity.objects.filter(member=OuterRef("pk"), type="purchase")
+                .order_by("-occurred_at")
+                .values("occurred_at")[:1]
+            )
+            since = now - timedelta(days=journey.inactivity_days or 90)
+            rows = (
+                members.annotate(
+                    last=Coalesce(Subquery(last_purchase), "joined_at", output_field=DateTimeField())
+                )
+                .filter(last__lt=since)
+                .values_list("pk", "last")
+            )
+            pairs = [(pk, f"since:{last.date().isoformat()}") for pk, last in rows]
+        before = JourneyRun.objects.filter(journey=journey).count()
+        JourneyRun.objects.bulk_create(
+            [
+                JourneyRun(
+                    brand_id=journey.brand_id, journey=journey, member_id=pk, occurrence=key, next_at=now
+                )
+                for pk, key in pairs
+            ],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        started += JourneyRun.objects.filter(journey=journey).count() - before
+    return started
+
+
+# --- advancing ---------------------------------------------------------------------------------------
+
+
+def _due(now: datetime) -> Q:
+    return Q(status=RunStatus.WAITING, next_at__lte=now) | Q(
+        status=RunStatus.RUNNING, claimed_at__lt=now - CLAIM_TIMEOUT
+    )
+
+
+def journeys_advance(*, now: datetime | None = None, limit: int = ADVANCE_LIMIT) -> int:
+    """Take every due run of an active journey as far as it goes (to its next wait or its end)."""
+    now = now or timezone.now()
+    due = list(
+        JourneyRun.objects.filter(_due(now), journey__status=JourneyStatus.ACTIVE)
+        .order_by("next_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    advanced = 0
+    for run_id in due:
+        try:
+            advanced += journey_run_advance(run_id=run_id, now=now)
+        except Exception:  # one broken run must not hold up the others; it is retried after CLAIM_TIMEOUT
+            log.exception("journey run failed", extra={"run_id": str(run_id)})
+    return advanced
+
+
+def journey_run_advance(*, run_id: uuid.UUID, now: datetime | None = None) -> bool:
+    """Claim the run with one atomic update (a second worker, or a second call, then finds nothing to do),
+    and carry out its steps up to the next wait. Each step and the move past it commit together."""
+    now = now or timezone.now()
+    claimed = (
+        JourneyRun.objects.filter(_due(now), pk=run_id, journey__status=JourneyStatus.ACTIVE).update(
+            status=RunStatus.RUNNING, claimed_at=now
+        )
+        == 1
+    )
+    if not claimed:
+        return False
+    run = JourneyRun.objects.select_related("journey", "journey__brand").get(pk=run_id)
+    try:
+        steps = steps_parse(run.journey.steps)
+    except KesherError as exc:  # steps saved by an older version that no longer validate
+        _end(run, RunStatus.EXITED, {"step": run.step, "outcome": "invalid_steps", "error": exc.message}, now)
+        return True
+    while True:
+        index = run.step
+        if index >= len(steps):
+            _end(run, RunStatus.DONE, None, now)
+            return True
+        step = steps[index]
+        if isinstance(step, WaitStep):
+            JourneyRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                step=index + 1,
+                status=RunStatus.WAITING,
+                claimed_at=None,
+                next_at=now + timedelta(days=step.days, hours=step.hours),
+            )
+            return True
+        with transaction.atomic():
+            locked = JourneyRun.objects.select_for_update().filter(
+                pk=run.pk, status=RunStatus.RUNNING, step=index
+            )
+            current = locked.select_related("member", "journey", "journey__brand").first()
+            if current is None:  # taken over by another worker
+                return False
+            try:
+                with transaction.atomic():
+                    outcome = _perform(current, index, step, now)
+            except KesherError as exc:  # refused by another part (e.g. an erased member): say so, go on
+                outcome = f"refused:{exc.code}"
+            entry = {"step": index, "type": step.type, "outcome": outcome}
+            if outcome in {"condition_not_met", "member_inactive"} and not isinstance(step, NotifyStep):
+                _end(current, RunStatus.EXITED, entry, now)
+                return True
+            JourneyRun.objects.filter(pk=run.pk).update(step=index + 1, log=[*current.log, entry])
+        run.step = index + 1
+
+
+def _end(run: JourneyRun, status: str, entry: dict[str, Any] | None, now: datetime) -> None:
+    log_entries = [*JourneyRun.objects.get(pk=run.pk).log, *([entry] if entry else [])]
+    JourneyRun.objects.filter(pk=run.pk).update(
+        status=status, finished_at=now, claimed_at=None, log=log_entries
+    )
+
+
+def _perform(run: JourneyRun, index: int, step: Step, now: datetime) -> str:
+    member = run.member
+    if isinstance(step, NotifyStep):
+        return _notify(run, step)
+    if member.status not in REACHABLE:
+        return "member_inactive"
+    if isinstance(step, ConditionStep):
+        if step.consent is not None:
+            met = bool(getattr(member, f"consent_{step.consent}"))
+        else:
+            met = (
+                selectors.rules_members(brand=run.journey.brand, rules=step.rules or {}, now=now)
+                .filter(pk=member.pk)
+                .exists()
+            )
+        return "met" if met else "condition_not_met"
+    if isinstance(step, SendStep):
+        return _send(run, index, step, now)
+    if isinstance(step, PointsStep):
+        from kesher.loyalty.services import surprise_grant
+
+        granted = surprise_grant(
+            brand=run.journey.brand,
+            members=[member],
+            points=step.points,
+            reason=step.reason,
+            budget=step.points,
+            actor=SYSTEM,
+        )
+        return "granted" if granted else "not_granted"
+    if isinstance(step, TagStep):
+        tag = " ".join(step.tag.split()).lower()
+        if tag in (member.interests or []):
+            return "already_tagged"
+        member_update(member=member, changes={"interests": [*(member.interests or []), tag]})
+        return "tagged"
+    raise AssertionError(f"unknown step {step!r}")
+
+
+def _context(run: JourneyRun, locale: str) -> dict[str, Any]:
+    from kesher.loyalty.models import PointsAccount
+    from kesher.loyalty.selectors import points_summary
+
+    member = run.member
+    ms = selectors.messaging_settings(brand=run.journey.brand)
+    try:
+        summary = points_summary(member=member)
+        points, expiring = summary.balance, summary.expiring_soon
+    except PointsAccount.DoesNotExist:
+        points, expiring = 0, 0
+    return rendering.member_context(
+        first_name=member.first_name,
+        last_name=member.last_name,
+        locale=locale,
+        brand=ms.sender_name or run.journey.brand.name,
+        interests=member.interests or [],
+        points=points,
+        points_expiring=expiring,
+        card_number=member.card_number,
+    )
+
+
+def _step_campaign(journey: Journey, index: int, step: SendStep) -> Campaign:
+    """The send step's own campaign (created on first use), which holds its messages and funnel."""
+    found = Campaign.objects.filter(journey=journey, journey_step=index).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Campaign.objects.create(
+                brand_id=journey.brand_id,
+                journey=journey,
+                journey_step=index,
+                name=f"{journey.name} · {index + 1}"[:200],
+                channel=step.channel,
+                locale=step.locale,
+                subject=step.subject,
+                body=step.body,
+                translations={locale: content.model_dump() for locale, content in step.translations.items()},
+                advertising=step.advertising,
+                # Never a draft: sending it as a campaign to everyone is not possible.
+                status=CampaignStatus.SENT,
+                created_by="journey",
+                queued_at=timezone.now(),
+            )
+    except IntegrityError:
+        return Campaign.objects.get(journey=journey, journey_step=index)
+
+
+def _send(run: JourneyRun, index: int, step: SendStep, now: datetime) -> str:
+    """Queue the member's message with the same rules as a campaign's: an address, consent (and its
+    proof) for an advertisement, the weekly cap, the legal mark, quiet hours; delivery sends it once."""
+    member = run.member
+    brand = run.journey.brand
+    ms = selectors.messaging_settings(brand=brand)
+    to = (member.email if step.channel == "email" else member.phone) or ""
+    if not to:
+        return "no_address"
+    consent_event_id = None
+    if step.advertising:
+        if not getattr(member, f"consent_{step.channel}"):
+            return "no_consent"
+        consent_event_id = (
+            ConsentEvent.objects.filter(member=member, channel=step.channel, granted=True)
+            .order_by("-occurred_at", "-id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if consent_event_id is None:
+            return "no_consent_proof"
+        cap = ms.weekly_advertising_cap
+        if cap is not None:
+            recent = (
+                Message.objects.filter(
+                    member=member, advertising=True, created_at__gte=now - timedelta(days=7)
+                )
+                .exclude(status__in=[MessageStatus.FAILED, MessageStatus.SUPPRESSED, MessageStatus.BOUNCED])
+                .count()
+            )
+            if recent >= cap:
+                return "frequency_cap"
+    campaign = _step_campaign(run.journey, index, step)
+    contents = services._contents(campaign)
+    locale, content = contents.for_locale(member.locale)
+    rendered = rendering.content_render(content, _context(run, locale))
+    not_before = services._first_send_time(campaign, ms, now)
+    message = Message.objects.create(
+        brand=brand,
+        campaign=campaign,
+        member=member,
+        channel=step.channel,
+        to=to,
+        locale=locale,
+        subject=rendering.subject_frame(rendered.subject, advertising=step.advertising)[:400],
+        body=rendered.body,
+        advertising=step.advertising,
+        consent_basis=ConsentBasis.CONSENT if step.advertising else ConsentBasis.SERVICE,
+        consent_event_id=consent_event_id,
+        not_before=not_before,
+        journey_run=run,
+        journey_step=index,
+    )
+    MessageEvent.objects.create(
+        brand=brand, campaign=campaign, message=message, kind=EventKind.QUEUED, occurred_at=timezone.now()
+    )
+    transaction.on_commit(lambda: services._dispatch([message.pk], not_before))
+    return "queued"
+
+
+def _notify(run: JourneyRun, step: NotifyStep) -> str:
+    member = run.member
+    context = _context(run, run.journey.brand.default_locale)
+    rendered = rendering.content_render(rendering.content_compile(step.subject, step.body, []), context)
+    subject = rendered.subject
+    who = f"{member.first_name} {member.last_name} · {member.card_number} · {member.pk}"
+    body = f"{rendered.body}\n\n{who}".strip()
+    address = step.email
+    transaction.on_commit(lambda: _mail(address, subject, body))
+    return "notified"
+
+
+def _mail(to: str, subject: str, body: str) -> None:
+    try:
+        send_mail(subject, body, None, [to])
+    except Exception:  # a staff note that cannot leave is logged, never retried into a loop
+        log.exception("journey staff notification failed", extra={"to": to})
