@@ -19,7 +19,8 @@ from kesher.api.auth import actor_of, brand_of, key_of, require_scope
 from kesher.api.common import ERRORS, idempotent
 from kesher.community import search, selectors, services
 from kesher.community.access import Reader, reader_anonymous, reader_member, reader_staff
-from kesher.community.models import Flag, Post, ReputationRule, Space
+from kesher.community.models import Flag, Follow, Post, ReputationRule, Space, Tag
+from kesher.core.errors import NotFound
 from kesher.members.selectors import member_get
 
 router = Router()
@@ -624,3 +625,102 @@ def set_reputation_rule(request: HttpRequest, event: str, payload: ReputationRul
     return services.reputation_rule_set(
         brand=brand_of(request), event=event, points=payload.points, actor=actor_of(request)
     )
+
+
+# --- follows and notifications -------------------------------------------------------------------
+
+
+class FollowIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    member_id: UUID
+    question_id: UUID | None = None
+    tag: str | None = None
+    space: str | None = None
+
+
+class FollowOut(Schema):
+    kind: str
+    question_id: UUID | None
+    tag: str | None
+    space: str | None
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    question_id: UUID
+    question_title: str
+    post_id: UUID
+    created_at: datetime
+    read: bool
+
+
+class NotificationsOut(Schema):
+    unread: int
+    notifications: list[NotificationOut]
+
+
+def _follow_targets(payload: FollowIn, member: Any) -> dict[str, Any]:
+    reader = reader_member(member)
+    if payload.question_id is not None:
+        return {"question": selectors.question_get(reader=reader, question_id=payload.question_id)}
+    if payload.tag:
+        tag = Tag.objects.filter(brand=member.brand, name=payload.tag).first()
+        if tag is None:
+            raise NotFound("No such tag", code="tag_not_found", field="tag")
+        return {"tag": tag}
+    if payload.space:
+        return {"space": selectors.space_get(reader=reader, slug=payload.space)}
+    return {}
+
+
+def _follow_out(follow: Follow) -> dict[str, Any]:
+    return {
+        "kind": follow.kind,
+        "question_id": follow.question_id,
+        "tag": follow.tag.name if follow.tag else None,
+        "space": follow.space.slug if follow.space else None,
+    }
+
+
+@router.post("/follows", response={200: FollowOut, **ERRORS}, summary="Follow a question, tag or space")
+def follow(request: HttpRequest, payload: FollowIn) -> Status[Any]:
+    def perform() -> tuple[int, Any]:
+        member = member_get(brand=brand_of(request), member_id=payload.member_id)
+        done = services.follow_set(member=member, **_follow_targets(payload, member))
+        return 200, _json(FollowOut, _follow_out(done))
+
+    return idempotent(request, {"follow": payload.model_dump(mode="json")}, perform)
+
+
+@router.post("/follows/remove", response={200: dict[str, bool], **ERRORS}, summary="Stop following")
+def unfollow(request: HttpRequest, payload: FollowIn) -> Status[Any]:
+    def perform() -> tuple[int, Any]:
+        member = member_get(brand=brand_of(request), member_id=payload.member_id)
+        removed = services.follow_remove(member=member, **_follow_targets(payload, member))
+        return 200, {"removed": removed}
+
+    return idempotent(request, {"unfollow": payload.model_dump(mode="json")}, perform)
+
+
+@router.get(
+    "/members/{member_id}/notifications", response={200: NotificationsOut, **ERRORS}, summary="Notifications"
+)
+def notifications(request: HttpRequest, member_id: UUID) -> dict[str, Any]:
+    member = member_get(brand=brand_of(request), member_id=member_id)
+    found = selectors.notification_list(member=member)
+    return {
+        "unread": selectors.notification_unread_count(member=member),
+        "notifications": [
+            {
+                "id": note.pk,
+                "kind": note.kind,
+                "question_id": note.question_id,
+                "question_title": note.question.title,
+                "post_id": note.post_id,
+                "created_at": note.created_at,
+                "read": note.read_at is not None,
+            }
+            for note in found
+        ],
+    }

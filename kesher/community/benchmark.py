@@ -202,9 +202,11 @@ def fill(*, posts: int, seed: int = 7) -> dict[str, Any]:
     return {"brand": brand.slug, "question": str(big.pk), "slug": big.slug}
 
 
-def _init() -> None:
+def _init(page_cache: bool = True) -> None:
     django.setup()
     from django.conf import settings
+
+    settings.COMMUNITY_PAGE_CACHE = page_cache  # off: measure rendering every page, as before the cache
 
     settings.STORAGES = {  # pages use {% static %}; no collectstatic needed for a benchmark
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -226,14 +228,16 @@ def _timed(urls: list[str]) -> list[float]:
     return timings
 
 
-def _measure(name: str, urls: list[str], readers: int) -> dict[str, float]:
+def _measure(name: str, urls: list[str], readers: int, page_cache: bool = True) -> dict[str, float]:
     from django.db import connections
 
     connections.close_all()  # readers are fresh processes with connections of their own
     chunks = [urls[i::readers] for i in range(readers)]
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=readers, initializer=_init, mp_context=spawn) as pool:
-        list(pool.map(_timed, [chunk[:3] for chunk in chunks]))  # warm up each reader
+    with ProcessPoolExecutor(
+        max_workers=readers, initializer=_init, initargs=(page_cache,), mp_context=spawn
+    ) as pool:
+        list(pool.map(_timed, [sorted(set(chunk)) for chunk in chunks]))  # warm up each reader
         start = time.perf_counter()
         timings = [t for part in pool.map(_timed, chunks) for t in part]
         elapsed = time.perf_counter() - start
@@ -254,8 +258,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--posts", type=int, default=200_000)
     parser.add_argument("--readers", type=int, default=8)
     parser.add_argument("--requests", type=int, default=400, help="per measurement")
+    parser.add_argument(
+        "--no-page-cache", action="store_true", help="render every page (anonymous page cache off)"
+    )
     args = parser.parse_args(argv)
-    _init()
+    page_cache = not args.no_page_cache
+    _init(page_cache)
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -266,6 +274,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     started = time.perf_counter()
     target = fill(posts=args.posts)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # fresh statistics, as autovacuum would give a live database
+            cursor.execute(
+                "ANALYZE community_post, community_searchdocument, community_space, community_post_tags"
+            )
     print(f"data ready in {time.perf_counter() - started:.0f} s", flush=True)
     base = f"/community/{target['brand']}"
     page = f"{base}/q/{target['question']}/{target['slug']}/"
@@ -275,14 +288,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     count = args.requests
     results = {
         "question_page_queries": len(queries),
-        "question_page": _measure("question page (50 answers)", [page] * count, args.readers),
+        "question_page": _measure("question page (50 answers)", [page] * count, args.readers, page_cache),
         "question_list": _measure(
-            "question list", [f"{base}/s/general/?page={1 + i % 5}" for i in range(count)], args.readers
+            "question list",
+            [f"{base}/s/general/?page={1 + i % 5}" for i in range(count)],
+            args.readers,
+            page_cache,
         ),
         "search": _measure(
             "search", [f"{base}/search/?q={QUERIES[i % len(QUERIES)]}" for i in range(count)], args.readers
         ),
     }
+    load = os.getloadavg()
+    print(
+        f"page cache {'on' if page_cache else 'off'}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
     return results
 
 

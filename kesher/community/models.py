@@ -375,3 +375,73 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"search {self.post_id}"
+
+
+class Follow(models.Model):
+    """A member follows a question, a tag or a space, to hear of new answers there."""
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", _("Question")
+        TAG = "tag", _("Tag")
+        SPACE = "space", _("Space")
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="community_follows")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    question = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    space = models.ForeignKey(Space, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="question", question__isnull=False, tag__isnull=True, space__isnull=True)
+                    | Q(kind="tag", tag__isnull=False, question__isnull=True, space__isnull=True)
+                    | Q(kind="space", space__isnull=False, question__isnull=True, tag__isnull=True)
+                ),
+                name="follow_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["member", "question"], condition=Q(kind="question"), name="follow_unique_question"
+            ),
+            models.UniqueConstraint(
+                fields=["member", "tag"], condition=Q(kind="tag"), name="follow_unique_tag"
+            ),
+            models.UniqueConstraint(
+                fields=["member", "space"], condition=Q(kind="space"), name="follow_unique_space"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} follows {self.kind}"
+
+
+class Notification(models.Model):
+    """Something a member should hear of in the portal: a new answer where they follow, an acceptance."""
+
+    class Kind(models.TextChoices):
+        NEW_ANSWER = "new_answer", _("New answer")
+        ANSWER_ACCEPTED = "answer_accepted", _("Your answer was accepted")
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, related_name="community_notifications"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    question = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A member hears of one post once per kind, however many of their follows it matches.
+            models.UniqueConstraint(fields=["member", "kind", "post"], name="notification_once_per_post")
+        ]
+        indexes = [models.Index(fields=["member", "read_at"], name="notification_member_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.member_id}"

@@ -8,8 +8,19 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from kesher.brands.models import Brand
-from kesher.community.access import Reader, space_visible, visible_posts_q, visible_spaces_q
-from kesher.community.models import Badge, CommunityProfile, Flag, Post, ReputationEvent, Space, Tag, Vote
+from kesher.community.access import Reader, reader_member, space_visible, visible_posts_q, visible_spaces_q
+from kesher.community.models import (
+    Badge,
+    CommunityProfile,
+    Flag,
+    Follow,
+    Notification,
+    Post,
+    ReputationEvent,
+    Space,
+    Tag,
+    Vote,
+)
 from kesher.core.errors import NotFound, ValidationFailed
 from kesher.members.models import Member
 
@@ -222,3 +233,30 @@ def sitemap_questions(*, brand: Brand, limit: int = 50_000) -> QuerySet[Post]:
         .only("pk", "slug", "last_activity_at", "brand_id")
         .order_by("-last_activity_at")[:limit]
     )
+
+
+def notification_list(*, member: Member, limit: int = 50) -> list[Notification]:
+    """The member's notifications, newest first, about posts they may still see (moderation may hide)."""
+    reader = reader_member(member)
+    return list(
+        Notification.objects.filter(member=member)
+        .filter(visible_posts_q(reader, prefix="post__"), visible_posts_q(reader, prefix="question__"))
+        .select_related("question", "post", "brand")[:limit]
+    )
+
+
+def notification_unread_count(*, member: Member) -> int:
+    reader = reader_member(member)
+    return (
+        Notification.objects.filter(member=member, read_at__isnull=True)
+        .filter(visible_posts_q(reader, prefix="post__"), visible_posts_q(reader, prefix="question__"))
+        .count()
+    )
+
+
+def follow_list(*, member: Member) -> list[Follow]:
+    return list(Follow.objects.filter(member=member).select_related("question", "tag", "space"))
+
+
+def follows_question(*, member: Member, question: Post) -> bool:
+    return Follow.objects.filter(member=member, kind=Follow.Kind.QUESTION, question=question).exists()

@@ -21,14 +21,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
 from kesher.brands.models import Brand
-from kesher.community import textsearch
-from kesher.community.access import Reader, reader_member, space_visible
+from kesher.community import pagecache, textsearch
+from kesher.community.access import Reader, reader_member, space_visible, visible_posts_q
 from kesher.community.markup import MAX_BODY, count_links, render_markdown
 from kesher.community.models import (
     Badge,
     CommunityProfile,
     CommunitySettings,
     Flag,
+    Follow,
+    Notification,
     Post,
     PostRevision,
     ReputationEvent,
@@ -180,6 +182,7 @@ def space_create(
         target_id=space.pk,
         data={"slug": slug, "kind": kind, "visibility": visibility, "tiers": clean_tiers},
     )
+    pagecache.versions_bump(brand_id=brand.pk)
     return space
 
 
@@ -349,6 +352,7 @@ def _new_post(
     _index(post)
     if post.status == Post.Status.PUBLISHED:
         _on_publish(post)
+    pagecache.thread_changed(post)
     return post
 
 
@@ -425,6 +429,9 @@ def _on_publish(post: Post) -> None:
     _recount(post)
     if post.kind == Post.Kind.QUESTION:
         post.tags.update(question_count=F("question_count") + 1)
+    if post.kind == Post.Kind.ANSWER:
+        answer_id = post.pk  # after commit: followers must not hear of an answer that is rolled back
+        transaction.on_commit(lambda: notifications_for_new_answer(answer_id=answer_id))
     if post.author is None:
         return
     from kesher.activity.services import activity_record
@@ -454,6 +461,7 @@ def _on_publish(post: Post) -> None:
 def _recount(post: Post) -> None:
     """Keep the question's counters and activity time right after any change in its thread."""
     question_id = post.question_id or post.pk
+    pagecache.thread_changed(post)
     thread = Post.objects.filter(question_id=question_id, status=Post.Status.PUBLISHED)
     counts = thread.aggregate(
         answers=Count("pk", filter=Q(kind=Post.Kind.ANSWER)),
@@ -571,6 +579,7 @@ def post_edit(
             target_id=post.pk,
             data={"revision": number, "comment": comment[:300]},
         )
+    pagecache.thread_changed(post)
     return post
 
 
@@ -753,6 +762,7 @@ def vote_cast(*, post: Post, member: Member, value: int) -> Post:
     locked.refresh_from_db()
     if author is not None and locked.kind == Post.Kind.QUESTION and locked.score >= GOOD_QUESTION_SCORE:
         _badge_give(author, "good_question", str(locked.pk))
+    pagecache.thread_changed(locked)
     return locked
 
 
@@ -787,6 +797,8 @@ def answer_accept(*, answer: Post, member: Member | None = None, staff: Actor | 
     now = timezone.now()
     Post.objects.filter(pk=question.pk).update(accepted_answer=answer, accepted_at=now, last_activity_at=now)
     question.refresh_from_db()
+    accepted_id = answer.pk
+    transaction.on_commit(lambda: notifications_for_accepted(answer_id=accepted_id))
     self_answer = answer.author_id is not None and answer.author_id == question.author_id
     if answer.author is not None and not self_answer:
         reputation_give(
@@ -821,6 +833,7 @@ def answer_accept(*, answer: Post, member: Member | None = None, staff: Actor | 
             target_id=answer.pk,
             data={"question": str(question.pk)},
         )
+    pagecache.thread_changed(question)
     return question
 
 
@@ -843,6 +856,7 @@ def answer_unaccept(*, question: Post, member: Member | None = None, staff: Acto
             target_id=question.pk,
             data={},
         )
+    pagecache.thread_changed(question)
     return question
 
 
@@ -914,6 +928,7 @@ def flag_create(*, post: Post, reporter: Member, reason: str, note: str = "") ->
             target_id=post.pk,
             data={"reason": "flagged", "open_flags": open_flags},
         )
+    pagecache.thread_changed(post)
     return flag
 
 
@@ -937,6 +952,7 @@ def _moderate(post: Post, *, status: str, actor: Actor, action: str, data: dict[
         target_id=locked.pk,
         data={"before": before, "after": status, **data},
     )
+    pagecache.thread_changed(locked)
     return locked
 
 
@@ -1063,8 +1079,137 @@ def question_state_set(
         data={"reason": reason, "duplicate_of": str(duplicate_of.pk) if duplicate_of else None},
     )
     question.refresh_from_db()
+    pagecache.thread_changed(question)
     return question
 
 
 def reader_may_moderate(reader: Reader) -> bool:
     return reader.is_staff
+
+
+# --- follows and notifications -------------------------------------------------------------------
+
+
+@transaction.atomic
+def follow_set(
+    *, member: Member, question: Post | None = None, tag: Tag | None = None, space: Space | None = None
+) -> Follow:
+    """Follow one question, tag or space the member may see; following twice is the same follow."""
+    targets = [target for target in (question, tag, space) if target is not None]
+    if len(targets) != 1:
+        raise ValidationFailed("follow one question, tag or space", field="target")
+    reader = reader_member(member)
+    if question is not None:
+        visible = (
+            question.kind == Post.Kind.QUESTION
+            and Post.objects.filter(visible_posts_q(reader), pk=question.pk).exists()
+        )
+        if not visible:
+            raise NotFound("No such question", code="question_not_found")
+        follow, _created = Follow.objects.get_or_create(
+            member=member,
+            kind=Follow.Kind.QUESTION,
+            question=question,
+            defaults={"brand_id": member.brand_id},
+        )
+    elif tag is not None:
+        if tag.brand_id != member.brand_id:
+            raise NotFound("No such tag", code="tag_not_found")
+        follow, _created = Follow.objects.get_or_create(
+            member=member, kind=Follow.Kind.TAG, tag=tag, defaults={"brand_id": member.brand_id}
+        )
+    else:
+        assert space is not None
+        if space.brand_id != member.brand_id or not space_visible(space, reader):
+            raise NotFound("No such space", code="space_not_found")
+        follow, _created = Follow.objects.get_or_create(
+            member=member, kind=Follow.Kind.SPACE, space=space, defaults={"brand_id": member.brand_id}
+        )
+    return follow
+
+
+def follow_remove(
+    *, member: Member, question: Post | None = None, tag: Tag | None = None, space: Space | None = None
+) -> bool:
+    follows = Follow.objects.filter(member=member)
+    if question is not None:
+        follows = follows.filter(kind=Follow.Kind.QUESTION, question=question)
+    elif tag is not None:
+        follows = follows.filter(kind=Follow.Kind.TAG, tag=tag)
+    elif space is not None:
+        follows = follows.filter(kind=Follow.Kind.SPACE, space=space)
+    else:
+        raise ValidationFailed("unfollow one question, tag or space", field="target")
+    removed, _ = follows.delete()
+    return removed > 0
+
+
+def _may_see(member: Member, post: Post) -> bool:
+    return (
+        member.status in (MemberStatus.ACTIVE, MemberStatus.PROSPECT)
+        and Post.objects.filter(visible_posts_q(reader_member(member)), pk=post.pk).exists()
+    )
+
+
+def notifications_for_new_answer(*, answer_id: Any) -> int:
+    """Tell the asker and whoever follows the question, its tags or its space; only those who may see it."""
+    answer = Post.objects.select_related("question", "question__space", "brand").filter(pk=answer_id).first()
+    if answer is None or answer.question is None or answer.status != Post.Status.PUBLISHED:
+        return 0
+    question = answer.question
+    follows = Follow.objects.filter(
+        Q(kind=Follow.Kind.QUESTION, question=question)
+        | Q(kind=Follow.Kind.TAG, tag__in=question.tags.all())
+        | Q(kind=Follow.Kind.SPACE, space_id=question.space_id),
+        brand_id=answer.brand_id,
+    )
+    member_ids = set(follows.values_list("member_id", flat=True))
+    if question.author_id is not None:
+        member_ids.add(question.author_id)
+    if answer.author_id is not None:
+        member_ids.discard(answer.author_id)
+    members = Member.objects.filter(pk__in=member_ids, brand_id=answer.brand_id).select_related("brand")
+    rows = [
+        Notification(
+            brand_id=answer.brand_id,
+            member=member,
+            kind=Notification.Kind.NEW_ANSWER,
+            question=question,
+            post=answer,
+        )
+        for member in members
+        if _may_see(member, answer) and _may_see(member, question)
+    ]
+    return len(Notification.objects.bulk_create(rows, ignore_conflicts=True))
+
+
+def notifications_for_accepted(*, answer_id: Any) -> int:
+    """Tell the answer's author their answer was accepted (not when they accepted their own)."""
+    answer = Post.objects.select_related("question", "author", "author__brand").filter(pk=answer_id).first()
+    if answer is None or answer.question is None or answer.author is None:
+        return 0
+    if answer.question.accepted_answer_id != answer.pk or answer.question.author_id == answer.author_id:
+        return 0
+    if not (_may_see(answer.author, answer) and _may_see(answer.author, answer.question)):
+        return 0
+    created = Notification.objects.bulk_create(
+        [
+            Notification(
+                brand_id=answer.brand_id,
+                member=answer.author,
+                kind=Notification.Kind.ANSWER_ACCEPTED,
+                question=answer.question,
+                post=answer,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return len(created)
+
+
+def notifications_mark_read(*, member: Member, notification_ids: list[Any] | None = None) -> int:
+    """Mark the member's own notifications read: the listed ones, or all of them."""
+    unread = Notification.objects.filter(member=member, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=timezone.now())

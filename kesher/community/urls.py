@@ -16,7 +16,13 @@ urlpatterns: list[URLPattern] = [
     path("<slug:brand_slug>/q/<uuid:question_id>/<str:slug>/", views.question_page, name="question"),
     path("<slug:brand_slug>/answer/<uuid:question_id>/", views.answer, name="answer"),
     path("<slug:brand_slug>/p/<uuid:post_id>/vote/", views.vote, name="vote"),
+    path("<slug:brand_slug>/p/<uuid:post_id>/comment/", views.comment, name="comment"),
     path("<slug:brand_slug>/p/<uuid:post_id>/flag/", views.flag, name="flag"),
     path("<slug:brand_slug>/a/<uuid:answer_id>/accept/", views.accept, name="accept"),
     path("<slug:brand_slug>/m/<uuid:member_id>/", views.member_page, name="member"),
+    path("<slug:brand_slug>/follow/", views.follow, name="follow"),
+    path("<slug:brand_slug>/notifications/", views.notifications, name="notifications"),
+    path("<slug:brand_slug>/notifications/read/", views.notifications_read, name="notifications_read"),
+    path("<slug:brand_slug>/moderation/", views.moderation_queue, name="moderation"),
+    path("<slug:brand_slug>/moderation/<uuid:post_id>/", views.moderation_act, name="moderation_act"),
 ]

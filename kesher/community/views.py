@@ -20,13 +20,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from kesher.brands.models import Brand
-from kesher.community import search, selectors, services
-from kesher.community.access import Reader, reader_for_user
+from kesher.brands.models import Brand, StaffMembership, StaffRole
+from kesher.community import pagecache, search, selectors, services
+from kesher.community.access import Reader, reader_anonymous, reader_for_user, reader_staff
 from kesher.community.markup import plain_text
-from kesher.community.models import Flag, Post, Space
+from kesher.community.models import Flag, Post, Space, Tag
 from kesher.core.audit import Actor
 from kesher.core.errors import KesherError, NotFound
+from kesher.members.models import Member
 from kesher.members.selectors import member_get
 
 HOLD_REASONS = {
@@ -152,13 +153,24 @@ def _viewer_key(request: HttpRequest, reader: Reader) -> str:
 @require_GET
 def space_list(request: HttpRequest, brand_slug: str) -> HttpResponse:
     brand = _brand(brand_slug)
+    if pagecache.may_cache(request):
+        return pagecache.cached_page(
+            request,
+            name="spaces",
+            scopes=[("b", brand.pk)],
+            render_page=lambda extra: _space_list(request, brand, extra),
+        )
+    return _space_list(request, brand, {})
+
+
+def _space_list(request: HttpRequest, brand: Brand, extra: dict[str, Any]) -> HttpResponse:
     reader = _reader(request, brand)
     spaces = selectors.space_list(reader=reader)
     recent = selectors.question_list(reader=reader, per_page=10).questions
     return render(
         request,
         "community/space_list.html",
-        {"brand": brand, "spaces": spaces, "recent": recent, "reader": reader},
+        {"brand": brand, "spaces": spaces, "recent": recent, "reader": reader, **extra},
     )
 
 
@@ -168,6 +180,20 @@ def question_list(request: HttpRequest, brand_slug: str, space_slug: str) -> Htt
     reader = _reader(request, brand)
     try:
         space = selectors.space_get(reader=reader, slug=space_slug)
+    except KesherError:
+        raise Http404 from None
+    if pagecache.may_cache(request):
+        return pagecache.cached_page(
+            request,
+            name="space",
+            scopes=[("s", space.pk)],
+            render_page=lambda extra: _question_list(request, reader, space, extra),
+        )
+    return _question_list(request, reader, space, {})
+
+
+def _question_list(request: HttpRequest, reader: Reader, space: Space, extra: dict[str, Any]) -> HttpResponse:
+    try:
         page = int(request.GET.get("page", "1") or 1)
         sort = request.GET.get("sort", "active")
         found = selectors.question_list(
@@ -178,7 +204,15 @@ def question_list(request: HttpRequest, brand_slug: str, space_slug: str) -> Htt
     return render(
         request,
         "community/question_list.html",
-        {"brand": brand, "space": space, "page": found, "sort": sort, "sorts": _sorts(), "reader": reader},
+        {
+            "brand": reader.brand,
+            "space": space,
+            "page": found,
+            "sort": sort,
+            "sorts": _sorts(),
+            "reader": reader,
+            **extra,
+        },
     )
 
 
@@ -194,6 +228,25 @@ def _sorts() -> list[tuple[str, str]]:
 @require_GET
 def question_page(request: HttpRequest, brand_slug: str, question_id: str, slug: str = "") -> HttpResponse:
     brand = _brand(brand_slug)
+    if pagecache.may_cache(request):
+        response = pagecache.cached_page(
+            request,
+            name="question",
+            scopes=[("q", question_id)],
+            render_page=lambda extra: _question_page(request, brand, question_id, slug, extra),
+        )
+        if response.get("X-Community-Cache") == "hit":
+            # The page came from the cache; the reader still counts as a view (once a day).
+            services.question_view_register(
+                question=Post(pk=question_id), viewer=_viewer_key(request, reader_anonymous(brand))
+            )
+        return response
+    return _question_page(request, brand, question_id, slug, {})
+
+
+def _question_page(
+    request: HttpRequest, brand: Brand, question_id: str, slug: str, extra: dict[str, Any]
+) -> HttpResponse:
     reader = _reader(request, brand)
     try:
         thread = selectors.thread_get(reader=reader, question_id=question_id)
@@ -227,6 +280,10 @@ def question_page(request: HttpRequest, brand_slug: str, question_id: str, slug:
             or (reader.member is not None and reader.member.pk == question.author_id),
             "hold_reasons": [HOLD_REASONS.get(r, r) for r in question.hold_reasons],
             "flag_reasons": Flag.Reason.choices,
+            "may_comment": (reader.member is not None or reader.is_staff) and not question.locked,
+            "following": reader.member is not None
+            and selectors.follows_question(member=reader.member, question=question),
+            **extra,
         },
     )
 
@@ -234,10 +291,24 @@ def question_page(request: HttpRequest, brand_slug: str, question_id: str, slug:
 @require_GET
 def search_page(request: HttpRequest, brand_slug: str) -> HttpResponse:
     brand = _brand(brand_slug)
+    if pagecache.may_cache(request):
+        # Any change in the brand's community moves the brand's version, so results are never stale.
+        return pagecache.cached_page(
+            request,
+            name="search",
+            scopes=[("b", brand.pk)],
+            render_page=lambda extra: _search_page(request, brand, extra),
+        )
+    return _search_page(request, brand, {})
+
+
+def _search_page(request: HttpRequest, brand: Brand, extra: dict[str, Any]) -> HttpResponse:
     reader = _reader(request, brand)
     q = request.GET.get("q", "").strip()[:200]
     hits = search.search_posts(reader=reader, q=q) if q else []
-    return render(request, "community/search.html", {"brand": brand, "q": q, "hits": hits, "reader": reader})
+    return render(
+        request, "community/search.html", {"brand": brand, "q": q, "hits": hits, "reader": reader, **extra}
+    )
 
 
 @require_GET
@@ -349,6 +420,23 @@ def answer(request: HttpRequest, brand_slug: str, question_id: str) -> HttpRespo
 
 @login_required
 @require_POST
+def comment(request: HttpRequest, brand_slug: str, post_id: str) -> HttpResponse:
+    reader = _reader(request, _brand(brand_slug))
+    parent = _post_or_404(reader, post_id)
+    try:
+        posted = services.comment_post(
+            parent=parent, author=_author(request, reader), body=request.POST.get("body", "")
+        )
+    except KesherError as exc:
+        _refused(request, exc)
+    else:
+        if posted.status == Post.Status.HELD:
+            messages.info(request, _("Thank you. Your comment will appear after a moderator reviews it."))
+    return _back(request, parent)
+
+
+@login_required
+@require_POST
 def vote(request: HttpRequest, brand_slug: str, post_id: str) -> HttpResponse:
     reader = _reader(request, _brand(brand_slug))
     post = _post_or_404(reader, post_id)
@@ -403,3 +491,123 @@ def flag(request: HttpRequest, brand_slug: str, post_id: str) -> HttpResponse:
     else:
         messages.info(request, _("Thank you. A moderator will look at it."))
     return _back(request, post)
+
+
+# --- moderation ----------------------------------------------------------------------------------
+
+MODERATING_ROLES = (StaffRole.OWNER, StaffRole.MODERATOR)
+
+
+def _moderator_or_404(request: HttpRequest, brand: Brand) -> Actor:
+    """Owners and moderators of this brand; for anyone else the queue does not exist."""
+    user_id = int(getattr(request.user, "pk", 0) or 0)
+    if not StaffMembership.objects.filter(brand=brand, user_id=user_id, role__in=MODERATING_ROLES).exists():
+        raise Http404
+    return Actor(user=request.user)  # type: ignore[arg-type]
+
+
+@login_required
+@require_GET
+def moderation_queue(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    brand = _brand(brand_slug)
+    _moderator_or_404(request, brand)
+    items = selectors.moderation_queue(brand=brand)
+    rows = [
+        (
+            item,
+            [HOLD_REASONS.get(reason, reason) for reason in item.post.hold_reasons],
+            question_url(item.post if item.post.kind == Post.Kind.QUESTION else item.post.question),  # type: ignore[arg-type]
+        )
+        for item in items
+    ]
+    return render(
+        request,
+        "community/moderation.html",
+        {"brand": brand, "rows": rows, "reader": reader_staff(brand), "noindex": True},
+    )
+
+
+@login_required
+@require_POST
+def moderation_act(request: HttpRequest, brand_slug: str, post_id: str) -> HttpResponse:
+    """Hide (as spam or not), restore or approve a held post; the services write the audit rows."""
+    brand = _brand(brand_slug)
+    actor = _moderator_or_404(request, brand)
+    post = _post_or_404(reader_staff(brand), post_id)
+    action = request.POST.get("action", "")
+    reason = request.POST.get("reason", "")[:300]
+    try:
+        if action == "hide":
+            services.post_hide(post=post, actor=actor, reason=reason, spam=request.POST.get("spam") == "1")
+            messages.success(request, _("The post is hidden."))
+        elif action in ("restore", "approve"):
+            services.post_restore(post=post, actor=actor, reason=reason)
+            messages.success(request, _("The post is published."))
+        else:
+            messages.error(request, _("Choose hide, restore or approve."))
+    except KesherError as exc:
+        _refused(request, exc)
+    return redirect("community:moderation", brand.slug)
+
+
+# --- follows and notifications -------------------------------------------------------------------
+
+
+def _member_or_404(request: HttpRequest, brand: Brand) -> Member:
+    member = _reader(request, brand).member
+    if member is None:
+        raise Http404
+    return member
+
+
+@login_required
+@require_POST
+def follow(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    """Follow or stop following one question, tag or space (named in the form) the member may see."""
+    brand = _brand(brand_slug)
+    reader = _reader(request, brand)
+    if reader.member is None:
+        raise Http404
+    question = tag = space = None
+    back: HttpResponse | None = None
+    try:
+        if request.POST.get("question"):
+            question = selectors.question_get(reader=reader, question_id=request.POST["question"])
+            back = redirect(question_url(question))
+        elif request.POST.get("tag"):
+            tag = get_object_or_404(Tag, brand=brand, name=request.POST["tag"])
+        elif request.POST.get("space"):
+            space = selectors.space_get(reader=reader, slug=request.POST["space"])
+        if request.POST.get("action") == "unfollow":
+            services.follow_remove(member=reader.member, question=question, tag=tag, space=space)
+            messages.info(request, _("You no longer follow this."))
+        else:
+            services.follow_set(member=reader.member, question=question, tag=tag, space=space)
+            messages.info(request, _("You will hear of new answers here."))
+    except KesherError:
+        raise Http404 from None
+    return back or _back(request)
+
+
+@login_required
+@require_GET
+def notifications(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    brand = _brand(brand_slug)
+    member = _member_or_404(request, brand)
+    found = selectors.notification_list(member=member)
+    unread = selectors.notification_unread_count(member=member)
+    rows = [(note, question_url(note.question)) for note in found]
+    response = render(
+        request,
+        "community/notifications.html",
+        {"brand": brand, "rows": rows, "unread": unread, "reader": _reader(request, brand), "noindex": True},
+    )
+    return response
+
+
+@login_required
+@require_POST
+def notifications_read(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    brand = _brand(brand_slug)
+    services.notifications_mark_read(member=_member_or_404(request, brand))
+    return redirect("community:notifications", brand.slug)

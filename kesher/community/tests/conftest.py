@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from kesher.brands.models import Brand
 from kesher.community.models import CommunityProfile, Space
@@ -38,6 +39,12 @@ def make_member(brand: Brand) -> Callable[..., Member]:
         return member
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _empty_page_cache() -> None:
+    """Cached pages and their versions from one test never reach another."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
