@@ -265,14 +265,18 @@ class SurpriseIn(Strict):
     segment_id: UUID | None = Field(
         None, description="Instead of member_ids: every active member of a segment"
     )
-    points: int = Field(gt=0)
+    points: int | None = Field(None, gt=0, description="Points for each member, or give reward_id instead")
+    reward_id: UUID | None = Field(
+        None, description="A reward for each member (a free coupon), instead of points"
+    )
     reason: Reason
-    budget: int = Field(gt=0, description="The most points this surprise may give in total")
+    budget: int = Field(gt=0, description="The most points this surprise may give (rewards count their cost)")
 
 
 class SurpriseOut(Schema):
     granted_members: int
     points_each: int
+    reward_id: UUID | None = None
 
 
 class ReferralOut(Schema):
@@ -414,16 +418,29 @@ def create_surprise(request: HttpRequest, payload: SurpriseIn) -> Status[Any]:
     brand = brand_of(request)
 
     def perform() -> tuple[int, Any]:
+        if (payload.points is None) == (payload.reward_id is None):
+            raise ValidationFailed("Give points or reward_id, one of them", field="points")
         members = _surprise_audience(brand, payload)
+        if payload.reward_id is not None:
+            reward = selectors.reward_get(brand=brand, reward_id=payload.reward_id)
+            granted = services.reward_surprise_grant(
+                brand=brand,
+                members=members,
+                reward=reward,
+                reason=payload.reason,
+                budget=payload.budget,
+                actor=actor_of(request),
+            )
+            return 201, {"granted_members": granted, "points_each": 0, "reward_id": str(reward.pk)}
         granted = services.surprise_grant(
             brand=brand,
             members=members,
-            points=payload.points,
+            points=payload.points or 0,
             reason=payload.reason,
             budget=payload.budget,
             actor=actor_of(request),
         )
-        return 201, {"granted_members": granted, "points_each": payload.points}
+        return 201, {"granted_members": granted, "points_each": payload.points, "reward_id": None}
 
     return idempotent(request, payload.model_dump(mode="json"), perform)
 

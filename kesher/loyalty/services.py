@@ -1319,6 +1319,7 @@ def surprise_grant(
     if not reason.strip():
         raise ValidationFailed("a reason is required", field="reason")
     granted = 0
+    program = program_of(brand.pk)
     with transaction.atomic():
         for member in members:
             if member.brand_id != brand.pk:
@@ -1326,7 +1327,6 @@ def surprise_grant(
             if (granted + 1) * points > budget:
                 break
             account = _lock_account(member.pk)
-            program = program_of(brand.pk)
             _earn(
                 account=account,
                 points=points,
@@ -1344,6 +1344,48 @@ def surprise_grant(
             target_type="brand",
             target_id=brand.pk,
             data={"points": points, "members": granted, "budget": budget, "reason": reason.strip()},
+        )
+    return granted
+
+
+def reward_surprise_grant(
+    *, brand: Brand, members: Iterable[Member], reward: Reward, reason: str, budget: int, actor: Actor
+) -> int:
+    """Give a reward (a coupon that cost the member nothing) to each member, while the budget (counted in
+    the reward's points) and its stock last. Returns how many got it."""
+    if reward.brand_id != brand.pk:
+        raise NotFound("No such reward", field="reward_id", code="reward_not_found")
+    if not reason.strip():
+        raise ValidationFailed("a reason is required", field="reason")
+    granted = 0
+    now = timezone.now()
+    with transaction.atomic():
+        for member in members:
+            if member.brand_id != brand.pk:
+                raise NotFound("No such member", field="member_ids", code="member_not_found")
+            if (granted + 1) * reward.cost_points > budget:
+                break
+            if reward.stock is not None and not Reward.objects.filter(pk=reward.pk, stock__gte=1).update(
+                stock=F("stock") - 1
+            ):
+                break
+            Coupon.objects.create(
+                brand=brand,
+                member=member,
+                reward=reward,
+                code=_new_coupon_code(brand.pk),
+                cost_points=0,
+                issued_at=now,
+                expires_at=now + timedelta(days=reward.coupon_valid_days),
+            )
+            granted += 1
+        audit_record(
+            brand=brand,
+            actor=actor,
+            action="reward.surprise",
+            target_type="reward",
+            target_id=reward.pk,
+            data={"members": granted, "budget": budget, "reason": reason.strip()},
         )
     return granted
 

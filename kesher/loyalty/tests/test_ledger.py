@@ -478,3 +478,26 @@ def test_a_rule_limited_to_a_segment_and_a_surprise_to_a_segment(brand, make_api
     )
     assert both.status == 422
     assert account(fan).balance == 37
+
+
+def test_a_reward_as_a_surprise_within_budget_and_stock(brand, make_api):
+    members = [MemberFactory(brand=brand) for _ in range(4)]
+    reward = services.reward_create(brand=brand, name="Cake", cost_points=30, kind="free_item", stock=3)
+    manager = make_api(brand, "manage")
+    answer = manager.post(
+        "/surprises",
+        {
+            "member_ids": [str(m.pk) for m in members],
+            "reward_id": str(reward.pk),
+            "reason": "Opening day",
+            "budget": 1000,
+        },
+    )
+    assert answer.status == 201 and answer.body["granted_members"] == 3  # the stock ran out
+    assert Coupon.objects.filter(reward=reward, cost_points=0).count() == 3
+    assert [account(m).balance for m in members] == [0, 0, 0, 0]
+    reward.refresh_from_db()
+    assert reward.stock == 0
+    neither = manager.post("/surprises", {"member_ids": [str(members[3].pk)], "reason": "x", "budget": 10})
+    assert neither.status == 422
+    assert ledger_verify() == []
