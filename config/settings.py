@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "kesher.loyalty",
     "kesher.community",
     "kesher.campaigns",
+    "kesher.magazine",
     "kesher.api",
 ]
 
@@ -126,6 +127,8 @@ CELERY_BEAT_SCHEDULE = {
     # Held messages (quiet hours, retries) are handed over every minute.
     "campaigns-dispatch-due": {"task": "kesher.campaigns.tasks.messages_dispatch_due_task", "schedule": 60.0},
     "journeys-advance": {"task": "kesher.campaigns.tasks.journeys_advance_task", "schedule": 60.0},
+    # Community digests by email: hourly; each member's daily or weekly digest goes out once, after 08:00.
+    "community-digest-send": {"task": "community.digest_send", "schedule": 3600.0},
 }
 
 # --- email --------------------------------------------------------------------------------------

@@ -164,6 +164,19 @@ class QuestionStateIn(Strict):
     duplicate_of: UUID | None = None
 
 
+class MergeIn(Strict):
+    into: UUID = Field(description="The question the duplicate is merged into")
+    reason: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class MergeOut(Schema):
+    question: PostOut
+    into: PostOut
+    answers_moved: int
+    comments_moved: int
+    follows_moved: int
+
+
 class QueueItemOut(Schema):
     post: PostOut
     flags: list[FlagOut]
@@ -597,6 +610,38 @@ def question_state(request: HttpRequest, question_id: str, payload: QuestionStat
             duplicate_of=duplicate,
         )
         return 200, _json(PostOut, post_out(done))
+
+    return idempotent(request, {"question": question_id, **payload.model_dump(mode="json")}, perform)
+
+
+@router.post(
+    "/questions/{question_id}/merge",
+    response={200: MergeOut, **ERRORS},
+    summary="Merge a duplicate question into another (manage)",
+)
+def merge_question(request: HttpRequest, question_id: str, payload: MergeIn) -> Status[Any]:
+    require_scope(request, "manage")
+
+    def perform() -> tuple[int, Any]:
+        staff = reader_staff(brand_of(request))
+        question = selectors.question_get(reader=staff, question_id=question_id)
+        try:
+            into = selectors.question_get(reader=staff, question_id=payload.into)
+        except NotFound:
+            raise NotFound("No such question", code="question_not_found", field="into") from None
+        done = services.question_merge(
+            question=question, into=into, actor=actor_of(request), reason=payload.reason
+        )
+        return 200, _json(
+            MergeOut,
+            {
+                "question": post_out(done.question),
+                "into": post_out(done.into),
+                "answers_moved": done.answers,
+                "comments_moved": done.comments,
+                "follows_moved": done.follows,
+            },
+        )
 
     return idempotent(request, {"question": question_id, **payload.model_dump(mode="json")}, perform)
 

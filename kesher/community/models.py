@@ -84,6 +84,8 @@ class Post(models.Model):
         HELD = "held", _("Held for review")
         HIDDEN = "hidden", _("Hidden by a moderator")
         DELETED = "deleted", _("Deleted")
+        # A question merged into another (duplicate_of): its page redirects there, its answers moved there.
+        MERGED = "merged", _("Merged into another question")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
@@ -127,6 +129,7 @@ class Post(models.Model):
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
+    merged_at = models.DateTimeField(null=True, blank=True)
     pinned = models.BooleanField(default=False)
     locked = models.BooleanField(default=False)
     edit_count = models.PositiveIntegerField(default=0)
@@ -445,3 +448,91 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.member_id}"
+
+
+class PointsReversal(models.Model):
+    """Loyalty points a community activity gave, taken back: the acceptance moved away, or spam removed.
+
+    One row per activity (a grant is reversed at most once). A later grant for the same thing (the answer
+    accepted again, the post restored) is a new activity whose key carries the round, so the ledger always
+    reads earn, reverse, earn.
+    """
+
+    class Reason(models.TextChoices):
+        ACCEPTANCE_MOVED = "acceptance_moved", _("The accepted answer changed")
+        SPAM = "spam", _("Removed as spam")
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    activity = models.OneToOneField("activity.Activity", on_delete=models.CASCADE, related_name="+")
+    grant_key = models.CharField(max_length=100, help_text=_("The grant's key without its round"))
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    points = models.PositiveIntegerField(help_text=_("What was taken back"))
+    ledger_entry = models.ForeignKey(
+        "loyalty.LedgerEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "grant_key"], name="points_reversal_grant")]
+
+    def __str__(self) -> str:
+        return f"-{self.points} ({self.reason})"
+
+
+class DigestSettings(models.Model):
+    """How often a member gets the email digest of what they follow (daily unless they choose)."""
+
+    class Frequency(models.TextChoices):
+        OFF = "off", _("Never")
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly")
+
+    member = models.OneToOneField(
+        "members.Member", primary_key=True, on_delete=models.CASCADE, related_name="community_digest"
+    )
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.DAILY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(frequency__in=["off", "daily", "weekly"]), name="digest_frequency_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.frequency}"
+
+
+class DigestSend(models.Model):
+    """One digest for one member and one period. The unique period makes a digest go out at most once,
+    however often the task runs; `until` is where the member's next digest starts."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        EMPTY = "empty", _("Nothing new")
+        FAILED = "failed", _("Failed")
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=20, help_text=_("2026-03-10 for a daily digest, 2026-W11 weekly"))
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENDING)
+    items = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "period"], name="digest_once_per_period"),
+        ]
+        indexes = [models.Index(fields=["member", "-until"], name="digest_member_latest")]
+
+    def __str__(self) -> str:
+        return f"digest {self.period} for {self.member_id}"

@@ -69,7 +69,7 @@ def question_list(
         raise ValidationFailed(f"sort must be one of {', '.join(SORTS)}", field="sort")
     if page < 1:
         raise ValidationFailed("page starts at 1", field="page")
-    questions = _questions(reader)
+    questions = _questions(reader).exclude(status=Post.Status.MERGED)  # staff too: merged ones redirect
     if space is not None:
         questions = questions.filter(space=space)
     if tag:
@@ -116,6 +116,27 @@ def question_get(*, reader: Reader, question_id: str | uuid.UUID) -> Post:
     return question
 
 
+def merged_into(*, reader: Reader, question_id: str | uuid.UUID) -> Post | None:
+    """Where a merged question now lives, if the reader may see it there (following merges of merges)."""
+    try:
+        pk = uuid.UUID(str(question_id))
+    except ValueError:
+        return None
+    for _hop in range(5):
+        found: uuid.UUID | None = (
+            Post.objects.filter(brand=reader.brand, pk=pk, status=Post.Status.MERGED)
+            .values_list("duplicate_of_id", flat=True)
+            .first()
+        )
+        if found is None:
+            return None
+        pk = found
+        target = _questions(reader).select_related("brand").filter(pk=pk).first()
+        if target is not None and target.status != Post.Status.MERGED:
+            return target
+    return None
+
+
 def post_get(*, reader: Reader, post_id: str | uuid.UUID, kind: str | None = None) -> Post:
     """Any post the reader may see (an answer only while its question may be seen too)."""
     try:
@@ -135,23 +156,36 @@ def post_get(*, reader: Reader, post_id: str | uuid.UUID, kind: str | None = Non
     return post
 
 
-def thread_get(*, reader: Reader, question_id: str | uuid.UUID) -> Thread:
-    """A question with its answers (accepted first, then by votes) and comments, in a fixed few queries."""
+# What a rendered page never reads of an answer or a comment: the Markdown source and bookkeeping.
+PAGE_DEFERRED = ("body", "body_hash", "hold_reasons", "author__interests")
+
+
+def thread_get(*, reader: Reader, question_id: str | uuid.UUID, for_page: bool = False) -> Thread:
+    """A question with its answers (accepted first, then by votes) and comments, in a fixed few queries.
+
+    `for_page` leaves out of the answers and comments what a page does not show (their Markdown source).
+    """
     question = question_get(reader=reader, question_id=question_id)
     visible = visible_posts_q(reader)
+    deferred = PAGE_DEFERRED if for_page else ()
+    # A thread's posts share the question's space and brand: set here rather than joined for each row.
     answers = list(
         Post.objects.filter(visible, question=question, kind=Post.Kind.ANSWER)
-        .select_related("author", "author__community_profile", "space", "brand")
+        .select_related("author", "author__community_profile")
+        .defer(*deferred)
         .order_by("-score", "created_at", "pk")
     )
     answers.sort(key=lambda answer: answer.pk != question.accepted_answer_id)
     comments: dict[uuid.UUID, list[Post]] = {}
     for comment in (
         Post.objects.filter(visible, question=question, kind=Post.Kind.COMMENT)
-        .select_related("author", "space", "brand")
+        .select_related("author")
+        .defer(*deferred)
         .order_by("created_at", "pk")
     ):
         comments.setdefault(comment.parent_id, []).append(comment)  # type: ignore[arg-type]
+    for post in [*answers, *(comment for thread in comments.values() for comment in thread)]:
+        post.space, post.brand = question.space, question.brand
     my_votes: dict[uuid.UUID, int] = {}
     if reader.member is not None:
         thread_ids = [question.pk, *(answer.pk for answer in answers)]

@@ -31,6 +31,7 @@ from kesher.community.models import (
     Flag,
     Follow,
     Notification,
+    PointsReversal,
     Post,
     PostRevision,
     ReputationEvent,
@@ -434,27 +435,9 @@ def _on_publish(post: Post) -> None:
         transaction.on_commit(lambda: notifications_for_new_answer(answer_id=answer_id))
     if post.author is None:
         return
-    from kesher.activity.services import activity_record
-
-    if post.kind == Post.Kind.QUESTION:
-        activity_record(
-            brand=post.brand,
-            member=post.author,
-            type="question_asked",
-            attributes={"question_id": str(post.pk), "space": post.space.slug},
-            source=ACTIVITY_SOURCE,
-            idempotency_key=f"question_asked:{post.pk}",
-        )
-    elif post.kind == Post.Kind.ANSWER:
-        assert post.question is not None
-        activity_record(
-            brand=post.brand,
-            member=post.author,
-            type="answer_posted",
-            attributes={"answer_id": str(post.pk), "question_id": str(post.question_id)},
-            source=ACTIVITY_SOURCE,
-            idempotency_key=f"answer_posted:{post.pk}",
-        )
+    for grant in _post_grants(post, accepted=False):
+        _points_grant(member=post.author, grant=grant)
+    if post.kind == Post.Kind.ANSWER:
         _badge_give(post.author, "first_answer")
 
 
@@ -505,6 +488,127 @@ def _index(post: Post) -> None:
         # The thread's answers are found only while their question may be seen.
         answers = SearchDocument.objects.filter(question=post).exclude(post=post)
         answers.filter(post__status=Post.Status.PUBLISHED).exclude(visible=visible).update(visible=visible)
+
+
+# --- points: given for community activities, taken back when what earned them goes away -----------
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one community activity is: its type, attributes, and its key without the round."""
+
+    key: str
+    type: str
+    attributes: dict[str, str]
+
+
+def _accepted_grant(answer: Post) -> Grant:
+    return Grant(
+        key=f"answer_accepted:{answer.pk}",
+        type="answer_accepted",
+        attributes={"answer_id": str(answer.pk), "question_id": str(answer.question_id)},
+    )
+
+
+def _post_grants(post: Post, *, accepted: bool) -> list[Grant]:
+    """The activities a post earns by being published (and, with `accepted`, by being accepted)."""
+    if post.kind == Post.Kind.QUESTION:
+        return [
+            Grant(
+                key=f"question_asked:{post.pk}",
+                type="question_asked",
+                attributes={"question_id": str(post.pk), "space": post.space.slug},
+            )
+        ]
+    if post.kind != Post.Kind.ANSWER:
+        return []
+    grants = [
+        Grant(
+            key=f"answer_posted:{post.pk}",
+            type="answer_posted",
+            attributes={"answer_id": str(post.pk), "question_id": str(post.question_id)},
+        )
+    ]
+    if accepted and Post.objects.filter(accepted_answer=post).exclude(author_id=post.author_id).exists():
+        grants.append(_accepted_grant(post))
+    return grants
+
+
+def _round_key(member: Member, grant: Grant) -> str:
+    """The idempotency key of the grant's current round: the base key, then base:2, base:3 after reversals."""
+    rounds = PointsReversal.objects.filter(member=member, grant_key=grant.key).count()
+    return grant.key if rounds == 0 else f"{grant.key}:{rounds + 1}"
+
+
+def _points_grant(*, member: Member, grant: Grant) -> None:
+    from kesher.activity.services import activity_record
+
+    activity_record(
+        brand=member.brand,
+        member=member,
+        type=grant.type,
+        attributes=grant.attributes,
+        source=ACTIVITY_SOURCE,
+        idempotency_key=_round_key(member, grant),
+    )
+
+
+def points_take_back(
+    *, member: Member, grant: Grant, post: Post | None, reason: str, actor: Actor = SYSTEM
+) -> PointsReversal | None:
+    """Take back what the grant's current round gave (once), through the loyalty ledger's own adjustment.
+
+    Points already spent are not driven below zero: what can be taken is taken and recorded exactly.
+    """
+    from kesher.activity.models import Activity
+    from kesher.loyalty.models import PointsAccount
+    from kesher.loyalty.services import points_adjust
+
+    activity = Activity.objects.filter(
+        brand_id=member.brand_id,
+        member=member,
+        source=ACTIVITY_SOURCE,
+        idempotency_key=_round_key(member, grant),
+    ).first()
+    if activity is None:
+        return None
+    account = PointsAccount.objects.select_for_update().filter(member=member).first()
+    balance = account.balance if account is not None else 0
+    take = max(0, min(activity.points_awarded, balance))
+    entry = None
+    if take:
+        entry = points_adjust(member=member, points=-take, reason=REVERSAL_REASONS[reason], actor=actor)
+    return PointsReversal.objects.create(
+        brand_id=member.brand_id,
+        member=member,
+        activity=activity,
+        grant_key=grant.key,
+        post=post,
+        reason=reason,
+        points=take,
+        ledger_entry=entry,
+    )
+
+
+def points_give_back(*, member: Member, grant: Grant, reason: str) -> bool:
+    """After a reversal for `reason` is undone (a post restored), the grant is given again as a new round."""
+    from kesher.activity.models import Activity
+
+    latest = PointsReversal.objects.filter(member=member, grant_key=grant.key).order_by("-id").first()
+    if latest is None or latest.reason != reason:
+        return False
+    if Activity.objects.filter(
+        brand_id=member.brand_id, source=ACTIVITY_SOURCE, idempotency_key=_round_key(member, grant)
+    ).exists():
+        return False
+    _points_grant(member=member, grant=grant)
+    return True
+
+
+REVERSAL_REASONS: dict[str, str] = {
+    PointsReversal.Reason.ACCEPTANCE_MOVED: gettext_noop("An accepted answer is no longer the accepted one"),
+    PointsReversal.Reason.SPAM: gettext_noop("A community post removed as spam"),
+}
 
 
 # --- editing -------------------------------------------------------------------------------------
@@ -772,6 +876,12 @@ def vote_cast(*, post: Post, member: Member, value: int) -> Post:
 def _accept_effects_undo(question: Post, answer: Post) -> None:
     if answer.author is not None:
         reputation_take_back(member=answer.author, source_key=f"accepted:{question.pk}")
+        points_take_back(
+            member=answer.author,
+            grant=_accepted_grant(answer),
+            post=answer,
+            reason=PointsReversal.Reason.ACCEPTANCE_MOVED,
+        )
     if question.author is not None:
         reputation_take_back(member=question.author, source_key=f"accepting:{question.pk}")
 
@@ -811,17 +921,8 @@ def answer_accept(*, answer: Post, member: Member | None = None, staff: Actor | 
                 post=question,
                 source_key=f"accepting:{question.pk}",
             )
-        from kesher.activity.services import activity_record
-
-        # Keyed by the answer: accepting it again after a change of mind gives no second points.
-        activity_record(
-            brand=question.brand,
-            member=answer.author,
-            type="answer_accepted",
-            attributes={"answer_id": str(answer.pk), "question_id": str(question.pk)},
-            source=ACTIVITY_SOURCE,
-            idempotency_key=f"answer_accepted:{answer.pk}",
-        )
+        # Keyed by the answer and the round: points moved away and back are given again, never twice.
+        _points_grant(member=answer.author, grant=_accepted_grant(answer))
         _badge_give(answer.author, "first_accepted")
         _badge_give(answer.author, "ten_accepted")
     if staff is not None:
@@ -973,6 +1074,10 @@ def post_hide(*, post: Post, actor: Actor, reason: str = "", spam: bool = False)
         reputation_give(
             member=hidden.author, event="spam_removed", post=hidden, source_key=f"spam:{hidden.pk}"
         )
+        for grant in _post_grants(hidden, accepted=True):
+            points_take_back(
+                member=hidden.author, grant=grant, post=hidden, reason=PointsReversal.Reason.SPAM, actor=actor
+            )
     _after_status_change(hidden)
     return hidden
 
@@ -992,6 +1097,8 @@ def post_restore(*, post: Post, actor: Actor, reason: str = "") -> Post:
     )
     if restored.author is not None:
         reputation_take_back(member=restored.author, source_key=f"spam:{restored.pk}")
+        for grant in _post_grants(restored, accepted=True):
+            points_give_back(member=restored.author, grant=grant, reason=PointsReversal.Reason.SPAM)
     _after_status_change(restored)
     _on_publish(restored)
     return restored
@@ -1085,6 +1192,107 @@ def question_state_set(
 
 def reader_may_moderate(reader: Reader) -> bool:
     return reader.is_staff
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    question: Post  # the duplicate, now merged
+    into: Post
+    answers: int
+    comments: int
+    follows: int
+
+
+@transaction.atomic
+def question_merge(*, question: Post, into: Post, actor: Actor, reason: str = "") -> MergeOutcome:
+    """Merge a duplicate question into another of the brand: its answers and comments (with their votes)
+    move to the target, its followers follow the target, and the duplicate leaves lists and search; its
+    page redirects to the target. Votes, reputation and points already given stay as they are, except an
+    acceptance on the duplicate: it moves to the target when the target has none, else it is undone."""
+    if question.kind != Post.Kind.QUESTION or into.kind != Post.Kind.QUESTION:
+        raise NotFound("No such question", code="question_not_found")
+    if question.brand_id != into.brand_id:
+        raise NotFound("No such question", code="question_not_found", field="into")
+    if question.pk == into.pk:
+        raise ValidationFailed("a question cannot be merged into itself", field="into")
+    # Both rows locked in key order, so two merges of the same pair never deadlock.
+    locked = {
+        post.pk: post
+        for post in Post.objects.select_for_update().filter(pk__in=[question.pk, into.pk]).order_by("pk")
+    }
+    duplicate, target = locked[question.pk], locked[into.pk]
+    if duplicate.status == Post.Status.MERGED:
+        raise Conflict("This question is already merged", code="question_merged")
+    if target.status != Post.Status.PUBLISHED:
+        raise Conflict("Merge into a published question", code="question_not_published", field="into")
+    now = timezone.now()
+    thread = Post.objects.filter(question=duplicate)
+    answer_ids = list(thread.filter(kind=Post.Kind.ANSWER).values_list("pk", flat=True))
+    comments = thread.filter(kind=Post.Kind.COMMENT).count()
+    # Comments on the duplicate itself now comment on the target; every post of the thread moves along.
+    thread.filter(parent=duplicate).update(parent=target)
+    thread.update(question=target, space=target.space)
+    follows = 0
+    for follow in Follow.objects.filter(kind=Follow.Kind.QUESTION, question=duplicate):
+        if Follow.objects.filter(
+            member_id=follow.member_id, kind=Follow.Kind.QUESTION, question=target
+        ).exists():
+            follow.delete()
+        else:
+            Follow.objects.filter(pk=follow.pk).update(question=target)
+            follows += 1
+    Notification.objects.filter(question=duplicate).update(question=target)
+    accepted = duplicate.accepted_answer
+    if accepted is not None:
+        Post.objects.filter(pk=duplicate.pk).update(accepted_answer=None, accepted_at=None)
+        if target.accepted_answer_id is None:
+            # The acceptance travels with its answer; what it gave stays, keyed to the target from now on.
+            Post.objects.filter(pk=target.pk).update(
+                accepted_answer=accepted, accepted_at=duplicate.accepted_at
+            )
+            for source in ("accepted", "accepting"):
+                ReputationEvent.objects.filter(
+                    brand_id=target.brand_id, source_key=f"{source}:{duplicate.pk}"
+                ).update(source_key=f"{source}:{target.pk}")
+        else:
+            # The target has its own accepted answer: the duplicate's acceptance ends, and what it gave too.
+            _accept_effects_undo(duplicate, accepted)
+    Post.objects.filter(pk=duplicate.pk).update(
+        status=Post.Status.MERGED,
+        duplicate_of=target,
+        merged_at=now,
+        closed_at=duplicate.closed_at or now,
+        close_reason=(reason or duplicate.close_reason)[:200],
+        pinned=False,
+    )
+    duplicate.refresh_from_db()
+    target.refresh_from_db()
+    _index(duplicate)  # out of search: it is no longer published
+    for answer in Post.objects.filter(pk__in=answer_ids).select_related("question"):
+        _index(answer)  # found under the target now, with the target's visibility
+    _recount(duplicate)
+    Post.objects.filter(pk=target.pk).update(last_activity_at=now)
+    _recount(target)
+    audit_record(
+        brand=target.brand,
+        actor=actor,
+        action="community.question.merge",
+        target_type="post",
+        target_id=duplicate.pk,
+        data={
+            "into": str(target.pk),
+            "reason": reason[:200],
+            "answers": len(answer_ids),
+            "comments": comments,
+            "follows": follows,
+        },
+    )
+    pagecache.thread_changed(duplicate)
+    pagecache.thread_changed(target)
+    target.refresh_from_db()
+    return MergeOutcome(
+        question=duplicate, into=target, answers=len(answer_ids), comments=comments, follows=follows
+    )
 
 
 # --- follows and notifications -------------------------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern] = [
     path("<slug:brand_slug>/s/<str:space_slug>/", views.question_list, name="space"),
     path("<slug:brand_slug>/q/<uuid:question_id>/", views.question_page, name="question_short"),
     path("<slug:brand_slug>/q/<uuid:question_id>/<str:slug>/", views.question_page, name="question"),
+    path("<slug:brand_slug>/merge/<uuid:question_id>/", views.merge, name="merge"),
     path("<slug:brand_slug>/answer/<uuid:question_id>/", views.answer, name="answer"),
     path("<slug:brand_slug>/p/<uuid:post_id>/vote/", views.vote, name="vote"),
     path("<slug:brand_slug>/p/<uuid:post_id>/comment/", views.comment, name="comment"),
@@ -23,6 +24,8 @@ urlpatterns: list[URLPattern] = [
     path("<slug:brand_slug>/follow/", views.follow, name="follow"),
     path("<slug:brand_slug>/notifications/", views.notifications, name="notifications"),
     path("<slug:brand_slug>/notifications/read/", views.notifications_read, name="notifications_read"),
+    path("<slug:brand_slug>/notifications/digest/", views.digest_settings, name="digest_settings"),
+    path("<slug:brand_slug>/digest/stop/<str:token>/", views.digest_unsubscribe, name="digest_unsubscribe"),
     path("<slug:brand_slug>/moderation/", views.moderation_queue, name="moderation"),
     path("<slug:brand_slug>/moderation/<uuid:post_id>/", views.moderation_act, name="moderation_act"),
 ]

@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kesher.brands.models import Brand, StaffMembership, StaffRole
-from kesher.community import pagecache, search, selectors, services
+from kesher.community import digests, pagecache, search, selectors, services
 from kesher.community.access import Reader, reader_anonymous, reader_for_user, reader_staff
 from kesher.community.markup import plain_text
-from kesher.community.models import Flag, Post, Space, Tag
+from kesher.community.models import DigestSettings, Flag, Post, Space, Tag
 from kesher.core.audit import Actor
 from kesher.core.errors import KesherError, NotFound
 from kesher.members.models import Member
@@ -249,19 +254,22 @@ def _question_page(
 ) -> HttpResponse:
     reader = _reader(request, brand)
     try:
-        thread = selectors.thread_get(reader=reader, question_id=question_id)
+        thread = selectors.thread_get(reader=reader, question_id=question_id, for_page=True)
     except KesherError:
-        raise Http404 from None
+        thread = None
+    if thread is None or thread.question.status == Post.Status.MERGED:
+        # A merged duplicate lives on as a permanent redirect to the question it was merged into.
+        target = selectors.merged_into(reader=reader, question_id=question_id)
+        if target is None:
+            raise Http404
+        return HttpResponseRedirect(question_url(target), status=301)
     question = thread.question
     if question.slug and slug != question.slug:
         return HttpResponseRedirect(question_url(question), status=301)
     services.question_view_register(question=question, viewer=_viewer_key(request, reader))
     posts = [question, *thread.answers]
-    for post in [*posts, *(c for comments in thread.comments.values() for c in comments)]:
-        # Shaped once here so the template loops without lookups of its own.
-        post.my_vote = thread.my_votes.get(post.pk, 0)  # type: ignore[attr-defined]
-        post.comment_list = thread.comments.get(post.pk, [])  # type: ignore[attr-defined]
-        post.author_label = author_label(post)  # type: ignore[attr-defined]
+    may_accept = reader.is_staff or (reader.member is not None and reader.member.pk == question.author_id)
+    _shape_posts(brand, reader, question, posts, thread, may_accept=may_accept)
     public = question.space.is_public and question.status == Post.Status.PUBLISHED
     return render(
         request,
@@ -276,16 +284,72 @@ def _question_page(
             "canonical": request.build_absolute_uri(question_url(question)),
             "noindex": not public,
             "json_ld": qa_page_ld(request, thread) if public else "",
-            "may_accept": reader.is_staff
-            or (reader.member is not None and reader.member.pk == question.author_id),
+            "may_accept": may_accept,
+            # One hidden input for the page's many forms (the cached page swaps the placeholder it holds).
+            "csrf_input": format_html(
+                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
+                extra.get("csrf_token") or get_token(request),
+            )
+            if reader.member is not None or reader.is_staff
+            else "",
             "hold_reasons": [HOLD_REASONS.get(r, r) for r in question.hold_reasons],
-            "flag_reasons": Flag.Reason.choices,
+            "flag_options": format_html_join(
+                "", '<option value="{}">{}</option>', ((value, label) for value, label in Flag.Reason.choices)
+            ),
             "may_comment": (reader.member is not None or reader.is_staff) and not question.locked,
+            "may_merge": reader.is_staff and question.status == Post.Status.PUBLISHED,
             "following": reader.member is not None
             and selectors.follows_question(member=reader.member, question=question),
             **extra,
         },
     )
+
+
+_SENTINEL = "00000000-0000-4000-8000-000000000000"
+
+
+def _url_maker(name: str, brand_slug: str) -> Callable[[object], str]:
+    """reverse() once per page, then fill in each post's id: the page has hundreds of these links."""
+    pattern = reverse(f"community:{name}", args=[brand_slug, _SENTINEL])
+    return lambda ident: pattern.replace(_SENTINEL, str(ident))
+
+
+def _shape_posts(
+    brand: Brand,
+    reader: Reader,
+    question: Post,
+    posts: list[Post],
+    thread: selectors.Thread,
+    *,
+    may_accept: bool,
+) -> None:
+    """Everything the template asks of each post, worked out once here so its loop does no lookups."""
+    vote_url = _url_maker("vote", brand.slug)
+    flag_url = _url_maker("flag", brand.slug)
+    comment_url = _url_maker("comment", brand.slug)
+    accept_url = _url_maker("accept", brand.slug)
+    member_url = _url_maker("member", brand.slug)
+    reader_id = reader.member.pk if reader.member is not None else None
+    for post in posts:
+        post.my_vote = thread.my_votes.get(post.pk, 0)  # type: ignore[attr-defined]
+        post.comment_list = thread.comments.get(post.pk, [])  # type: ignore[attr-defined]
+        post.author_label = author_label(post)  # type: ignore[attr-defined]
+        post.may_vote = reader_id is not None and reader_id != post.author_id  # type: ignore[attr-defined]
+        post.vote_url = vote_url(post.pk)  # type: ignore[attr-defined]
+        post.flag_url = flag_url(post.pk)  # type: ignore[attr-defined]
+        post.comment_url = comment_url(post.pk)  # type: ignore[attr-defined]
+        post.member_url = member_url(post.author_id) if post.author_id else ""  # type: ignore[attr-defined]
+        post.is_accepted = post.pk == question.accepted_answer_id  # type: ignore[attr-defined]
+        post.accept_url = (  # type: ignore[attr-defined]
+            accept_url(post.pk)
+            if may_accept
+            and post.kind == Post.Kind.ANSWER
+            and not post.is_accepted  # type: ignore[attr-defined]
+            and post.status == Post.Status.PUBLISHED
+            else ""
+        )
+        for comment in post.comment_list:  # type: ignore[attr-defined]
+            comment.author_label = author_label(comment)
 
 
 @require_GET
@@ -550,6 +614,34 @@ def moderation_act(request: HttpRequest, brand_slug: str, post_id: str) -> HttpR
     return redirect("community:moderation", brand.slug)
 
 
+QUESTION_ID_IN = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+)
+
+
+@login_required
+@require_POST
+def merge(request: HttpRequest, brand_slug: str, question_id: str) -> HttpResponse:
+    """A moderator merges this question into another, named by its id or its address."""
+    brand = _brand(brand_slug)
+    actor = _moderator_or_404(request, brand)
+    staff = reader_staff(brand)
+    question = _post_or_404(staff, question_id, Post.Kind.QUESTION)
+    found = QUESTION_ID_IN.search(request.POST.get("into", ""))
+    try:
+        if found is None:
+            raise NotFound(_("No such question"), code="question_not_found")
+        into = selectors.question_get(reader=staff, question_id=found.group(0))
+        done = services.question_merge(
+            question=question, into=into, actor=actor, reason=request.POST.get("reason", "")[:200]
+        )
+    except KesherError as exc:
+        _refused(request, exc)
+        return redirect(question_url(question))
+    messages.success(request, _("The question was merged into this one."))
+    return redirect(question_url(done.into))
+
+
 # --- follows and notifications -------------------------------------------------------------------
 
 
@@ -600,7 +692,15 @@ def notifications(request: HttpRequest, brand_slug: str) -> HttpResponse:
     response = render(
         request,
         "community/notifications.html",
-        {"brand": brand, "rows": rows, "unread": unread, "reader": _reader(request, brand), "noindex": True},
+        {
+            "brand": brand,
+            "rows": rows,
+            "unread": unread,
+            "reader": _reader(request, brand),
+            "noindex": True,
+            "digest_frequency": digests.digest_frequency(member),
+            "digest_choices": DigestSettings.Frequency.choices,
+        },
     )
     return response
 
@@ -611,3 +711,37 @@ def notifications_read(request: HttpRequest, brand_slug: str) -> HttpResponse:
     brand = _brand(brand_slug)
     services.notifications_mark_read(member=_member_or_404(request, brand))
     return redirect("community:notifications", brand.slug)
+
+
+@login_required
+@require_POST
+def digest_settings(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    """The member chooses the email digest of what they follow: off, daily or weekly."""
+    brand = _brand(brand_slug)
+    member = _member_or_404(request, brand)
+    try:
+        digests.digest_frequency_set(member=member, frequency=request.POST.get("frequency", ""))
+    except KesherError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("Your digest setting is saved."))
+    return redirect(reverse("community:notifications", args=[brand.slug]) + "#digest")
+
+
+@csrf_exempt  # RFC 8058: the mail provider POSTs without a session; the signed token is the credential
+@require_http_methods(["GET", "POST"])
+def digest_unsubscribe(request: HttpRequest, brand_slug: str, token: str) -> HttpResponse:
+    """GET shows one button (mail scanners follow links, so a GET changes nothing); POST, from that button
+    or the mail provider's one-click, turns the member's digests off at once, without signing in."""
+    brand = _brand(brand_slug)
+    member = digests.unsubscribe_member(token)
+    if member is None or member.brand_id != brand.pk:
+        raise Http404
+    done = False
+    if request.method == "POST":
+        digests.digest_frequency_set(member=member, frequency=DigestSettings.Frequency.OFF)
+        done = True
+    response = render(request, "community/digest_unsubscribe.html", {"brand": brand, "done": done})
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
