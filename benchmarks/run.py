@@ -381,6 +381,10 @@ def main() -> int:
     say("checking the points ledger's invariants after the run")
     results["ledger_breaches"] = len(ledger_verify(brand=None))
     results["deferred_tasks_queued"] = broker_queued()
+    from benchmarks.birthdays import birthdays_bench
+
+    say("today's birthdays among 1,000,000 members (another brand in the same database)")
+    results["birthdays"] = birthdays_bench()
     results["elapsed_seconds"] = round(time.monotonic() - started, 1)
     results["targets"] = _targets(results)
     (OUT_DIR / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

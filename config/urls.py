@@ -18,6 +18,7 @@ urlpatterns = [
     path("community/", include("kesher.community.urls")),
     path("c/", include("kesher.campaigns.urls")),
     path("console/", include("kesher.loyalty.urls")),
+    path("", include("kesher.magazine.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -95,6 +95,7 @@ def _mount() -> None:
     from kesher.campaigns.api import router as campaigns_router
     from kesher.community.api import router as community_router
     from kesher.loyalty.api import router as loyalty_router
+    from kesher.magazine.api import router as magazine_router
     from kesher.members.api import router as members_router
 
     api.add_router("/members", members_router, tags=["members"])
@@ -102,6 +103,7 @@ def _mount() -> None:
     api.add_router("/", loyalty_router, tags=["loyalty"])
     api.add_router("/community", community_router, tags=["community"])
     api.add_router("/campaigns", campaigns_router, tags=["campaigns"])
+    api.add_router("/magazine", magazine_router, tags=["magazine"])
 
 
 _mount()

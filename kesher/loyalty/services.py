@@ -1708,16 +1708,12 @@ def birthdays_emit(*, today: Any = None) -> int:
     on 29 February celebrate on 28 February in common years.
     """
     from kesher.activity.services import activity_record
+    from kesher.members.selectors import members_born_on
 
     emitted = 0
     for brand in Brand.objects.all():
         local_today = today or timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(brand.time_zone)).date()
-        days = [local_today.day]
-        if local_today.month == 2 and local_today.day == 28 and not calendar.isleap(local_today.year):
-            days.append(29)
-        members = Member.objects.filter(
-            brand=brand, status="active", birthday__month=local_today.month, birthday__day__in=days
-        )
+        members = members_born_on(brand_id=brand.pk, day=local_today).filter(status="active")
         for member in members.iterator():
             _, created = activity_record(
                 brand=brand,

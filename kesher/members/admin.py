@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from kesher.core.admin_scoping import BrandScopedAdmin
 from kesher.members.models import ConsentEvent, Member
+from kesher.members.services import birthday_keys
 
 
 class ConsentInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -23,3 +24,9 @@ class MemberAdmin(BrandScopedAdmin):
     readonly_fields = ["card_number", "referral_code", "consent_email", "consent_sms", "consent_push", "user"]
     exclude = ["referred_by"]
     inlines = [ConsentInline]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        # The birthday keys go with the birthday wherever it is written, the admin included.
+        for name, value in birthday_keys(obj.birthday).items():
+            setattr(obj, name, value)
+        super().save_model(request, obj, form, change)

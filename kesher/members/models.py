@@ -35,6 +35,9 @@ class Member(models.Model):
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     birthday = models.DateField(null=True, blank=True)
+    # Set by the services with `birthday` (kesher.members.birthdays): "born on this day" is an index lookup.
+    birthday_md = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    hebrew_birthday_md = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     locale = models.CharField(max_length=2, default="he")
     interests = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
@@ -68,6 +71,8 @@ class Member(models.Model):
         indexes = [
             models.Index(fields=["brand", "phone"], name="member_phone"),
             models.Index(fields=["brand", "created_at", "id"], name="member_created"),
+            models.Index(fields=["brand", "birthday_md"], name="member_birthday"),
+            models.Index(fields=["brand", "hebrew_birthday_md"], name="member_hebrew_birthday"),
         ]
 
     def __str__(self) -> str:

@@ -7,12 +7,13 @@ import contextlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 
 from kesher.brands.models import Brand
 from kesher.core.errors import NotFound, ValidationFailed
+from kesher.members.birthdays import gregorian_keys_for, hebrew_keys_for
 from kesher.members.models import Member
 from kesher.members.normalize import normalize_phone
 
@@ -107,3 +108,20 @@ def _json_contains_supported() -> bool:
     from django.db import connection
 
     return connection.features.supports_json_field_contains
+
+
+CALENDARS = ("gregorian", "hebrew")
+
+
+def members_born_on(*, brand_id: uuid.UUID | str, day: date, calendar: str = "gregorian") -> QuerySet[Member]:
+    """Members whose birthday is `day`, by the Gregorian or the Hebrew calendar: one index lookup.
+
+    Gregorian: 29 February birthdays fall on 28 February in common years. Hebrew: the Hebrew date of
+    `day`, with the edge days of kesher.members.birthdays (Adar in leap and common years, 30 Heshvan,
+    30 Kislev and 30 Adar I in years without that day). Any status; callers narrow further.
+    """
+    if calendar == "gregorian":
+        return Member.objects.filter(brand_id=brand_id, birthday_md__in=gregorian_keys_for(day))
+    if calendar == "hebrew":
+        return Member.objects.filter(brand_id=brand_id, hebrew_birthday_md__in=hebrew_keys_for(day))
+    raise ValidationFailed("calendar must be gregorian or hebrew", field="calendar")

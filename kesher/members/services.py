@@ -12,6 +12,7 @@ from django.utils import timezone
 from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, ValidationFailed
+from kesher.members.birthdays import gregorian_key, hebrew_key
 from kesher.members.models import Channel, ConsentEvent, Member, MemberStatus
 from kesher.members.normalize import normalize_email, normalize_interests, normalize_name, normalize_phone
 
@@ -43,6 +44,22 @@ def _new_referral_code(brand: Brand) -> str:
         code = "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(8))
         if not Member.objects.filter(brand=brand, referral_code=code).exists():
             return code
+
+
+def birthday_keys(birthday: date | None) -> dict[str, int | None]:
+    """The indexed keys that go with a birthday; every write of `birthday` writes these with it."""
+    return {"birthday_md": gregorian_key(birthday), "hebrew_birthday_md": hebrew_key(birthday)}
+
+
+def _clean_birthday(value: Any) -> date | None:
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value) if value.strip() else None
+        except ValueError:
+            raise ValidationFailed("birthday must be a date (YYYY-MM-DD)", field="birthday") from None
+    if value is not None and not date(1900, 1, 1) <= value <= timezone.localdate():
+        raise ValidationFailed("birthday must be a past date", field="birthday")
+    return value  # type: ignore[no-any-return]
 
 
 def _check_unique(
@@ -119,6 +136,7 @@ def member_create(
                     first_name=normalize_name(first_name),
                     last_name=normalize_name(last_name),
                     birthday=birthday,
+                    **birthday_keys(birthday),
                     locale=locale,
                     interests=normalize_interests(interests),
                     status=status,
@@ -188,6 +206,8 @@ def member_update(*, member: Member, changes: dict[str, Any], actor: Actor = SYS
             clean[name] = normalize_name(value)
         elif name == "interests":
             clean[name] = normalize_interests(value)
+        elif name == "birthday":
+            clean[name] = _clean_birthday(value)
         elif name == "locale" and value not in Brand.Locale.values:
             raise ValidationFailed("locale must be he or en", field="locale")
         elif name == "status" and value not in (
@@ -204,7 +224,10 @@ def member_update(*, member: Member, changes: dict[str, Any], actor: Actor = SYS
     before = {name: str(getattr(member, name)) for name in clean}
     for name, value in clean.items():
         setattr(member, name, value)
-    member.save(update_fields=[*clean, "updated_at"])
+    keys = birthday_keys(clean["birthday"]) if "birthday" in clean else {}
+    for name, value in keys.items():
+        setattr(member, name, value)
+    member.save(update_fields=[*clean, *keys, "updated_at"])
     if actor != SYSTEM:
         audit_record(
             brand=member.brand,
@@ -264,6 +287,7 @@ def member_erase(*, member: Member, actor: Actor = SYSTEM) -> Member:
         first_name="",
         last_name="",
         birthday=None,
+        **birthday_keys(None),
         external_id=None,
         interests=[],
         status=MemberStatus.ERASED,
