@@ -52,8 +52,9 @@ def broker_queued() -> int:
 
 
 BULK_SIZE = 1000
-# (workers, threads) tried for single activities; threads > 1 makes gunicorn use its gthread worker.
-CANDIDATES = [(2, 4), (4, 2)]
+# (workers, threads) tried for single activities; threads > 1 makes gunicorn use its gthread worker,
+# threads = 1 its sync worker (one request at a time per process, no keep-alive).
+CANDIDATES = [(2, 4), (4, 2), (8, 1)]
 STARTED = time.monotonic()
 
 

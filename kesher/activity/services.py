@@ -12,7 +12,7 @@ from django.utils import timezone
 from kesher.activity.models import Activity
 from kesher.activity.registry import consumers_for, registry, validate_attributes
 from kesher.brands.models import Brand
-from kesher.core.bulk import rows_update
+from kesher.core.bulk import row_insert_new, rows_insert_new, rows_update
 from kesher.core.errors import Conflict, KesherError, ValidationFailed
 from kesher.members.models import Member, MemberStatus
 
@@ -80,10 +80,7 @@ def activity_record(
         )
         # ON CONFLICT DO NOTHING: a duplicate (even a concurrent one, which PostgreSQL waits for) inserts
         # nothing, and the committed first one is the answer.
-        Activity.objects.bulk_create([activity], ignore_conflicts=True)
-        if (idempotency_key is not None or external_id is not None) and not Activity.objects.filter(
-            pk=activity.pk
-        ).exists():
+        if not row_insert_new(activity):
             replay = _existing(brand, source, idempotency_key, external_id)
             if replay is None:
                 raise Conflict("The activity could not be recorded; try again", code="activity_conflict")
@@ -102,8 +99,8 @@ def activity_record(
 def _queue(activity_id: Any, consumer_names: list[str]) -> None:
     from kesher.activity.tasks import activity_dispatch
 
-    for name in consumer_names:
-        activity_dispatch.delay(str(activity_id), name)
+    # One message for all of them: publishing to the broker costs more than most consumers' work.
+    activity_dispatch.delay(str(activity_id), consumer_names)
 
 
 # --- many at once (bulk) ---------------------------------------------------------------------------
@@ -231,9 +228,7 @@ def activities_record_many(*, brand: Brand, drafts: list[Draft]) -> list[Outcome
             )
             rows.append((index, draft, activity))
 
-        new = [activity for _, _, activity in rows]
-        Activity.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
-        inserted = set(Activity.objects.filter(pk__in=[a.pk for a in new]).values_list("pk", flat=True))
+        inserted = rows_insert_new(Activity, [activity for _, _, activity in rows])
         won: list[Activity] = []
         for index, draft, activity in rows:
             if activity.pk in inserted:

@@ -33,12 +33,17 @@ def _dispatch_one(activity_id: str, consumer_name: str) -> str:
 
 
 @shared_task(bind=True, max_retries=8, acks_late=True)
-def activity_dispatch(self, activity_id: str, consumer_name: str) -> str:  # type: ignore[no-untyped-def]
-    try:
-        return _dispatch_one(activity_id, consumer_name)
-    except Exception as exc:
-        log.exception("consumer failed", extra={"consumer": consumer_name, "activity_id": activity_id})
-        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 300)) from exc
+def activity_dispatch(self, activity_id: str, consumer_names: str | list[str]) -> str:  # type: ignore[no-untyped-def]
+    """Run an activity's deferred consumers (one message for all of them); a retry skips those done."""
+    names = [consumer_names] if isinstance(consumer_names, str) else consumer_names
+    outcomes = []
+    for name in names:
+        try:
+            outcomes.append(_dispatch_one(activity_id, name))
+        except Exception as exc:
+            log.exception("consumer failed", extra={"consumer": name, "activity_id": activity_id})
+            raise self.retry(exc=exc, countdown=min(2**self.request.retries, 300)) from exc
+    return outcomes[0] if len(outcomes) == 1 else ",".join(outcomes)
 
 
 @shared_task(bind=True, max_retries=8, acks_late=True)

@@ -11,8 +11,9 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
+from kesher.core.bulk import row_insert_new
 from kesher.core.errors import KesherError, ValidationFailed
 from kesher.core.models import IdempotencyRecord
 
@@ -51,12 +52,10 @@ def run_idempotent(
             return exc.status, error_body(exc)
 
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    brand=brand, key=key, request_hash=fingerprint, status_code=0, response_body=""
-                )
-        except IntegrityError:
+        record = IdempotencyRecord(
+            brand=brand, key=key, request_hash=fingerprint, status_code=0, response_body=""
+        )
+        if not row_insert_new(record):  # the key was used before (or is being used right now)
             existing = IdempotencyRecord.objects.get(brand=brand, key=key)
             if existing.request_hash != fingerprint:
                 raise ValidationFailed(

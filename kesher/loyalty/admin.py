@@ -1,11 +1,33 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from kesher.core.admin_scoping import BrandScopedAdmin
 from kesher.loyalty.models import Coupon, EarningRule, LedgerEntry, Reward, Store, Tier
+from kesher.loyalty.services import rules_changed
+
+
+class RulesChangedAdmin(BrandScopedAdmin):
+    """Saving or deleting here changes how points are earned: the processes' cached rules are renewed."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        rules_changed(brand_id=obj.brand_id)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        rules_changed(brand_id=obj.brand_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        brand_ids = set(queryset.values_list("brand_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for brand_id in brand_ids:
+            rules_changed(brand_id=brand_id)
 
 
 @admin.register(EarningRule)
-class EarningRuleAdmin(BrandScopedAdmin):
+class EarningRuleAdmin(RulesChangedAdmin):
     list_display = ["name", "brand", "activity_type", "effect", "points", "active", "priority"]
     list_filter = ["activity_type", "active"]
 
@@ -42,5 +64,5 @@ class StoreAdmin(BrandScopedAdmin):
 
 
 @admin.register(Tier)
-class TierAdmin(BrandScopedAdmin):
+class TierAdmin(RulesChangedAdmin):
     list_display = ["name", "brand", "threshold", "multiplier"]

@@ -6,9 +6,12 @@ Locking order, always: points accounts by primary key, then their lots, then rew
 from __future__ import annotations
 
 import calendar
+import copy
 import secrets
+import uuid
 import zoneinfo
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -21,7 +24,7 @@ from django.utils.translation import gettext_noop
 from kesher.activity.models import Activity
 from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
-from kesher.core.bulk import rows_update
+from kesher.core.bulk import rows_insert, rows_update
 from kesher.core.errors import Conflict, InsufficientPoints, NotFound, PermissionDenied, ValidationFailed
 from kesher.loyalty.models import (
     Coupon,
@@ -95,6 +98,8 @@ def program_install_defaults(*, brand: Brand) -> LoyaltyProgram:
     if not EarningRule.objects.filter(brand=brand).exists():
         for spec in DEFAULT_PROGRAM:
             EarningRule.objects.create(brand=brand, **spec)
+        rules_changed(brand_id=brand.pk)
+        program.refresh_from_db(fields=["rules_stamp"])
     return program
 
 
@@ -341,22 +346,61 @@ def _lot_dates(program: LoyaltyProgram, activity: Activity) -> tuple[datetime | 
     return pending_until, expires_at
 
 
-def _active_rules(brand_id: Any, types: Iterable[str]) -> list[EarningRule]:
-    return list(
-        EarningRule.objects.filter(brand_id=brand_id, activity_type__in=list(types), active=True).order_by(
+@dataclass(frozen=True)
+class _RulesAndTiers:
+    stamp: uuid.UUID
+    rules: tuple[EarningRule, ...]  # active, in priority order
+    has_tiers: bool
+
+
+_rules_cache: dict[Any, _RulesAndTiers] = {}  # brand id → the last rules and tiers this process read
+
+
+def rules_changed(*, brand_id: Any) -> None:
+    """Call after any change to a brand's earning rules or tiers: every process reads them again."""
+    LoyaltyProgram.objects.filter(brand_id=brand_id).update(rules_stamp=uuid.uuid4())
+
+
+def _rules_and_tiers(program: LoyaltyProgram) -> _RulesAndTiers:
+    cached = _rules_cache.get(program.brand_id)
+    if cached is None or cached.stamp != program.rules_stamp:
+        rules = EarningRule.objects.filter(brand_id=program.brand_id, active=True).order_by(
             "priority", "created_at"
         )
-    )
+        cached = _RulesAndTiers(
+            stamp=program.rules_stamp,
+            rules=tuple(rules.order_by("priority", "created_at")),
+            has_tiers=Tier.objects.filter(brand_id=program.brand_id).exists(),
+        )
+        _rules_cache[program.brand_id] = cached
+    return cached
+
+
+def _active_rules(program: LoyaltyProgram, types: Iterable[str]) -> list[EarningRule]:
+    wanted = set(types)
+    rules = [rule for rule in _rules_and_tiers(program).rules if rule.activity_type in wanted]
+    budgeted = [rule.pk for rule in rules if rule.budget_points is not None]
+    if not budgeted:
+        return rules
+    # What a budget has spent changes with every award: read it fresh, into copies of the shared rules.
+    spent = dict(EarningRule.objects.filter(pk__in=budgeted).values_list("pk", "spent_points"))
+    fresh = []
+    for rule in rules:
+        if rule.pk in spent:
+            rule = copy.copy(rule)
+            rule.spent_points = spent[rule.pk]
+        fresh.append(rule)
+    return fresh
 
 
 def points_earn_for_activity(activity: Activity) -> None:
     """The immediate consumer: award what the brand's rules say, in the activity's own transaction."""
-    rules = _rules_in_force(_active_rules(activity.brand_id, [activity.type]), activity)
+    program = program_of(activity.brand_id)
+    rules = _rules_in_force(_active_rules(program, [activity.type]), activity)
     account = _lock_account(activity.member_id)
     activity.balance_after = account.balance
     if not rules:
         return
-    program = program_of(activity.brand_id)
     pending_until, expires_at = _lot_dates(program, activity)
     total = 0
     for rule, points in _compute_awards(rules, activity, account, check_limits=True):
@@ -378,7 +422,7 @@ def points_earn_for_activity(activity: Activity) -> None:
         total += points
     activity.points_awarded += total
     activity.balance_after = account.balance
-    if total:
+    if total and _rules_and_tiers(program).has_tiers:
         tier_evaluate(account=account, upgrade_only=True, now=activity.occurred_at)
 
 
@@ -404,11 +448,12 @@ def points_earn_batch(activities: list[Activity]) -> None:
     if not activities:
         return
     brand_id = activities[0].brand_id
-    rules = _active_rules(brand_id, {activity.type for activity in activities})
+    program = program_of(brand_id)
+    rules = _active_rules(program, {activity.type for activity in activities})
     one_by_one_types = {rule.activity_type for rule in rules if _needs_one_by_one(rule)}
-    if Tier.objects.filter(brand_id=brand_id).exists():
+    if _rules_and_tiers(program).has_tiers:
         one_by_one_types = {activity.type for activity in activities}
-    _lock_accounts(activity.member_id for activity in activities)  # every lock first, in key order
+    accounts = _lock_accounts(activity.member_id for activity in activities)  # every lock first, in key order
     # A member with any such activity goes one by one for all of theirs, so balances follow the call's order.
     slow_members = {activity.member_id for activity in activities if activity.type in one_by_one_types}
     for activity in activities:
@@ -417,8 +462,8 @@ def points_earn_batch(activities: list[Activity]) -> None:
     simple = [activity for activity in activities if activity.member_id not in slow_members]
     if not simple:
         return
-    accounts = _lock_accounts(activity.member_id for activity in simple)  # fresh counters, already locked
-    program = program_of(brand_id)
+    if slow_members:  # their accounts changed one by one: read every counter again (still locked)
+        accounts = _lock_accounts(activity.member_id for activity in simple)
     now = timezone.now()
     lots: list[PointsLot] = []
     entries: list[LedgerEntry] = []
@@ -465,8 +510,8 @@ def points_earn_batch(activities: list[Activity]) -> None:
             activity.points_awarded += points
             touched.add(account.pk)
         activity.balance_after = account.balance
-    PointsLot.objects.bulk_create(lots, batch_size=500)
-    LedgerEntry.objects.bulk_create(entries, batch_size=500)
+    rows_insert(PointsLot, lots)
+    rows_insert(LedgerEntry, entries)
     rows_update(PointsAccount, [accounts[pk] for pk in touched], ["balance", "pending", "lifetime_earned"])
 
 
@@ -775,6 +820,7 @@ def earning_rule_create(*, brand: Brand, actor: Actor = SYSTEM, **values: Any) -
     _check_rule(values)
     with transaction.atomic():
         rule = EarningRule.objects.create(brand=brand, **{k: v for k, v in values.items() if v is not None})
+        rules_changed(brand_id=brand.pk)
         audit_record(
             brand=brand,
             actor=actor,
@@ -796,6 +842,7 @@ def earning_rule_update(*, rule: EarningRule, changes: dict[str, Any], actor: Ac
     for name, value in changes.items():
         setattr(rule, name, value)
     rule.save()
+    rules_changed(brand_id=rule.brand_id)
     audit_record(
         brand=rule.brand,
         actor=actor,
@@ -830,6 +877,7 @@ def tier_create(
         tier = Tier.objects.create(
             brand=brand, name=name, threshold=threshold, multiplier=multiplier, perks=perks, texts=texts or {}
         )
+        rules_changed(brand_id=brand.pk)
         audit_record(
             brand=brand,
             actor=actor,

@@ -318,7 +318,8 @@ def test_rule_conditions_skus_days_first_purchase_and_budget(brand):
 
 
 def test_a_non_stacking_rule_is_the_only_one(brand):
-    EarningRule.objects.filter(brand=brand, activity_type="purchase").update(priority=200)
+    for rule in EarningRule.objects.filter(brand=brand, activity_type="purchase"):
+        services.earning_rule_update(rule=rule, changes={"priority": 200}, actor=SYSTEM)
     services.earning_rule_create(
         brand=brand,
         name="Flat",
@@ -501,3 +502,20 @@ def test_a_reward_as_a_surprise_within_budget_and_stock(brand, make_api):
     neither = manager.post("/surprises", {"member_ids": [str(members[3].pk)], "reason": "x", "budget": 10})
     assert neither.status == 422
     assert ledger_verify() == []
+
+
+def test_every_process_sees_a_rule_change_at_once(brand):
+    """Rules are kept in memory under the program's stamp; a change through the services renews it."""
+    member = MemberFactory(brand=brand)
+    first = activity_record(brand=brand, member=member, type="visit", attributes={"store": "x"})[0]
+    rule = services.earning_rule_create(
+        brand=brand, name="Visit bonus", activity_type="visit", effect="fixed", points=9
+    )
+    second = activity_record(brand=brand, member=member, type="visit", attributes={"store": "x"})[0]
+    services.earning_rule_update(rule=rule, changes={"active": False}, actor=SYSTEM)
+    third = activity_record(brand=brand, member=member, type="visit", attributes={"store": "x"})[0]
+    assert [first.points_awarded, second.points_awarded - first.points_awarded, third.points_awarded] == [
+        first.points_awarded,
+        9,
+        first.points_awarded,
+    ]

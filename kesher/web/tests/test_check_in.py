@@ -14,7 +14,9 @@ from django.test import Client
 from kesher.activity.models import Activity
 from kesher.brands.models import StaffRole
 from kesher.brands.services import staff_grant
+from kesher.core.audit import SYSTEM
 from kesher.loyalty.models import PointsAccount, Store
+from kesher.loyalty.services import earning_rule_update
 from kesher.members.accounts import memberships_link
 from kesher.members.tests.factories import MemberFactory
 from kesher.web.tests.conftest import ClubScene, make_user
@@ -76,7 +78,8 @@ def test_check_in_in_english(member_client, scene):
 
 def test_a_visit_no_rule_rewards_is_still_recorded(member_client, scene):
     Store.objects.create(brand=scene.brand, name="חיפה", code="haifa")
-    scene.brand.earning_rules.filter(activity_type="visit").update(active=False)
+    for rule in scene.brand.earning_rules.filter(activity_type="visit"):
+        earning_rule_update(rule=rule, changes={"active": False}, actor=SYSTEM)
     html = member_client.get("/portal/check-in/cafe/haifa/").content.decode()
     assert _text(html, "check-in-result") == "הביקור שלך נרשם."
     assert (_balance(scene), _visits(scene)) == (120, 1)
