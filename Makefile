@@ -42,7 +42,7 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } || \
 	  echo "wrk is not installed: the slower Python load client is used"
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.parts
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
