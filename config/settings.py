@@ -225,7 +225,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("KESHER_LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        # Tasks run inside the web process in the embedded mode: a line per task there is noise (a
+        # worker logs its tasks through its own logging setup).
+        **({"celery.app.trace": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}),
+    },
 }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
