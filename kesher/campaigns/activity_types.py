@@ -16,7 +16,7 @@ class MessageRef(BaseModel):
 
     campaign_id: Id
     message_id: Id
-    channel: Literal["email", "sms"]
+    channel: Literal["email", "sms", "portal"]
 
 
 @activity_type("message_delivered", description="A message reached the member's phone or mailbox")
@@ -41,6 +41,16 @@ class MessageClicked(MessageRef):
 
 @activity_type("message_unsubscribed", description="The member refused further messages from a message")
 class MessageUnsubscribed(MessageRef):
+    pass
+
+
+@activity_type("message_forwarded", description="The member forwarded a message to a friend")
+class MessageForwarded(MessageRef):
+    pass
+
+
+@activity_type("message_complained", description="The member marked a message as spam at their mail provider")
+class MessageComplained(MessageRef):
     pass
 
 

@@ -2,7 +2,17 @@
 
 from django.contrib import admin
 
-from kesher.campaigns.models import Campaign, Journey, JourneyRun, Message, MessagingSettings, Segment
+from kesher.campaigns.models import (
+    Campaign,
+    CampaignVariant,
+    EmailSuppression,
+    Journey,
+    JourneyRun,
+    Message,
+    MessageForward,
+    MessagingSettings,
+    Segment,
+)
 
 
 @admin.register(MessagingSettings)
@@ -16,11 +26,47 @@ class SegmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("brand",)
 
 
+class VariantInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = CampaignVariant
+    extra = 0
+    readonly_fields = ("position", "name", "subject", "body")
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("name", "brand", "channel", "advertising", "status", "created_at")
+    list_display = ("name", "brand", "channel", "advertising", "status", "ab_state", "created_at")
     list_filter = ("brand", "channel", "status")
-    readonly_fields = ("status", "exclusions", "send_requested_at", "queued_at", "finished_at", "created_by")
+    readonly_fields = (
+        "status",
+        "exclusions",
+        "send_requested_at",
+        "queued_at",
+        "finished_at",
+        "created_by",
+        "ab_state",
+        "ab_test_queued_at",
+        "ab_winner",
+        "ab_decided_at",
+    )
+    raw_id_fields = ("coupon_reward", "segment", "journey")
+    inlines = (VariantInline,)
+
+
+@admin.register(EmailSuppression)
+class EmailSuppressionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Hard-bounced addresses; deleting a row lets mail go to the address again."""
+
+    list_display = ("email", "brand", "reason", "created_at")
+    list_filter = ("brand", "reason")
+    search_fields = ("email",)
+    readonly_fields = ("brand", "email", "reason", "detail", "created_at")
+
+
+@admin.register(MessageForward)
+class MessageForwardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("message", "to", "created_at", "sent_at", "error")
+    raw_id_fields = ("message",)
+    readonly_fields = ("brand", "message", "to", "created_at", "sent_at", "error")
 
 
 @admin.register(Message)

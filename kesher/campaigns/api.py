@@ -13,10 +13,11 @@ from pydantic import ConfigDict, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
 from kesher.api.common import ERRORS, idempotent
-from kesher.campaigns import journeys, selectors, services
-from kesher.campaigns.models import Campaign, CampaignChannel, MessagingSettings, Segment
+from kesher.campaigns import journeys, selectors, services, tracking
+from kesher.campaigns.models import Campaign, CampaignChannel, CampaignVariant, MessagingSettings, Segment
 from kesher.campaigns.rules import rules_parse
 from kesher.core.errors import NotFound, ValidationFailed
+from kesher.loyalty.models import Reward
 from kesher.members.models import Member
 from kesher.members.normalize import normalize_phone
 from kesher.members.selectors import member_get
@@ -71,15 +72,28 @@ class BlockIn(Strict):
     text: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
 
 
+class VariantIn(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = Field(
+        "", description="Empty: A, B, C ..."
+    )
+    subject: Annotated[str, StringConstraints(max_length=300)] = ""
+    body: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    translations: dict[str, TranslationIn] = Field(default_factory=dict)
+
+
 class CampaignIn(Strict):
     name: Name
-    channel: Literal["email", "sms"]
+    channel: Literal["email", "sms", "portal"] = Field(
+        description="portal: a notice shown to the member in the portal"
+    )
     subject: Annotated[str, StringConstraints(max_length=300)] = Field(
         "", description="Required for email. An advertisement's gets the legal mark (פרסומת) in front"
     )
-    body: Annotated[str, StringConstraints(min_length=1, max_length=20_000)] = Field(
+    body: Annotated[str, StringConstraints(max_length=20_000)] = Field(
+        "",
         description="A template: {{ first_name }}, {{ last_name }}, {{ full_name }}, {{ brand }}, "
-        "{{ points }}, {{ points_expiring }}, {{ block }}, {{ card_number }}; links in it are tracked"
+        "{{ points }}, {{ points_expiring }}, {{ block }}, {{ card_number }}, {{ coupon }} (with "
+        "coupon_reward), {{ forward_url }}; links in it are tracked. Required unless variants are given",
     )
     advertising: bool
     segment: UUID | None = Field(None, description="A saved segment; none: every member who may receive it")
@@ -93,6 +107,25 @@ class CampaignIn(Strict):
         description="Content blocks by interest; {{ block }} becomes the first about one of the member's "
         "interests, else the first with no interests",
     )
+    variants: list[VariantIn] = Field(
+        default_factory=list,
+        max_length=5,
+        description="An A/B test: 2 to 5 versions; ab_test_percent of the audience gets them split evenly, "
+        "and after ab_wait_hours the best by ab_metric goes to everyone else",
+    )
+    ab_test_percent: int | None = Field(None, ge=1, le=100, description="Default 20")
+    ab_wait_hours: int | None = Field(None, ge=1, le=336, description="Default 4")
+    ab_metric: Literal["opened", "clicked"] | None = Field(None, description="Default opened")
+    coupon_reward: UUID | None = Field(
+        None, description="A reward of the catalog: each message issues its member one coupon ({{ coupon }})"
+    )
+
+
+class VariantOut(Schema):
+    id: UUID
+    name: str
+    subject: str
+    body: str
 
 
 class CampaignOut(Schema):
@@ -109,6 +142,13 @@ class CampaignOut(Schema):
     send_requested_at: datetime | None
     queued_at: datetime | None
     finished_at: datetime | None
+    coupon_reward: UUID | None = None
+    variants: list[VariantOut] = Field(default_factory=list)
+    ab_test_percent: int | None = None
+    ab_wait_hours: int | None = None
+    ab_metric: str | None = None
+    ab_state: str = ""
+    ab_winner: UUID | None = None
     warnings: list[dict[str, str]] = Field(default_factory=list)
 
 
@@ -127,6 +167,19 @@ class SendOut(Schema):
     audience: AudienceOut
 
 
+class VariantStatsOut(Schema):
+    id: UUID
+    name: str
+    subject: str
+    messages: int
+    sent: int
+    opened: int
+    clicked: int
+    open_rate: float
+    click_rate: float
+    winner: bool
+
+
 class StatsOut(Schema):
     id: UUID
     status: str
@@ -138,18 +191,24 @@ class StatsOut(Schema):
     bounced: int
     opened: int
     clicked: int
+    forwarded: int
     unsubscribed: int
+    complained: int
     converted: int
     failed: int
     suppressed: int
     excluded: dict[str, int]
     rates: dict[str, float]
+    variants: list[VariantStatsOut] = Field(default_factory=list)
+    ab_state: str = ""
+    ab_winner: UUID | None = None
 
 
 class PreviewIn(Strict):
     member_id: UUID | None = Field(
         None, description="A sample member; the first one the campaign reaches when absent"
     )
+    variant: UUID | None = Field(None, description="An A/B test's variant; the first when absent")
 
 
 class PreviewOut(Schema):
@@ -200,6 +259,9 @@ class SettingsOut(Schema):
     conversion_days: int
     email_per_second: int | None
     sms_per_second: int | None
+    bounce_webhook_url: str = Field(
+        description="Give this to the mail provider for bounce and complaint notices (keep it secret)"
+    )
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -224,6 +286,16 @@ def _campaign_out(campaign: Campaign, warnings: list[dict[str, str]] | None = No
         "send_requested_at": campaign.send_requested_at.isoformat() if campaign.send_requested_at else None,
         "queued_at": campaign.queued_at.isoformat() if campaign.queued_at else None,
         "finished_at": campaign.finished_at.isoformat() if campaign.finished_at else None,
+        "coupon_reward": str(campaign.coupon_reward_id) if campaign.coupon_reward_id else None,
+        "variants": [
+            {"id": str(v.pk), "name": v.name, "subject": v.subject, "body": v.body}
+            for v in campaign.variants.all()  # ordered by position; prefetched on lists
+        ],
+        "ab_test_percent": campaign.ab_test_percent,
+        "ab_wait_hours": campaign.ab_wait_hours if campaign.ab_test_percent else None,
+        "ab_metric": campaign.ab_metric if campaign.ab_test_percent else None,
+        "ab_state": campaign.ab_state,
+        "ab_winner": str(campaign.ab_winner_id) if campaign.ab_winner_id else None,
         "warnings": warnings or [],
     }
 
@@ -257,6 +329,7 @@ def _settings_out(ms: MessagingSettings) -> dict[str, Any]:
         "conversion_days": ms.conversion_days,
         "email_per_second": ms.email_per_second,
         "sms_per_second": ms.sms_per_second,
+        "bounce_webhook_url": tracking.bounce_url(ms.brand_id),
     }
 
 
@@ -271,6 +344,15 @@ def _sample_member(campaign: Campaign, member_id: UUID | None) -> Member:
             "The campaign reaches no member to show it as; give member_id", code="no_sample_member"
         )
     return member
+
+
+def _reward(brand: Any, reward_id: UUID | None) -> Reward | None:
+    if reward_id is None:
+        return None
+    found = Reward.objects.filter(brand=brand, pk=reward_id, active=True).first()
+    if found is None:
+        raise NotFound("No such reward", field="coupon_reward", code="reward_not_found")
+    return found
 
 
 # --- segments ----------------------------------------------------------------------------------------
@@ -390,6 +472,11 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[Any]:
             locale=payload.locale,
             translations={locale: t.model_dump() for locale, t in payload.translations.items()},
             blocks=[block.model_dump() for block in payload.blocks],
+            variants=[variant.model_dump() for variant in payload.variants],
+            ab_test_percent=payload.ab_test_percent,
+            ab_wait_hours=payload.ab_wait_hours,
+            ab_metric=payload.ab_metric,
+            coupon_reward=_reward(brand, payload.coupon_reward),
             actor=actor_of(request),
         )
         return 201, _campaign_out(campaign, services.content_warnings(campaign))
@@ -465,6 +552,9 @@ def get_stats(request: HttpRequest, campaign_id: UUID) -> dict[str, Any]:
         "suppressed": stats.statuses.get("suppressed", 0),
         "excluded": stats.excluded,
         "rates": stats.rates,
+        "variants": selectors.campaign_variant_stats(campaign=campaign),
+        "ab_state": campaign.ab_state,
+        "ab_winner": campaign.ab_winner_id,
     }
 
 
@@ -477,7 +567,12 @@ def preview_campaign(request: HttpRequest, campaign_id: UUID, payload: PreviewIn
     _manage(request)
     campaign = selectors.campaign_get(brand=brand_of(request), campaign_id=campaign_id)
     member = _sample_member(campaign, payload.member_id)
-    preview = services.campaign_preview(campaign=campaign, member=member)
+    variant = None
+    if payload.variant is not None:
+        variant = CampaignVariant.objects.filter(campaign=campaign, pk=payload.variant).first()
+        if variant is None:
+            raise NotFound("No such variant of this campaign", field="variant", code="variant_not_found")
+    preview = services.campaign_preview(campaign=campaign, member=member, variant=variant)
     return {
         "member_id": member.pk,
         "subject": preview.subject,
@@ -512,7 +607,7 @@ def test_send_campaign(request: HttpRequest, campaign_id: UUID, payload: TestSen
 
 class JourneyIn(Strict):
     name: Name
-    trigger: Literal["activity", "birthday", "join_anniversary", "inactivity"]
+    trigger: Literal["activity", "birthday", "hebrew_birthday", "join_anniversary", "inactivity"]
     trigger_activity: Annotated[str, StringConstraints(max_length=64)] = Field(
         "", description="For trigger=activity: the activity type that starts it (signup, visit, purchase ...)"
     )

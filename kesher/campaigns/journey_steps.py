@@ -60,7 +60,7 @@ class Translation(_Step):
 
 class SendStep(_Step):
     type: Literal["send"]
-    channel: Literal["email", "sms"]
+    channel: Literal["email", "sms", "portal"]
     locale: Literal["he", "en"] = "he"
     subject: str = Field("", max_length=300)
     body: str = Field(min_length=1, max_length=20_000)
@@ -69,11 +69,16 @@ class SendStep(_Step):
 
     @model_validator(mode="after")
     def _compiles(self) -> SendStep:
-        if self.channel == "email" and not self.subject.strip():
-            raise ValueError("an email needs a subject")
+        if self.channel != "sms" and not self.subject.strip():
+            raise ValueError(f"a message by {self.channel} needs a subject")
         rendering.content_compile(self.subject, self.body, [])
+        sources = [self.subject, self.body]
         for translation in self.translations.values():
             rendering.content_compile(translation.subject, translation.body, [])
+            sources += [translation.subject, translation.body]
+        if "coupon" in rendering.names_used(*sources):
+            # A coupon per message comes from a campaign's coupon_reward; a journey step has none.
+            raise ValueError("{{ coupon }} is for campaigns with a coupon_reward, not journey steps")
         return self
 
 

@@ -16,6 +16,7 @@ from django.db.models import DateTimeField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext
+from hdate.hebrew_date import HebrewDate
 
 from kesher.activity.models import Activity
 from kesher.activity.registry import ANY, consumer, registry
@@ -34,6 +35,7 @@ from kesher.campaigns.journey_steps import (
 )
 from kesher.campaigns.models import (
     Campaign,
+    CampaignChannel,
     CampaignStatus,
     ConsentBasis,
     EventKind,
@@ -45,17 +47,24 @@ from kesher.campaigns.models import (
     MessageEvent,
     MessageStatus,
     RunStatus,
+    consent_channel,
 )
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, KesherError, ValidationFailed
 from kesher.members.models import ConsentEvent, Member, MemberStatus
+from kesher.members.selectors import members_born_on
 from kesher.members.services import member_update
 
 log = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a run claimed longer ago than this was left by a dead worker
 ADVANCE_LIMIT = 1000
-DATE_TRIGGERS = (JourneyTrigger.BIRTHDAY, JourneyTrigger.JOIN_ANNIVERSARY, JourneyTrigger.INACTIVITY)
+DATE_TRIGGERS = (
+    JourneyTrigger.BIRTHDAY,
+    JourneyTrigger.HEBREW_BIRTHDAY,
+    JourneyTrigger.JOIN_ANNIVERSARY,
+    JourneyTrigger.INACTIVITY,
+)
 REACHABLE = (MemberStatus.ACTIVE, MemberStatus.PROSPECT)
 
 
@@ -243,7 +252,8 @@ def _on_this_day(name: str, today: date) -> Q:
 
 
 def journeys_start_dates(*, now: datetime | None = None) -> int:
-    """Start runs for the date triggers (birthday, anniversary of joining, no purchase for N days).
+    """Start runs for the date triggers (birthday by either calendar, anniversary of joining, no purchase
+    for N days).
     Safe to run any number of times a day: the occurrence key (the year; for inactivity, the day of the
     last purchase) lets a member enter once."""
     now = now or timezone.now()
@@ -256,8 +266,22 @@ def journeys_start_dates(*, now: datetime | None = None) -> int:
         members = Member.objects.filter(brand_id=journey.brand_id, status__in=REACHABLE)
         pairs: list[tuple[uuid.UUID, str]]
         if journey.trigger == JourneyTrigger.BIRTHDAY:
-            found = members.filter(_on_this_day("birthday", today)).values_list("pk", flat=True)
+            # An index lookup on the birthday key (29 February celebrates on the 28th in common years).
+            found = (
+                members_born_on(brand_id=journey.brand_id, day=today, calendar="gregorian")
+                .filter(status__in=REACHABLE)
+                .values_list("pk", flat=True)
+            )
             pairs = [(pk, str(today.year)) for pk in found]
+        elif journey.trigger == JourneyTrigger.HEBREW_BIRTHDAY:
+            # Once a Hebrew year: the occurrence is the Hebrew year (e.g. "hebrew:5787").
+            found = (
+                members_born_on(brand_id=journey.brand_id, day=today, calendar="hebrew")
+                .filter(status__in=REACHABLE)
+                .values_list("pk", flat=True)
+            )
+            hebrew_year = HebrewDate.from_gdate(today).year
+            pairs = [(pk, f"hebrew:{hebrew_year}") for pk in found]
         elif journey.trigger == JourneyTrigger.JOIN_ANNIVERSARY:
             found = (
                 members.filter(_on_this_day("joined_at", today))
@@ -475,15 +499,21 @@ def _send(run: JourneyRun, index: int, step: SendStep, now: datetime) -> str:
     member = run.member
     brand = run.journey.brand
     ms = selectors.messaging_settings(brand=brand)
-    to = (member.email if step.channel == "email" else member.phone) or ""
+    if step.channel == CampaignChannel.PORTAL:
+        to = "portal" if member.user_id else ""
+    else:
+        to = (member.email if step.channel == "email" else member.phone) or ""
     if not to:
         return "no_address"
+    if step.channel == "email" and selectors.email_suppressed(brand_id=brand.pk, email=to):
+        return "undeliverable"
     consent_event_id = None
     if step.advertising:
-        if not getattr(member, f"consent_{step.channel}"):
+        channel = consent_channel(step.channel)
+        if not getattr(member, f"consent_{channel}"):
             return "no_consent"
         consent_event_id = (
-            ConsentEvent.objects.filter(member=member, channel=step.channel, granted=True)
+            ConsentEvent.objects.filter(member=member, channel=channel, granted=True)
             .order_by("-occurred_at", "-id")
             .values_list("id", flat=True)
             .first()

@@ -77,6 +77,23 @@ class Segment(models.Model):
 class CampaignChannel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")
+    PORTAL = "portal", _("Portal notice")
+
+
+def consent_channel(channel: str) -> str:
+    """The consent an advertisement on this channel needs: a portal notice relies on email consent."""
+    return "email" if channel == CampaignChannel.PORTAL else channel
+
+
+class AbMetric(models.TextChoices):
+    OPENED = "opened", _("Open rate")
+    CLICKED = "clicked", _("Click rate")
+
+
+class AbState(models.TextChoices):
+    NONE = "", _("No test")
+    TESTING = "testing", _("Testing the variants")
+    DECIDED = "decided", _("Winner chosen")
 
 
 class CampaignStatus(models.TextChoices):
@@ -111,6 +128,21 @@ class Campaign(models.Model):
         "Journey", null=True, blank=True, on_delete=models.CASCADE, related_name="step_campaigns"
     )
     journey_step = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A coupon issued for each message from this reward ({{ coupon }} in the template).
+    coupon_reward = models.ForeignKey(
+        "loyalty.Reward", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # A/B test: with variants, this share of the audience gets them split evenly; after ab_wait_hours the
+    # variant with the best ab_metric goes to the rest.
+    ab_test_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    ab_wait_hours = models.PositiveSmallIntegerField(default=4)
+    ab_metric = models.CharField(max_length=10, choices=AbMetric.choices, default=AbMetric.OPENED)
+    ab_state = models.CharField(max_length=10, choices=AbState.choices, default=AbState.NONE, blank=True)
+    ab_test_queued_at = models.DateTimeField(null=True, blank=True)
+    ab_winner = models.ForeignKey(
+        "CampaignVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ab_decided_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
     # Members left out when the campaign was queued, by reason: no_address, no_consent, frequency_cap.
     exclusions = models.JSONField(default=dict, blank=True)
@@ -129,6 +161,27 @@ class Campaign(models.Model):
                 condition=Q(journey__isnull=False),
                 name="campaign_one_per_journey_step",
             ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignVariant(models.Model):
+    """One version (subject and body) of an A/B-tested campaign."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=50)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    translations = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "position"], name="variant_unique_position")
         ]
 
     def __str__(self) -> str:
@@ -177,6 +230,10 @@ class Message(models.Model):
         "JourneyRun", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
     )
     journey_step = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The A/B variant this message carried (only messages of the test group have one).
+    variant = models.ForeignKey(
+        CampaignVariant, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     not_before = models.DateTimeField(null=True, blank=True, help_text=_("Held for quiet hours until then"))
     claim_token = models.CharField(max_length=64, blank=True)
@@ -218,12 +275,18 @@ class EventKind(models.TextChoices):
     BOUNCED = "bounced", _("Bounced")
     OPENED = "opened", _("Opened")
     CLICKED = "clicked", _("Clicked")
+    FORWARDED = "forwarded", _("Forwarded")
     UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+    COMPLAINED = "complained", _("Marked as spam")
     CONVERTED = "converted", _("Converted")
 
 
+# Kinds kept every time they happen; every other kind is kept once per message.
+REPEATED_EVENT_KINDS = ("clicked", "forwarded")
+
+
 class MessageEvent(models.Model):
-    """What happened to a message. Each kind is kept once per message, except clicks (every one)."""
+    """What happened to a message. Each kind is kept once per message, except clicks and forwards."""
 
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
@@ -235,7 +298,9 @@ class MessageEvent(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["message", "kind"], condition=~Q(kind="clicked"), name="message_event_once"
+                fields=["message", "kind"],
+                condition=~Q(kind__in=REPEATED_EVENT_KINDS),
+                name="message_event_once",
             ),
         ]
         indexes = [models.Index(fields=["campaign", "kind", "occurred_at"], name="event_campaign_kind")]
@@ -244,12 +309,66 @@ class MessageEvent(models.Model):
         return f"{self.kind} {self.message_id}"
 
 
+class MessageForward(models.Model):
+    """A member forwarded a message to a friend's address: once per address, a few per message."""
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="forwards")
+    to = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "to"], name="forward_once_per_address")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} to {self.to}"
+
+
+class MessageCoupon(models.Model):
+    """The coupon issued for one member's message of a campaign: the unique pair issues it exactly once."""
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="coupons")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    coupon = models.OneToOneField("loyalty.Coupon", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "member"], name="message_coupon_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.member_id}"
+
+
+class SuppressionReason(models.TextChoices):
+    HARD_BOUNCE = "hard_bounce", _("The address does not exist (hard bounce)")
+
+
+class EmailSuppression(models.Model):
+    """An address mail cannot reach: nothing more is sent to it until staff remove the row."""
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField(max_length=254)
+    reason = models.CharField(max_length=20, choices=SuppressionReason.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "email"], name="suppression_unique_email")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
 # --- journeys ----------------------------------------------------------------------------------------
 
 
 class JourneyTrigger(models.TextChoices):
     ACTIVITY = "activity", _("An activity (signup, visit, purchase, points expiring ...)")
     BIRTHDAY = "birthday", _("The member's birthday")
+    HEBREW_BIRTHDAY = "hebrew_birthday", _("The member's birthday by the Hebrew calendar")
     JOIN_ANNIVERSARY = "join_anniversary", _("The anniversary of joining")
     INACTIVITY = "inactivity", _("No purchase for some days")
 

@@ -38,6 +38,8 @@ CONTEXT_NAMES = frozenset(
         "block",
         "card_number",
         "locale",
+        "coupon",
+        "forward_url",
     }
 )
 URL_PATTERN = re.compile(r"https?://[^\s<>\"']+")
@@ -106,6 +108,19 @@ def fallback_first_name(locale: str) -> str:
         return gettext("club member")
 
 
+class CouponValue(str):
+    """{{ coupon }} is the code; {{ coupon.code }} and {{ coupon.expires_at }} read its parts."""
+
+    code: str
+    expires_at: Any
+
+    def __new__(cls, code: str, expires_at: Any = None) -> CouponValue:
+        value = super().__new__(cls, code)
+        value.code = code
+        value.expires_at = expires_at
+        return value
+
+
 @dataclass(frozen=True)
 class Block:
     interests: frozenset[str]
@@ -156,6 +171,8 @@ def member_context(
     points: int = 0,
     points_expiring: int = 0,
     card_number: str = "",
+    coupon: CouponValue | None = None,
+    forward_url: str = "",
 ) -> dict[str, Any]:
     first = first_name.strip() or fallback_first_name(locale)
     return {
@@ -168,6 +185,8 @@ def member_context(
         "interests": list(interests),
         "card_number": card_number,
         "locale": locale,
+        "coupon": coupon if coupon is not None else CouponValue(""),
+        "forward_url": forward_url,
     }
 
 

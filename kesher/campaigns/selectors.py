@@ -16,6 +16,8 @@ from kesher.brands.models import Brand
 from kesher.campaigns.models import (
     Campaign,
     CampaignChannel,
+    CampaignVariant,
+    EmailSuppression,
     EventKind,
     Journey,
     JourneyRun,
@@ -25,6 +27,7 @@ from kesher.campaigns.models import (
     MessagingSettings,
     RunStatus,
     Segment,
+    consent_channel,
 )
 from kesher.campaigns.rules import (
     ActivityRule,
@@ -206,11 +209,37 @@ def campaign_get(*, brand: Brand, campaign_id: str | uuid.UUID) -> Campaign:
 
 def campaign_list(*, brand: Brand, limit: int = 100) -> list[Campaign]:
     # A journey's send steps keep their own campaigns; they are shown with their journey.
-    return list(Campaign.objects.filter(brand=brand, journey__isnull=True).order_by("-created_at")[:limit])
+    return list(
+        Campaign.objects.filter(brand=brand, journey__isnull=True)
+        .prefetch_related("variants")
+        .order_by("-created_at")[:limit]
+    )
 
 
-def _address_field(channel: str) -> str:
-    return "email" if channel == CampaignChannel.EMAIL else "phone"
+def address_field(channel: str) -> str:
+    """The member's field a message on this channel goes to (a portal notice: their portal login)."""
+    if channel == CampaignChannel.EMAIL:
+        return "email"
+    if channel == CampaignChannel.SMS:
+        return "phone"
+    return "user_id"
+
+
+def _has_address_q(channel: str) -> Q:
+    """Members a message on this channel can reach: an address (not one mail bounced from for good), or
+    for a portal notice a portal login."""
+    if channel == CampaignChannel.PORTAL:
+        return Q(user__isnull=False)
+    name = address_field(channel)
+    found = Q(**{f"{name}__isnull": False}) & ~Q(**{name: ""})
+    if channel == CampaignChannel.EMAIL:
+        suppressed = EmailSuppression.objects.filter(brand_id=OuterRef("brand_id"), email=OuterRef("email"))
+        found &= ~Q(Exists(suppressed))
+    return found
+
+
+def email_suppressed(*, brand_id: Any, email: str) -> bool:
+    return EmailSuppression.objects.filter(brand_id=brand_id, email=email).exists()
 
 
 def campaign_segment_members(*, campaign: Campaign) -> QuerySet[Member]:
@@ -221,16 +250,15 @@ def campaign_segment_members(*, campaign: Campaign) -> QuerySet[Member]:
 def campaign_audience(*, campaign: Campaign) -> QuerySet[Member]:
     """The members this campaign may reach: in its segment, active, with an address and (for an
     advertisement) consent for its channel. The consent grant relied on is annotated as consent_event_id."""
-    address = _address_field(campaign.channel)
     members = campaign_segment_members(campaign=campaign).filter(
-        status__in=REACHABLE_STATUSES, **{f"{address}__isnull": False}
+        _has_address_q(campaign.channel), status__in=REACHABLE_STATUSES
     )
-    members = members.exclude(**{address: ""})
     if campaign.advertising:
-        grant = ConsentEvent.objects.filter(
-            member=OuterRef("pk"), channel=campaign.channel, granted=True
-        ).order_by("-occurred_at", "-id")
-        members = members.filter(**{f"consent_{campaign.channel}": True}).annotate(
+        channel = consent_channel(campaign.channel)
+        grant = ConsentEvent.objects.filter(member=OuterRef("pk"), channel=channel, granted=True).order_by(
+            "-occurred_at", "-id"
+        )
+        members = members.filter(**{f"consent_{channel}": True}).annotate(
             consent_event_id=Subquery(grant.values("id")[:1])
         )
     return members
@@ -247,10 +275,9 @@ class AudienceBreakdown:
 
 def campaign_audience_breakdown(*, campaign: Campaign) -> AudienceBreakdown:
     """Who the campaign would reach now, and why the others would be left out: the count before sending."""
-    address = _address_field(campaign.channel)
-    has_address = Q(**{f"{address}__isnull": False}) & ~Q(**{address: ""})
+    has_address = _has_address_q(campaign.channel)
     active = Q(status__in=REACHABLE_STATUSES)
-    consent = Q(**{f"consent_{campaign.channel}": True}) if campaign.advertising else Q()
+    consent = Q(**{f"consent_{consent_channel(campaign.channel)}": True}) if campaign.advertising else Q()
     counts = campaign_segment_members(campaign=campaign).aggregate(
         total=Count("pk"),
         inactive=Count("pk", filter=~active),
@@ -352,6 +379,7 @@ def campaign_stats(*, campaign: Campaign) -> CampaignStats:
             EventKind.DELIVERED,
             EventKind.OPENED,
             EventKind.CLICKED,
+            EventKind.FORWARDED,
             EventKind.UNSUBSCRIBED,
             EventKind.CONVERTED,
         ):
@@ -419,3 +447,80 @@ def journey_run_counts(*, journeys: list[Journey]) -> dict[uuid.UUID, dict[str, 
     for row in rows:
         counts[row["journey_id"]][row["status"]] = row["n"]
     return counts
+
+
+# --- A/B variants ------------------------------------------------------------------------------------
+
+
+def campaign_variant_stats(*, campaign: Campaign) -> list[dict[str, Any]]:
+    """Each variant's test group: messages, sent, opened and clicked (messages reaching each), their rates
+    over the sent, and which variant won."""
+    variants = list(CampaignVariant.objects.filter(campaign=campaign).order_by("position"))
+    if not variants:
+        return []
+    messages = dict(
+        Message.objects.filter(campaign=campaign, variant__isnull=False)
+        .values("variant_id")
+        .annotate(n=Count("pk"))
+        .values_list("variant_id", "n")
+    )
+    events: dict[tuple[Any, str], int] = {}
+    rows = (
+        MessageEvent.objects.filter(
+            campaign=campaign,
+            message__variant__isnull=False,
+            kind__in=[EventKind.SENT, EventKind.OPENED, EventKind.CLICKED],
+        )
+        .values("message__variant_id", "kind")
+        .annotate(n=Count("message_id", distinct=True))
+    )
+    for row in rows:
+        events[(row["message__variant_id"], row["kind"])] = row["n"]
+    out = []
+    for variant in variants:
+        sent = events.get((variant.pk, EventKind.SENT), 0)
+        opened = events.get((variant.pk, EventKind.OPENED), 0)
+        clicked = events.get((variant.pk, EventKind.CLICKED), 0)
+        out.append(
+            {
+                "id": variant.pk,
+                "name": variant.name,
+                "subject": variant.subject,
+                "messages": messages.get(variant.pk, 0),
+                "sent": sent,
+                "opened": opened,
+                "clicked": clicked,
+                "open_rate": round(opened / sent, 4) if sent else 0.0,
+                "click_rate": round(clicked / sent, 4) if sent else 0.0,
+                "winner": campaign.ab_winner_id == variant.pk,
+            }
+        )
+    return out
+
+
+# --- portal notices ----------------------------------------------------------------------------------
+
+
+def _notices(user_id: Any) -> QuerySet[Message]:
+    return Message.objects.filter(
+        member__user_id=user_id,
+        channel=CampaignChannel.PORTAL,
+        status__in=[MessageStatus.SENT, MessageStatus.DELIVERED],
+    ).exclude(member__status=MemberStatus.ERASED)
+
+
+def portal_notices(*, user_id: Any, limit: int = 50) -> list[Message]:
+    """The notices shown to a signed-in member (in every club they belong to), newest first; each carries
+    `read` (an opened event)."""
+    opened = MessageEvent.objects.filter(message=OuterRef("pk"), kind=EventKind.OPENED)
+    return list(
+        _notices(user_id)
+        .select_related("brand")
+        .annotate(read=Exists(opened))
+        .order_by("-sent_at", "-created_at")[:limit]
+    )
+
+
+def portal_unread_count(*, user_id: Any) -> int:
+    opened = MessageEvent.objects.filter(message=OuterRef("pk"), kind=EventKind.OPENED)
+    return _notices(user_id).exclude(Exists(opened)).count()

@@ -8,7 +8,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
@@ -33,21 +33,30 @@ from kesher.campaigns import rendering, selectors, tracking
 from kesher.campaigns.channels import EmailChannel, NotSent, Refused, Sms, SmsProvider, sms_provider
 from kesher.campaigns.models import (
     ADVERTISING_MARK,
+    AbMetric,
+    AbState,
     Campaign,
     CampaignChannel,
     CampaignStatus,
+    CampaignVariant,
     ConsentBasis,
+    EmailSuppression,
     EventKind,
     Message,
+    MessageCoupon,
     MessageEvent,
+    MessageForward,
     MessageStatus,
     MessagingSettings,
     Segment,
+    SuppressionReason,
+    consent_channel,
 )
 from kesher.campaigns.quiet_hours import sms_allowed, sms_next_allowed
 from kesher.campaigns.rules import rules_parse
 from kesher.core.audit import SYSTEM, Actor, audit_record
-from kesher.core.errors import Conflict, KesherError, ValidationFailed
+from kesher.core.errors import Conflict, KesherError, NotFound, ValidationFailed
+from kesher.loyalty.models import Coupon, Reward
 from kesher.members.models import Member, MemberStatus
 from kesher.members.normalize import normalize_email, normalize_phone
 from kesher.members.services import consent_set
@@ -180,18 +189,29 @@ def campaign_create(
     locale: str | None = None,
     translations: dict[str, Any] | None = None,
     blocks: list[dict[str, Any]] | None = None,
+    variants: list[dict[str, Any]] | None = None,
+    ab_test_percent: int | None = None,
+    ab_wait_hours: int | None = None,
+    ab_metric: str | None = None,
+    coupon_reward: Reward | None = None,
     actor: Actor = SYSTEM,
 ) -> Campaign:
     name = " ".join(name.split())
     if not name:
         raise ValidationFailed("name is required", field="name")
     if channel not in CampaignChannel.values:
-        raise ValidationFailed("channel must be email or sms", field="channel")
+        raise ValidationFailed("channel must be email, sms or portal", field="channel")
+    clean_variants = _clean_variants(channel, variants, ab_test_percent, ab_wait_hours, ab_metric)
+    if clean_variants and not body.strip():
+        # The first variant stands for the campaign where one text is shown (lists, previews).
+        subject, body = clean_variants[0]["subject"], clean_variants[0]["body"]
     subject = " ".join(subject.split())
-    if channel == CampaignChannel.EMAIL and not subject:
-        raise ValidationFailed("subject is required for email", field="subject")
+    if channel != CampaignChannel.SMS and not subject:
+        raise ValidationFailed(f"subject is required for {channel}", field="subject")
     if not body.strip():
         raise ValidationFailed("body is required", field="body")
+    if coupon_reward is not None and coupon_reward.brand_id != brand.pk:
+        raise ValidationFailed("coupon_reward belongs to another brand", field="coupon_reward")
     locale = locale or brand.default_locale
     if locale not in Brand.Locale.values:
         raise ValidationFailed("locale must be he or en", field="locale")
@@ -200,6 +220,13 @@ def campaign_create(
     clean_translations = _clean_translations(channel, translations, locale)
     clean_blocks = _clean_blocks(blocks)
     # Compile everything now, so a mistake is a 422 at creation and never a failure mid-send.
+    for index, variant in enumerate(clean_variants):
+        try:
+            rendering.content_compile(variant["subject"], variant["body"], clean_blocks)
+            for content in _clean_translations(channel, variant["translations"], locale).values():
+                rendering.content_compile(content["subject"], content["body"], clean_blocks)
+        except ValidationFailed as exc:
+            raise ValidationFailed(f"variants.{index}.{exc.message}", field=f"variants.{index}") from None
     rendering.content_compile(subject, body, clean_blocks)
     for content in clean_translations.values():
         rendering.content_compile(content["subject"], content["body"], clean_blocks)
@@ -214,17 +241,87 @@ def campaign_create(
         blocks=clean_blocks,
         advertising=advertising,
         segment=segment,
+        coupon_reward=coupon_reward,
+        ab_test_percent=(ab_test_percent or DEFAULT_AB_PERCENT) if clean_variants else None,
+        ab_wait_hours=ab_wait_hours or DEFAULT_AB_WAIT_HOURS,
+        ab_metric=ab_metric or AbMetric.OPENED,
         created_by=actor.label,
     )
+    for position, variant in enumerate(clean_variants):
+        CampaignVariant.objects.create(
+            campaign=campaign,
+            position=position,
+            name=variant["name"] or chr(ord("A") + position),
+            subject=variant["subject"],
+            body=variant["body"],
+            translations=_clean_translations(channel, variant["translations"], locale),
+        )
     audit_record(
         brand=brand,
         actor=actor,
         action="campaign.create",
         target_type="campaign",
         target_id=campaign.pk,
-        data={"name": name, "channel": channel, "advertising": advertising},
+        data={
+            "name": name,
+            "channel": channel,
+            "advertising": advertising,
+            "variants": len(clean_variants),
+            "coupon_reward": str(coupon_reward.pk) if coupon_reward else None,
+        },
     )
     return campaign
+
+
+DEFAULT_AB_PERCENT = 20
+DEFAULT_AB_WAIT_HOURS = 4
+MAX_VARIANTS = 5
+
+
+def _clean_variants(
+    channel: str,
+    raw: list[dict[str, Any]] | None,
+    percent: int | None,
+    wait_hours: int | None,
+    metric: str | None,
+) -> list[dict[str, Any]]:
+    variants = raw or []
+    if not variants:
+        for name, value in (
+            ("ab_test_percent", percent),
+            ("ab_wait_hours", wait_hours),
+            ("ab_metric", metric),
+        ):
+            if value is not None:
+                raise ValidationFailed(f"{name} needs variants", field=name)
+        return []
+    if not 2 <= len(variants) <= MAX_VARIANTS:
+        raise ValidationFailed(f"an A/B test has 2 to {MAX_VARIANTS} variants", field="variants")
+    if percent is not None and not 1 <= percent <= 100:
+        raise ValidationFailed("ab_test_percent must be 1 to 100", field="ab_test_percent")
+    if wait_hours is not None and not 1 <= wait_hours <= 24 * 14:
+        raise ValidationFailed("ab_wait_hours must be 1 to 336", field="ab_wait_hours")
+    if metric is not None and metric not in AbMetric.values:
+        raise ValidationFailed("ab_metric must be opened or clicked", field="ab_metric")
+    if channel == CampaignChannel.SMS and (metric or AbMetric.OPENED) == AbMetric.OPENED:
+        raise ValidationFailed("an SMS has no opens: choose ab_metric clicked", field="ab_metric")
+    clean = []
+    for index, variant in enumerate(variants):
+        subject = " ".join(str(variant.get("subject") or "").split())
+        body = str(variant.get("body") or "")
+        if channel != CampaignChannel.SMS and not subject:
+            raise ValidationFailed(f"variants.{index}.subject is required", field=f"variants.{index}.subject")
+        if not body.strip():
+            raise ValidationFailed(f"variants.{index}.body is required", field=f"variants.{index}.body")
+        clean.append(
+            {
+                "name": " ".join(str(variant.get("name") or "").split())[:50],
+                "subject": subject,
+                "body": body,
+                "translations": variant.get("translations") or {},
+            }
+        )
+    return clean
 
 
 @dataclass(frozen=True)
@@ -276,44 +373,73 @@ class _Contents:
         return self.main, self.by_locale[self.main]
 
 
-def _contents(campaign: Campaign) -> _Contents:
-    by_locale = {campaign.locale: rendering.content_compile(campaign.subject, campaign.body, campaign.blocks)}
-    sources = [campaign.subject, campaign.body, *(block["text"] for block in campaign.blocks)]
-    for locale, content in campaign.translations.items():
+def _contents(campaign: Campaign, variant: CampaignVariant | None = None) -> _Contents:
+    """The campaign's templates compiled per language; a variant's own subject, body and translations."""
+    source: Campaign | CampaignVariant = variant if variant is not None else campaign
+    by_locale = {campaign.locale: rendering.content_compile(source.subject, source.body, campaign.blocks)}
+    sources = [source.subject, source.body, *(block["text"] for block in campaign.blocks)]
+    for locale, content in source.translations.items():
         by_locale[locale] = rendering.content_compile(content["subject"], content["body"], campaign.blocks)
         sources += [content["subject"], content["body"]]
     return _Contents(by_locale=by_locale, main=campaign.locale, names=rendering.names_used(*sources))
 
 
+def _test_group_size(campaign: Campaign, reachable: int, variants: int) -> int:
+    """How many members the A/B test goes to: the test share of the audience, at least one per variant."""
+    share = round(reachable * (campaign.ab_test_percent or 100) / 100)
+    return min(reachable, max(share, variants))
+
+
 def campaign_queue(*, campaign_id: uuid.UUID | str) -> int:
     """Render and write one message per member the campaign may reach, then hand them to delivery.
-    Safe to run again after a crash: members who already have their message are skipped."""
-    campaign = Campaign.objects.select_related("brand", "segment").get(pk=campaign_id)
+    Safe to run again after a crash: members who already have their message are skipped.
+
+    With A/B variants this runs twice: first for the test group (the variants in turn, so they split it
+    evenly), then, once ab_tests_decide chose the winner, for everyone else with the winner's text."""
+    campaign = Campaign.objects.select_related("brand", "segment", "coupon_reward", "ab_winner").get(
+        pk=campaign_id
+    )
     if campaign.status != CampaignStatus.QUEUING:
         return 0
     brand = campaign.brand
     ms = selectors.messaging_settings(brand=brand)
-    contents = _contents(campaign)
+    variants = list(CampaignVariant.objects.filter(campaign=campaign).order_by("position"))
+    testing = bool(variants) and campaign.ab_state != AbState.DECIDED
+    if testing:
+        contents_list = [_contents(campaign, variant) for variant in variants]
+    else:
+        contents_list = [_contents(campaign, campaign.ab_winner)]
+    names = set().union(*(contents.names for contents in contents_list))
     breakdown = selectors.campaign_audience_breakdown(campaign=campaign)
+    earlier = campaign.exclusions or {}
     exclusions = {
         "inactive": breakdown.inactive,
         "no_address": breakdown.no_address,
         "no_consent": breakdown.no_consent,
-        "no_consent_proof": 0,
-        "frequency_cap": 0,
+        # The rollout after an A/B test adds to what the test group's queuing counted.
+        "no_consent_proof": earlier.get("no_consent_proof", 0) if variants else 0,
+        "frequency_cap": earlier.get("frequency_cap", 0) if variants else 0,
     }
-    resumed = Message.objects.filter(campaign=campaign).exists()
+    if campaign.coupon_reward_id:
+        exclusions["no_coupon"] = earlier.get("no_coupon", 0) if variants else 0
+    existing = Message.objects.filter(campaign=campaign).count()
+    resumed = existing > 0
     already = Message.objects.filter(campaign=campaign, member=OuterRef("pk"))
     audience = selectors.campaign_audience(campaign=campaign).exclude(Exists(already)).order_by("pk")
-    address = "email" if campaign.channel == CampaignChannel.EMAIL else "phone"
+    if testing:
+        # Member keys are random (UUID4), so the first ones in key order are a random sample.
+        wanted = _test_group_size(campaign, breakdown.reachable, len(variants)) - existing
+        audience = audience[: max(wanted, 0)]
+    address = selectors.address_field(campaign.channel)
     fields = ["pk", "first_name", "last_name", "locale", "interests", "card_number", address]
     if campaign.advertising:
         fields.append("consent_event_id")
-    if "points" in contents.names:
+    if "points" in names:
         fields.append("points__balance")
     cap = ms.weekly_advertising_cap if campaign.advertising else None
     sender = ms.sender_name or brand.name
     queued = 0
+    written = existing
     last_pk = None
     # One pass over the audience (a server-side cursor on PostgreSQL, held across the chunks' commits):
     # re-querying "the next 1,000 after X" would rescan the brand's members for every chunk.
@@ -327,7 +453,7 @@ def campaign_queue(*, campaign_id: uuid.UUID | str) -> int:
         # Members come in primary-key order, so a chunk is a key range: no long IN lists.
         expiring = (
             selectors.points_expiring_by_member(brand=brand, after=after, upto=last_pk, now=now)
-            if "points_expiring" in contents.names
+            if "points_expiring" in names
             else {}
         )
         counts = (
@@ -338,55 +464,76 @@ def campaign_queue(*, campaign_id: uuid.UUID | str) -> int:
             else {}
         )
         not_before = _first_send_time(campaign, ms, now)
-        messages: list[dict[str, Any]] = []
-        for row in rows:
-            if campaign.advertising and row["consent_event_id"] is None:
-                exclusions["no_consent_proof"] += 1
-                continue
-            if cap is not None and counts.get(row["pk"], 0) >= cap:
-                exclusions["frequency_cap"] += 1
-                continue
-            locale, content = contents.for_locale(row["locale"])
-            rendered = rendering.content_render(
-                content,
-                rendering.member_context(
-                    first_name=row["first_name"],
-                    last_name=row["last_name"],
-                    locale=locale,
-                    brand=sender,
-                    interests=row["interests"] or [],
-                    points=row.get("points__balance") or 0,
-                    points_expiring=expiring.get(row["pk"], 0),
-                    card_number=row["card_number"],
-                ),
-            )
-            messages.append(
-                {
-                    "id": uuid.uuid4(),
-                    "brand_id": brand.pk,
-                    "campaign_id": campaign.pk,
-                    "member_id": row["pk"],
-                    "channel": campaign.channel,
-                    "to": row[address],
-                    "locale": locale,
-                    "subject": rendering.subject_frame(rendered.subject, advertising=campaign.advertising)[
-                        :400
-                    ],
-                    "body": rendered.body,
-                    "advertising": campaign.advertising,
-                    "consent_basis": ConsentBasis.CONSENT if campaign.advertising else ConsentBasis.SERVICE,
-                    "consent_event_id": row.get("consent_event_id"),
-                    "not_before": not_before,
-                    "created_at": now,
-                }
-            )
-        with transaction.atomic():
-            _messages_write(messages)
-            queued += _queued_events_record(campaign, after, last_pk, now)
-            Campaign.objects.filter(pk=campaign.pk).update(exclusions=exclusions)
+        # A coupon is issued in the same transaction as the message that carries it.
+        with transaction.atomic() if campaign.coupon_reward_id else nullcontext():
+            messages: list[dict[str, Any]] = []
+            for row in rows:
+                if campaign.advertising and row["consent_event_id"] is None:
+                    exclusions["no_consent_proof"] += 1
+                    continue
+                if cap is not None and counts.get(row["pk"], 0) >= cap:
+                    exclusions["frequency_cap"] += 1
+                    continue
+                coupon = None
+                if campaign.coupon_reward is not None:
+                    coupon = message_coupon_issue(campaign=campaign, member_id=row["pk"])
+                    if coupon is None:
+                        exclusions["no_coupon"] += 1
+                        continue
+                variant_index = written % len(contents_list)
+                locale, content = contents_list[variant_index].for_locale(row["locale"])
+                message_id = uuid.uuid4()
+                rendered = rendering.content_render(
+                    content,
+                    rendering.member_context(
+                        first_name=row["first_name"],
+                        last_name=row["last_name"],
+                        locale=locale,
+                        brand=sender,
+                        interests=row["interests"] or [],
+                        points=row.get("points__balance") or 0,
+                        points_expiring=expiring.get(row["pk"], 0),
+                        card_number=row["card_number"],
+                        coupon=coupon,
+                        forward_url=tracking.forward_url(message_id) if "forward_url" in names else "",
+                    ),
+                )
+                written += 1
+                messages.append(
+                    {
+                        "id": message_id,
+                        "brand_id": brand.pk,
+                        "campaign_id": campaign.pk,
+                        "member_id": row["pk"],
+                        "channel": campaign.channel,
+                        "to": row[address] if campaign.channel != CampaignChannel.PORTAL else "portal",
+                        "locale": locale,
+                        "subject": rendering.subject_frame(
+                            rendered.subject, advertising=campaign.advertising
+                        )[:400],
+                        "body": rendered.body,
+                        "advertising": campaign.advertising,
+                        "consent_basis": ConsentBasis.CONSENT
+                        if campaign.advertising
+                        else ConsentBasis.SERVICE,
+                        "consent_event_id": row.get("consent_event_id"),
+                        "variant_id": variants[variant_index].pk if testing else None,
+                        "not_before": not_before,
+                        "created_at": now,
+                    }
+                )
+            with transaction.atomic():
+                _messages_write(messages)
+                queued += _queued_events_record(campaign, after, last_pk, now)
+                Campaign.objects.filter(pk=campaign.pk).update(exclusions=exclusions)
         _dispatch([m["id"] for m in messages], not_before)
+    finished: dict[str, Any] = {"status": CampaignStatus.SENDING}
+    if testing:
+        finished.update(ab_state=AbState.TESTING, ab_test_queued_at=timezone.now())
+    if not variants or testing:  # the rollout after an A/B test keeps the time the campaign started
+        finished["queued_at"] = timezone.now()
     Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.QUEUING).update(
-        status=CampaignStatus.SENDING, queued_at=timezone.now(), exclusions=exclusions
+        exclusions=exclusions, **finished
     )
     if resumed:
         # An earlier run died between writing messages and handing them over: hand over what still waits.
@@ -396,6 +543,46 @@ def campaign_queue(*, campaign_id: uuid.UUID | str) -> int:
         _dispatch(list(waiting.values_list("pk", flat=True)), None)
     campaign_finish_if_done(campaign_id=campaign.pk)
     return queued
+
+
+def message_coupon_issue(*, campaign: Campaign, member_id: uuid.UUID) -> rendering.CouponValue | None:
+    """The coupon for this member's message of the campaign, issued once: a second call (a retry, a
+    resumed queuing, a concurrent worker) gets the first one back. None when the reward ran out."""
+    from kesher.loyalty.services import reward_surprise_grant
+
+    reward = campaign.coupon_reward
+    assert reward is not None
+    found = (
+        MessageCoupon.objects.filter(campaign=campaign, member_id=member_id).select_related("coupon").first()
+    )
+    if found is None:
+        try:
+            with transaction.atomic():
+                before = set(
+                    Coupon.objects.filter(member_id=member_id, reward=reward).values_list("pk", flat=True)
+                )
+                granted = reward_surprise_grant(
+                    brand=campaign.brand,
+                    members=[Member(pk=member_id, brand_id=campaign.brand_id)],
+                    reward=reward,
+                    reason=f"campaign {campaign.name}"[:200],
+                    budget=reward.cost_points,
+                    actor=SYSTEM,
+                )
+                if not granted:
+                    return None
+                coupon = (
+                    Coupon.objects.filter(member_id=member_id, reward=reward).exclude(pk__in=before).get()
+                )
+                MessageCoupon.objects.create(
+                    brand_id=campaign.brand_id, campaign=campaign, member_id=member_id, coupon=coupon
+                )
+        except IntegrityError:  # another run issued it first: use theirs (ours was rolled back)
+            found = MessageCoupon.objects.select_related("coupon").get(campaign=campaign, member_id=member_id)
+            coupon = found.coupon
+    else:
+        coupon = found.coupon
+    return rendering.CouponValue(coupon.code, coupon.expires_at)
 
 
 MESSAGE_DEFAULTS: dict[str, Any] = {
@@ -483,10 +670,54 @@ def campaign_finish_if_done(*, campaign_id: uuid.UUID) -> bool:
     )
     return (
         Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING)
+        .exclude(ab_state=AbState.TESTING)  # the rest of the audience still waits for the winner
         .exclude(Exists(waiting))
         .update(status=CampaignStatus.SENT, finished_at=timezone.now())
         == 1
     )
+
+
+def ab_tests_decide(*, now: datetime | None = None) -> int:
+    """Every A/B test whose wait is over: choose the variant with the best open (or click) rate in its
+    test group (a tie goes to the earlier variant) and queue the winner for the rest of the audience.
+    Run every few minutes (Celery beat; cron in the embedded mode). Returns how many were decided."""
+    now = now or timezone.now()
+    decided = 0
+    due = Campaign.objects.filter(ab_state=AbState.TESTING, ab_test_queued_at__isnull=False)
+    for campaign in due:
+        started = campaign.ab_test_queued_at
+        if started is None or started + timedelta(hours=campaign.ab_wait_hours) > now:
+            continue
+        stats = selectors.campaign_variant_stats(campaign=campaign)
+        if not stats:
+            continue
+        key = "open_rate" if campaign.ab_metric == AbMetric.OPENED else "click_rate"
+        winner = max(stats, key=lambda row: (row[key], -stats.index(row)))
+        with transaction.atomic():
+            # The state change is the claim: a second decider running at once changes nothing.
+            claimed = Campaign.objects.filter(pk=campaign.pk, ab_state=AbState.TESTING).update(
+                ab_state=AbState.DECIDED,
+                ab_winner_id=winner["id"],
+                ab_decided_at=now,
+                status=CampaignStatus.QUEUING,
+            )
+            if not claimed:
+                continue
+            audit_record(
+                brand=campaign.brand,
+                actor=SYSTEM,
+                action="campaign.ab_winner",
+                target_type="campaign",
+                target_id=campaign.pk,
+                data={
+                    "winner": winner["name"],
+                    "metric": campaign.ab_metric,
+                    "rates": {row["name"]: row[key] for row in stats},
+                },
+            )
+            transaction.on_commit(partial(_queue_later, campaign.pk))
+        decided += 1
+    return decided
 
 
 # --- delivery ----------------------------------------------------------------------------------------
@@ -556,17 +787,27 @@ def _throttle(key: str, per_second: int | None) -> None:
 
 def _still_receiving(messages: list[Message]) -> set[uuid.UUID]:
     """The messages whose member may still get them now: consent can be withdrawn after queuing."""
-    channel = messages[0].channel
+    channel = consent_channel(messages[0].channel)
     members = {
         row["pk"]: row
         for row in Member.objects.filter(pk__in=[m.member_id for m in messages]).values(
             "pk", "status", f"consent_{channel}"
         )
     }
+    suppressed: set[str] = set()
+    if messages[0].channel == CampaignChannel.EMAIL:
+        # A hard bounce since queuing: the address is known not to exist.
+        suppressed = set(
+            EmailSuppression.objects.filter(
+                brand_id=messages[0].brand_id, email__in=[m.to for m in messages]
+            ).values_list("email", flat=True)
+        )
     allowed = set()
     for message in messages:
         member = members.get(message.member_id)
         if member is None or member["status"] not in (MemberStatus.ACTIVE, MemberStatus.PROSPECT):
+            continue
+        if message.to in suppressed:
             continue
         if not message.advertising or member[f"consent_{channel}"]:
             allowed.add(message.pk)
@@ -625,6 +866,9 @@ def _messages_deliver(*, message_ids: Iterable[str | uuid.UUID], claim_token: st
             if channel == CampaignChannel.EMAIL:
                 with EmailChannel() as email_channel:
                     _deliver_group(group, claim_token, ms, outcome, partial(_email_send, email_channel, ms))
+            elif channel == CampaignChannel.PORTAL:
+                # A notice is "sent" when it is marked so: the portal shows it from then on.
+                _deliver_group(group, claim_token, ms, outcome, lambda message: "")
             else:
                 provider = sms_provider(ms.sms_provider_url or None)
                 _deliver_group(group, claim_token, ms, outcome, partial(_sms_send, provider, ms))
@@ -650,7 +894,9 @@ def _deliver_group(
     outcome: DeliveryOutcome,
     send: Callable[[Message], str | None],
 ) -> None:
-    per_second = ms.email_per_second if group[0].channel == CampaignChannel.EMAIL else ms.sms_per_second
+    per_second = {CampaignChannel.EMAIL: ms.email_per_second, CampaignChannel.SMS: ms.sms_per_second}.get(
+        CampaignChannel(group[0].channel)
+    )
     held = _claim([m.pk for m in group], token, timezone.now())
     outcome.skipped += len(group) - len(held)
     group = [m for m in group if m.pk in held]
@@ -658,7 +904,12 @@ def _deliver_group(
     for message in group:
         now = timezone.now()
         if message.pk not in allowed:
-            _finish(message, token, MessageStatus.SUPPRESSED, error="consent withdrawn or member inactive")
+            _finish(
+                message,
+                token,
+                MessageStatus.SUPPRESSED,
+                error="consent withdrawn, member inactive or address undeliverable",
+            )
             outcome.suppressed += 1
             continue
         _throttle(f"{message.brand_id}:{message.channel}", per_second)
@@ -755,6 +1006,7 @@ def email_build(message: Message, ms: MessagingSettings) -> EmailMultiAlternativ
         "postal_address": ms.postal_address,
         "advertising": message.advertising,
         "unsubscribe_url": unsubscribe,
+        "forward_url": tracking.forward_url(message.pk),
         "pixel_url": tracking.open_url(message.pk),
     }
     with translation.override(message.locale):
@@ -856,6 +1108,8 @@ ACTIVITY_KINDS = {
     EventKind.CLICKED,
     EventKind.UNSUBSCRIBED,
     EventKind.CONVERTED,
+    EventKind.FORWARDED,
+    EventKind.COMPLAINED,
 }
 
 
@@ -873,6 +1127,8 @@ def _activity(message: Message, kind: str, data: dict[str, Any], at: datetime) -
         attributes["reason"] = str(data.get("reason", ""))[:300]
     elif kind == EventKind.CONVERTED:
         attributes["purchase_id"] = str(data.get("purchase_id", ""))
+    elif kind == EventKind.FORWARDED:
+        key = f"{key}:{data.get('forward_id', 0)}"
     member = Member.objects.select_related("brand").get(pk=message.member_id)
     try:
         activity_record(
@@ -909,10 +1165,11 @@ def message_unsubscribe(*, message: Message, origin: str = "") -> bool:
     withdrawn = False
     with transaction.atomic():
         member = Member.objects.select_for_update().select_related("brand").get(pk=message.member_id)
-        if getattr(member, f"consent_{message.channel}"):
+        channel = consent_channel(message.channel)
+        if getattr(member, f"consent_{channel}"):
             consent_set(
                 member=member,
-                channel=message.channel,
+                channel=channel,
                 granted=False,
                 source="unsubscribe_link",
                 origin=origin or f"campaign {message.campaign_id}",
@@ -1011,13 +1268,14 @@ class Preview:
     warnings: list[dict[str, str]]
 
 
-def _sample_message(campaign: Campaign, member: Member) -> Message:
+def _sample_message(campaign: Campaign, member: Member, variant: CampaignVariant | None = None) -> Message:
     ms = selectors.messaging_settings(brand=campaign.brand)
-    contents = _contents(campaign)
+    contents = _contents(campaign, variant)
     locale, content = contents.for_locale(member.locale)
     from kesher.loyalty.selectors import points_summary
 
     summary = points_summary(member=member)
+    message_id = uuid.uuid4()
     rendered = rendering.content_render(
         content,
         rendering.member_context(
@@ -1029,10 +1287,13 @@ def _sample_message(campaign: Campaign, member: Member) -> Message:
             points=summary.balance,
             points_expiring=summary.expiring_soon,
             card_number=member.card_number,
+            # A preview issues nothing: a sample code shows where the member's coupon will be.
+            coupon=rendering.CouponValue(SAMPLE_COUPON_CODE) if campaign.coupon_reward_id else None,
+            forward_url=tracking.forward_url(message_id),
         ),
     )
     return Message(
-        id=uuid.uuid4(),
+        id=message_id,
         brand=campaign.brand,
         campaign=campaign,
         member=member,
@@ -1046,10 +1307,21 @@ def _sample_message(campaign: Campaign, member: Member) -> Message:
     )
 
 
-def campaign_preview(*, campaign: Campaign, member: Member) -> Preview:
-    """The message as this member would get it (nothing is written), with the size warnings."""
+def campaign_preview(
+    *, campaign: Campaign, member: Member, variant: CampaignVariant | None = None
+) -> Preview:
+    """The message as this member would get it (nothing is written), with the size warnings; an A/B
+    test's variant when one is given."""
     ms = selectors.messaging_settings(brand=campaign.brand)
-    message = _sample_message(campaign, member)
+    message = _sample_message(campaign, member, variant)
+    if campaign.channel == CampaignChannel.PORTAL:
+        return Preview(
+            subject=message.subject,
+            text=message.body,
+            html=rendering.body_html(message.body, lambda _index, url: url),
+            sms_parts=0,
+            warnings=content_warnings(campaign),
+        )
     if campaign.channel == CampaignChannel.EMAIL:
         email = email_build(message, ms)
         html = str(email.alternatives[0][0]) if email.alternatives else ""
@@ -1072,6 +1344,8 @@ def campaign_preview(*, campaign: Campaign, member: Member) -> Preview:
 
 def campaign_test_send(*, campaign: Campaign, member: Member, to: str, actor: Actor = SYSTEM) -> None:
     """Send the message as `member` would get it to a staff address or phone; nothing is counted."""
+    if campaign.channel == CampaignChannel.PORTAL:
+        raise ValidationFailed("A portal notice has no test send; preview it instead", field="to")
     ms = selectors.messaging_settings(brand=campaign.brand)
     message = _sample_message(campaign, member)
     message.to = to
@@ -1100,6 +1374,7 @@ def campaign_test_send(*, campaign: Campaign, member: Member, to: str, actor: Ac
         )
 
 
+SAMPLE_COUPON_CODE = "SAMPLE0COUPON"
 LONG_SUBJECT = 70
 LONG_BODY = 1500
 MANY_SMS_PARTS = 2
@@ -1138,3 +1413,210 @@ def content_warnings(campaign: Campaign, sample_sms: str | None = None) -> list[
             }
         )
     return warnings
+
+
+# --- forward to a friend -----------------------------------------------------------------------------
+
+FORWARDS_PER_MESSAGE = 5  # a member may share a message with a few friends, not mail a list through us
+
+
+def message_forward(*, message: Message, to: str) -> MessageForward:
+    """The member forwards their message to a friend's address: once per address, at most
+    FORWARDS_PER_MESSAGE per message, only a message that was sent. The friend's copy leaves after the
+    commit (forward_send), and the message gets a `forwarded` event."""
+    address = normalize_email(to, field="to") or ""
+    if not address:
+        raise ValidationFailed("to is required", field="to")
+    if message.status not in (MessageStatus.SENT, MessageStatus.DELIVERED):
+        raise Conflict("Only a message that was sent can be forwarded", field="to", code="not_sent")
+    if address == (message.to or "").lower():
+        raise ValidationFailed("Forward it to a friend's address, not your own", field="to")
+    if selectors.email_suppressed(brand_id=message.brand_id, email=address):
+        raise Conflict("Mail cannot reach this address", field="to", code="undeliverable")
+    with transaction.atomic():
+        # The message row is the lock: two forms sent at once cannot both squeeze under the cap.
+        Message.objects.select_for_update().filter(pk=message.pk).first()
+        forwards = MessageForward.objects.filter(message=message)
+        if forwards.filter(to=address).exists():
+            raise Conflict("This message was already forwarded to that address", field="to", code="forwarded")
+        if forwards.count() >= FORWARDS_PER_MESSAGE:
+            raise Conflict(
+                f"A message can be forwarded to {FORWARDS_PER_MESSAGE} friends",
+                field="to",
+                code="forward_limit",
+            )
+        forward = MessageForward.objects.create(brand_id=message.brand_id, message=message, to=address)
+        transaction.on_commit(partial(_forward_later, forward.pk))
+    message_event_record(message=message, kind=EventKind.FORWARDED, data={"forward_id": forward.pk})
+    return forward
+
+
+def _forward_later(forward_id: int) -> None:
+    from kesher.campaigns.tasks import forward_send_task
+
+    forward_send_task.delay(forward_id)
+
+
+def forward_send(*, forward_id: int) -> bool:
+    """Send the friend's copy once: the row is marked before the send, so a retry never sends twice."""
+    now = timezone.now()
+    if not MessageForward.objects.filter(pk=forward_id, sent_at__isnull=True, error="").update(sent_at=now):
+        return False
+    forward = MessageForward.objects.select_related(
+        "message", "message__campaign", "message__campaign__ab_winner", "message__brand", "message__member"
+    ).get(pk=forward_id)
+    ms = selectors.messaging_settings(brand=forward.message.brand)
+    try:
+        with EmailChannel() as channel:
+            channel.send(friend_email_build(forward.message, ms, forward.to))
+    except (NotSent, Refused) as exc:
+        MessageForward.objects.filter(pk=forward_id).update(error=str(exc)[:300])
+        return False
+    return True
+
+
+def friend_email_build(message: Message, ms: MessagingSettings, to: str) -> EmailMultiAlternatives:
+    """The friend's copy: the campaign's text rendered for nobody in particular (no name, points, coupon or
+    card of the member), links as they are (no tracking), no pixel and no member's unsubscribe link."""
+    campaign = message.campaign
+    sender = ms.sender_name or message.brand.name
+    contents = _contents(campaign, message.variant or campaign.ab_winner)
+    locale, content = contents.for_locale(message.locale)
+    rendered = rendering.content_render(
+        content,
+        rendering.member_context(first_name="", last_name="", locale=locale, brand=sender, interests=[]),
+    )
+    subject = rendering.subject_frame(rendered.subject, advertising=message.advertising)
+    context = {
+        "subject": subject,
+        "body_text": rendered.body,
+        "body_html": mark_safe(rendering.body_html(rendered.body, lambda _index, url: url)),
+        "direction": "rtl" if translation.get_language_info(locale)["bidi"] else "ltr",
+        "language": locale,
+        "sender": sender,
+        "friend": message.member.first_name or rendering.fallback_first_name(locale),
+        "postal_address": ms.postal_address,
+    }
+    with translation.override(locale):
+        text = render_to_string("campaigns/email/forward.txt", context)
+        html = render_to_string("campaigns/email/forward.html", context)
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=formataddr((sender, _sender_address(ms))),
+        to=[to],
+        reply_to=[ms.reply_to] if ms.reply_to else None,
+        headers={"X-Kesher-Campaign": str(message.campaign_id), "X-Kesher-Forwarded": "1"},
+    )
+    email.attach_alternative(html, "text/html")
+    return email
+
+
+# --- bounce and complaint notices --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BounceNotice:
+    """One notice from a mail provider (or a bounce email): kind is bounce or complaint."""
+
+    kind: str
+    email: str = ""
+    bounce_type: str = "hard"  # hard: the address does not exist; soft: a passing failure
+    message_ref: str = ""  # our message id, or the Message-ID header we gave it
+    reason: str = ""
+
+
+def _bounced_message(brand: Brand, ref: str, address: str) -> Message | None:
+    ref = ref.strip().strip("<>").partition("@")[0]
+    if ref:
+        try:
+            found = Message.objects.filter(brand=brand, pk=uuid.UUID(ref)).first()
+        except ValueError:
+            found = None
+        if found is not None:
+            return found
+    if address:
+        return (
+            Message.objects.filter(
+                brand=brand, channel=CampaignChannel.EMAIL, to=address, sent_at__isnull=False
+            )
+            .order_by("-sent_at")
+            .first()
+        )
+    return None
+
+
+def bounce_notice_record(*, brand: Brand, notice: BounceNotice, origin: str = "") -> str:
+    """A bounce marks the message bounced (and its member's activity); a hard bounce also stops all mail to
+    the address; a complaint ("this is spam") withdraws the member's email consent, with the notice as
+    the proof. Safe to receive twice. Returns what was done: bounced, suppressed, complaint or ignored."""
+    address = ""
+    if notice.email:
+        try:
+            address = normalize_email(notice.email, field="email") or ""
+        except ValidationFailed:
+            address = ""
+    message = _bounced_message(brand, notice.message_ref, address)
+    if message is not None and message.brand_id != brand.pk:
+        message = None
+    if not address and message is not None and message.channel == CampaignChannel.EMAIL:
+        address = message.to
+    if not address and message is None:
+        return "ignored"
+    reason = notice.reason[:300]
+    if notice.kind == "complaint":
+        with transaction.atomic():
+            for member in (
+                Member.objects.select_for_update()
+                .select_related("brand")
+                .filter(brand=brand, email=address, consent_email=True)
+            ):
+                consent_set(
+                    member=member,
+                    channel="email",
+                    granted=False,
+                    source="complaint",
+                    wording=reason,
+                    origin=(origin or "mail provider complaint")[:200],
+                )
+        if message is not None:
+            message_event_record(message=message, kind=EventKind.COMPLAINED, data={"reason": reason})
+        return "complaint"
+    hard = notice.bounce_type == "hard"
+    if message is not None:
+        Message.objects.filter(
+            pk=message.pk, status__in=[MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.SENDING]
+        ).update(status=MessageStatus.BOUNCED, error=reason[:500])
+        message_event_record(
+            message=message,
+            kind=EventKind.BOUNCED,
+            data={"reason": reason, "type": notice.bounce_type, "via": "provider"},
+        )
+    if hard and address:
+        EmailSuppression.objects.get_or_create(
+            brand=brand,
+            email=address,
+            defaults={"reason": SuppressionReason.HARD_BOUNCE, "detail": reason},
+        )
+        return "suppressed"
+    return "bounced"
+
+
+# --- portal notices ----------------------------------------------------------------------------------
+
+
+def portal_notice_read(*, user_id: Any, message_id: Any) -> bool:
+    """The member read a notice (shown in their portal): its `opened` event. True when new."""
+    message = (
+        Message.objects.filter(pk=message_id, member__user_id=user_id, channel=CampaignChannel.PORTAL)
+        .exclude(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SUPPRESSED])
+        .first()
+    )
+    if message is None:
+        raise NotFound("No such notice", code="notice_not_found")
+    return message_open(message=message)
+
+
+def portal_notices_read_all(*, user_id: Any) -> int:
+    unread = [m for m in selectors.portal_notices(user_id=user_id, limit=500) if not getattr(m, "read", True)]
+    return sum(message_open(message=message) for message in unread)

@@ -56,3 +56,15 @@ def journeys_advance_task(now: str | None = None) -> int:
     if cache.add(f"campaigns:journeys:dates:{moment:%Y%m%d%H}", 1, timeout=7200):
         journeys.journeys_start_dates(now=moment)
     return journeys.journeys_advance(now=moment)
+
+
+@shared_task
+def ab_tests_decide_task() -> int:
+    """Every few minutes (Celery beat): choose the winners of A/B tests whose wait is over and send them
+    to the rest of their audience."""
+    return services.ab_tests_decide()
+
+
+@shared_task(bind=True, acks_late=True)
+def forward_send_task(self, forward_id: int) -> bool:  # type: ignore[no-untyped-def]
+    return services.forward_send(forward_id=forward_id)

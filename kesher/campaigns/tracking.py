@@ -22,6 +22,8 @@ SALTS = {
     "unsubscribe": "kesher.campaigns.unsubscribe",
     "receipt": "kesher.campaigns.receipt",
     "inbound": "kesher.campaigns.inbound",
+    "forward": "kesher.campaigns.forward",
+    "bounce": "kesher.campaigns.bounce",
 }
 
 
@@ -89,3 +91,13 @@ def receipt_url(message_id: uuid.UUID) -> str:
 def inbound_url(brand_id: uuid.UUID) -> str:
     """Where a brand's SMS provider posts replies (a member answering the opt-out word)."""
     return _url("campaigns:sms_inbound", token_make("inbound", brand_id))
+
+
+def forward_url(message_id: uuid.UUID) -> str:
+    """The member's page for forwarding the message to a friend."""
+    return _url("campaigns:forward", token_make("forward", message_id))
+
+
+def bounce_url(brand_id: uuid.UUID) -> str:
+    """Where a brand's mail provider posts bounce and complaint notices; the signed token is its secret."""
+    return _url("campaigns:bounces", token_make("bounce", brand_id))
