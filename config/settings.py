@@ -128,8 +128,15 @@ CELERY_BEAT_SCHEDULE = {
     # Held messages (quiet hours, retries) are handed over every minute.
     "campaigns-dispatch-due": {"task": "kesher.campaigns.tasks.messages_dispatch_due_task", "schedule": 60.0},
     "journeys-advance": {"task": "kesher.campaigns.tasks.journeys_advance_task", "schedule": 60.0},
+    # A/B tests whose wait is over get their winner chosen and sent to the rest of the audience.
+    "campaigns-ab-decide": {"task": "kesher.campaigns.tasks.ab_tests_decide_task", "schedule": 300.0},
     # Community digests by email: hourly; each member's daily or weekly digest goes out once, after 08:00.
     "community-digest-send": {"task": "community.digest_send", "schedule": 3600.0},
+    # Last month's "helpful member of the month" badge; daily, and awarded once a month.
+    "community-helpful-month": {
+        "task": "kesher.community.tasks.badges_helpful_month_all",
+        "schedule": 86_400.0,
+    },
 }
 
 # --- email --------------------------------------------------------------------------------------

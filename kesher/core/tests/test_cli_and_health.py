@@ -81,6 +81,7 @@ def test_tick_runs_the_time_driven_work(brand, capsys):
     PointsLot.objects.filter(account_id=member.pk).update(available_at=timezone.now() - timedelta(days=1))
     assert main(["tick", "--tiers"]) == 0
     assert capsys.readouterr().out.strip() == (
-        "released=100 expired=0 coupons_expired=0 expiry_warnings=0 birthdays=0 tier_changes=0"
+        "released=100 expired=0 coupons_expired=0 expiry_warnings=0 birthdays=0 messages_handed_over=0"
+        " journey_steps=0 ab_tests_decided=0 digests_sent=0 helpful_month_badges=0 tier_changes=0"
     )
     assert PointsAccount.objects.get(member=member).balance == 100
