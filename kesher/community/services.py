@@ -10,7 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -44,6 +44,9 @@ from kesher.community.models import (
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kesher.members.models import Member, MemberStatus
+
+if TYPE_CHECKING:
+    from kesher.activity.models import Activity
 
 ACTIVITY_SOURCE = "community"
 
@@ -540,10 +543,10 @@ def _round_key(member: Member, grant: Grant) -> str:
     return grant.key if rounds == 0 else f"{grant.key}:{rounds + 1}"
 
 
-def _points_grant(*, member: Member, grant: Grant) -> None:
+def _points_grant(*, member: Member, grant: Grant) -> Activity:
     from kesher.activity.services import activity_record
 
-    activity_record(
+    activity, _ = activity_record(
         brand=member.brand,
         member=member,
         type=grant.type,
@@ -551,18 +554,20 @@ def _points_grant(*, member: Member, grant: Grant) -> None:
         source=ACTIVITY_SOURCE,
         idempotency_key=_round_key(member, grant),
     )
+    return activity
 
 
 def points_take_back(
     *, member: Member, grant: Grant, post: Post | None, reason: str, actor: Actor = SYSTEM
 ) -> PointsReversal | None:
-    """Take back what the grant's current round gave (once), through the loyalty ledger's own adjustment.
+    """Take back what the grant's current round gave (once), lot by lot through the loyalty ledger's
+    `points_reverse_for_activity`; `lifetime_earned` falls with it.
 
-    Points already spent are not driven below zero: what can be taken is taken and recorded exactly.
+    Points already spent are not driven below zero (unless the brand allows debt): what can be taken is
+    taken and recorded exactly, and a restore gives back exactly that.
     """
     from kesher.activity.models import Activity
-    from kesher.loyalty.models import PointsAccount
-    from kesher.loyalty.services import points_adjust
+    from kesher.loyalty.services import points_reverse_for_activity
 
     activity = Activity.objects.filter(
         brand_id=member.brand_id,
@@ -572,12 +577,7 @@ def points_take_back(
     ).first()
     if activity is None:
         return None
-    account = PointsAccount.objects.select_for_update().filter(member=member).first()
-    balance = account.balance if account is not None else 0
-    take = max(0, min(activity.points_awarded, balance))
-    entry = None
-    if take:
-        entry = points_adjust(member=member, points=-take, reason=REVERSAL_REASONS[reason], actor=actor)
+    entry = points_reverse_for_activity(activity=activity, reason=REVERSAL_REASONS[reason], actor=actor)
     return PointsReversal.objects.create(
         brand_id=member.brand_id,
         member=member,
@@ -585,7 +585,7 @@ def points_take_back(
         grant_key=grant.key,
         post=post,
         reason=reason,
-        points=take,
+        points=-entry.points if entry is not None else 0,
         ledger_entry=entry,
     )
 
@@ -601,9 +601,27 @@ def points_give_back(*, member: Member, grant: Grant, reason: str) -> bool:
         brand_id=member.brand_id, source=ACTIVITY_SOURCE, idempotency_key=_round_key(member, grant)
     ).exists():
         return False
-    _points_grant(member=member, grant=grant)
+    _points_grant_again(member=member, grant=grant)
     return True
 
+
+def _points_grant_again(*, member: Member, grant: Grant) -> None:
+    """Give a grant (again): after a reversal the member ends with exactly what the reversal took back.
+    Where it took less than the new round earns (the points had been spent, and the member kept them),
+    the difference is taken back from the new round's own lots at once, so one acceptance or one post
+    never pays twice."""
+    from kesher.loyalty.services import points_reverse_for_activity
+
+    latest = PointsReversal.objects.filter(member=member, grant_key=grant.key).order_by("-id").first()
+    again = _points_grant(member=member, grant=grant)
+    if latest is None or latest.activity_id == again.pk:
+        return
+    surplus = again.points_awarded - latest.points
+    if surplus > 0:
+        points_reverse_for_activity(activity=again, reason=SPENT_BEFORE_REASON, points=surplus)
+
+
+SPENT_BEFORE_REASON = gettext_noop("Points spent before they were taken back are not given twice")
 
 REVERSAL_REASONS: dict[str, str] = {
     PointsReversal.Reason.ACCEPTANCE_MOVED: gettext_noop("An accepted answer is no longer the accepted one"),
@@ -922,7 +940,7 @@ def answer_accept(*, answer: Post, member: Member | None = None, staff: Actor | 
                 source_key=f"accepting:{question.pk}",
             )
         # Keyed by the answer and the round: points moved away and back are given again, never twice.
-        _points_grant(member=answer.author, grant=_accepted_grant(answer))
+        _points_grant_again(member=answer.author, grant=_accepted_grant(answer))
         _badge_give(answer.author, "first_accepted")
         _badge_give(answer.author, "ten_accepted")
     if staff is not None:

@@ -247,6 +247,32 @@ def points(member: Member) -> int:
     return PointsAccount.objects.get(member=member).balance
 
 
+def figures(member: Member) -> tuple[int, int]:
+    """(balance, lifetime_earned): a reversal lowers both."""
+    from kesher.loyalty.models import PointsAccount
+
+    account = PointsAccount.objects.get(member=member)
+    return account.balance, account.lifetime_earned
+
+
+def answer_accepted_lots(member: Member) -> list[tuple[int, int, str]]:
+    from kesher.loyalty.models import PointsLot
+
+    return list(
+        PointsLot.objects.filter(account__member=member, activity__type="answer_accepted")
+        .order_by("id")
+        .values_list("points", "remaining", "state")
+    )
+
+
+def last_entry(member: Member) -> tuple[str, int]:
+    from kesher.loyalty.models import LedgerEntry
+
+    entry = LedgerEntry.objects.filter(account__member=member).order_by("-created_at", "-id").first()
+    assert entry is not None
+    return entry.kind, entry.points
+
+
 def test_an_acceptance_on_the_duplicate_moves_to_an_original_without_one(
     api: ApiClient, pair: dict[str, Any]
 ) -> None:
@@ -270,6 +296,10 @@ def test_an_acceptance_on_the_duplicate_moves_to_an_original_without_one(
         before[second.pk][0] + 10,
         before[second.pk][1] + 15,
     )
+    # The helper answered twice (1 + 1) and keeps that; the acceptance's 10 left the lifetime figure too.
+    assert (figures(helper), figures(second)) == ((1 + 1, 1 + 1), (1 + 10, 1 + 10))
+    assert last_entry(helper) == ("reverse", -10)
+    assert answer_accepted_lots(helper) == [(10, 0, "reversed")]
     from kesher.loyalty.services import ledger_verify
 
     assert ledger_verify(brand=original.brand) == []
@@ -293,3 +323,7 @@ def test_an_acceptance_on_the_duplicate_ends_when_the_original_has_its_own(
         helper_before[1] - 15,
     )
     assert CommunityProfile.objects.get(member=dup_asker).reputation == dup_asker_reputation - 2
+    # Two answers (1 + 1) and the original's acceptance (10) stand; the duplicate's acceptance is gone.
+    assert figures(helper) == (1 + 1 + 10, 1 + 1 + 10)
+    assert last_entry(helper) == ("reverse", -10)
+    assert answer_accepted_lots(helper) == [(10, 0, "reversed"), (10, 10, "available")]
