@@ -69,10 +69,16 @@ def history_line(entry: LedgerEntry) -> HistoryLine:
     elif entry.kind == LedgerEntry.Kind.EXPIRE:
         sentence = ngettext("%(n)s point expired", "%(n)s points expired", n) % {"n": shown}
         detail = ""
-    elif entry.kind == LedgerEntry.Kind.REVERSE:
+    elif (
+        entry.kind == LedgerEntry.Kind.REVERSE
+        and entry.activity is not None
+        and entry.activity.type == "return"
+    ):
         sentence = ngettext(
             "%(n)s point was taken back after a return", "%(n)s points were taken back after a return", n
         ) % {"n": shown}
+    elif entry.kind == LedgerEntry.Kind.REVERSE:  # an award that no longer stands; the detail says why
+        sentence = ngettext("%(n)s point was taken back", "%(n)s points were taken back", n) % {"n": shown}
     elif entry.points >= 0:
         sentence = ngettext("The club team added %(n)s point", "The club team added %(n)s points", n) % {
             "n": shown
