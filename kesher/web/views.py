@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kesher.brands.models import Brand
 from kesher.brands.selectors import staff_brands
+from kesher.community import digests
 from kesher.core.audit import Actor
 from kesher.core.errors import KesherError, NotFound, ValidationFailed
 from kesher.core.idempotency import error_body, request_fingerprint, run_idempotent
@@ -37,7 +38,7 @@ from kesher.loyalty.services import coupon_redeem, redemption_create, store_chec
 from kesher.members.accounts import memberships_link
 from kesher.members.models import Member, MemberStatus
 from kesher.members.selectors import member_find, member_get
-from kesher.members.services import member_create
+from kesher.members.services import consent_set, member_create
 from kesher.web.forms import JoinForm
 from kesher.web.templatetags.kesher_web import card_groups, in_language
 from kesher.web.wording import HistoryLine, history_line
@@ -249,6 +250,116 @@ def portal_redeem(request: HttpRequest) -> HttpResponse:
     nothing_spent = _("No points were spent.")
     messages.error(request, f"{reason} {nothing_spent}")
     return HttpResponseRedirect(f"{portal_url}#club-{member.brand.slug}", status=303)
+
+
+# --- the member's notification settings ---------------------------------------------------------
+
+CHANNEL_NAMES = {
+    "email": gettext_lazy("Email"),
+    "sms": gettext_lazy("SMS"),
+    "push": gettext_lazy("Push notifications"),
+}
+DIGEST_NAMES = {
+    "off": gettext_lazy("Off"),
+    "daily": gettext_lazy("Daily"),
+    "weekly": gettext_lazy("Weekly"),
+}
+
+
+def _settings_wording(brand: Brand, channel: str, granted: bool) -> str:
+    """The sentence beside the switch, in the reader's language; kept word for word as the proof."""
+    club = {"club": brand.name}
+    if granted and channel in ("email", "sms"):
+        return _consent_wording(brand)[channel]
+    sentences = {
+        "push": _(
+            "I agree to receive advertising from %(club)s by push notification: offers, benefits and club "
+            "news. I can withdraw at any time."
+        ),
+        "-email": _("I no longer agree to receive advertising from %(club)s by email."),
+        "-sms": _("I no longer agree to receive advertising from %(club)s by SMS."),
+        "-push": _("I no longer agree to receive advertising from %(club)s by push notification."),
+    }
+    return sentences[channel if granted else f"-{channel}"] % club
+
+
+@login_required
+def portal_settings(request: HttpRequest) -> HttpResponse:
+    """Per club card: advertising consent per channel, each one click away, and the community digest."""
+    clubs = []
+    for member in _memberships(_signed_in(request)).order_by("brand__name"):
+        channels = [
+            {
+                "channel": channel,
+                "name": name,
+                "granted": member.consents[channel],
+                "wording": _settings_wording(member.brand, channel, not member.consents[channel]),
+            }
+            for channel, name in CHANNEL_NAMES.items()
+        ]
+        clubs.append({"member": member, "channels": channels, "digest": digests.digest_frequency(member)})
+    return render(
+        request, "web/portal_settings.html", {"clubs": clubs, "digest_names": list(DIGEST_NAMES.items())}
+    )
+
+
+def _settings_member(request: HttpRequest) -> Member:
+    try:
+        return _memberships(_signed_in(request)).get(pk=uuid.UUID(request.POST.get("member", "")))
+    except (ValueError, Member.DoesNotExist):
+        raise Http404 from None
+
+
+def _settings_url(member: Member) -> str:
+    return f"{reverse('portal_settings')}#club-{member.brand.slug}"
+
+
+@login_required
+@require_POST
+def portal_settings_consent(request: HttpRequest) -> HttpResponse:
+    """One click turns one channel on or off, through the members part's consent service (the proof)."""
+    member = _settings_member(request)
+    channel = request.POST.get("channel", "")
+    wanted = request.POST.get("granted", "")
+    if channel not in CHANNEL_NAMES or wanted not in ("0", "1"):
+        messages.error(request, _("This setting could not be changed. Nothing was changed."))
+        return HttpResponseRedirect(_settings_url(member), status=303)
+    granted = wanted == "1"
+    if member.consents[channel] != granted:  # a second click of the same button records nothing more
+        consent_set(
+            member=member,
+            channel=channel,
+            granted=granted,
+            source="portal",
+            wording=_settings_wording(member.brand, channel, granted),
+            origin=_client_ip(request),
+            actor=Actor(user=_signed_in(request)),
+        )
+    if granted:
+        text = _("%(club)s · %(channel)s: advertising is on.")
+    else:
+        text = _("%(club)s · %(channel)s: advertising is off.")
+    messages.success(request, text % {"club": member.brand.name, "channel": CHANNEL_NAMES[channel]})
+    return HttpResponseRedirect(_settings_url(member), status=303)
+
+
+@login_required
+@require_POST
+def portal_settings_digest(request: HttpRequest) -> HttpResponse:
+    """How often the community's email digest comes: off, daily or weekly."""
+    member = _settings_member(request)
+    frequency = request.POST.get("frequency", "")
+    try:
+        digests.digest_frequency_set(member=member, frequency=frequency)
+    except KesherError:
+        messages.error(request, _("This setting could not be changed. Nothing was changed."))
+    else:
+        messages.success(
+            request,
+            _("Community digest for %(club)s: %(frequency)s.")
+            % {"club": member.brand.name, "frequency": DIGEST_NAMES[frequency]},
+        )
+    return HttpResponseRedirect(_settings_url(member), status=303)
 
 
 # --- joining a club -----------------------------------------------------------------------------

@@ -294,3 +294,42 @@ def test_a_cashier_prints_the_store_posters(browser, live_server, scene):
     assert poster.locator("svg").is_visible()
     page.screenshot(path=str(SHOTS / "cashier-06-store-poster-print-he.png"), full_page=True)
     page.context.close()
+
+
+def test_a_member_switches_sms_advertising_off_in_hebrew(browser, live_server, scene):
+    from kesher.members.models import ConsentEvent
+    from kesher.members.services import consent_set
+
+    consent_set(member=scene.member, channel="sms", granted=True, source="store_form", wording="טופס בחנות")
+    page = _new_page(browser, live_server, PHONE)
+    _sign_in(page, "noa@example.org")
+    page.goto("/portal/")
+    page.locator('[data-test="settings-link"]').first.click()
+    page.wait_for_url(re.compile(r"/portal/settings/"))
+    assert _direction(page) == ("he", "rtl")
+    assert page.locator("h1").inner_text() == "הגדרות התראות"
+    sms = page.locator('[data-test="consent-sms"]')
+    assert sms.get_attribute("data-granted") == "1"
+    assert sms.locator('[data-test="consent-state"]').inner_text() == "פעיל"
+    page.screenshot(path=str(SHOTS / "member-settings-01-sms-on-he.png"), full_page=True)
+
+    sms.locator('[data-test="consent-toggle"]').click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-test=\"consent-sms\"]').dataset.granted === '0'"
+    )
+    assert "דברי פרסומת כבויים" in page.locator(".messages").inner_text()
+    assert page.locator('[data-test="consent-sms"] [data-test="consent-state"]').inner_text() == "כבוי"
+    page.screenshot(path=str(SHOTS / "member-settings-02-sms-off-he.png"), full_page=True)
+
+    member = Member.objects.get(pk=scene.member.pk)
+    assert member.consents == {"email": False, "sms": False, "push": False}
+    latest = ConsentEvent.objects.filter(member=member).order_by("-occurred_at", "-id").first()
+    assert latest is not None
+    assert (latest.channel, latest.granted, latest.source, latest.origin) == (
+        "sms",
+        False,
+        "portal",
+        "127.0.0.1",
+    )
+    assert latest.wording == "אני כבר לא מסכים/ה לקבל ממועדון קפה טוב דברי פרסומת במסרונים (SMS)."
+    page.context.close()
