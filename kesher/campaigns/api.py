@@ -8,13 +8,20 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
 from kesher.api.common import ERRORS, idempotent
 from kesher.campaigns import journeys, selectors, services, tracking
-from kesher.campaigns.models import Campaign, CampaignChannel, CampaignVariant, MessagingSettings, Segment
+from kesher.campaigns.models import (
+    Campaign,
+    CampaignChannel,
+    CampaignVariant,
+    EmailSuppression,
+    MessagingSettings,
+    Segment,
+)
 from kesher.campaigns.rules import rules_parse
 from kesher.core.errors import NotFound, ValidationFailed
 from kesher.loyalty.models import Reward
@@ -445,6 +452,46 @@ def patch_settings(request: HttpRequest, payload: SettingsIn) -> Status[Any]:
         return 200, _settings_out(ms)
 
     return idempotent(request, payload.model_dump(mode="json", exclude_unset=True), perform)
+
+
+# --- the suppression list ----------------------------------------------------------------------------
+
+
+class SuppressionOut(Schema):
+    email: str
+    reason: str
+    detail: str
+    created_at: datetime
+
+
+class SuppressionPageOut(Schema):
+    items: list[SuppressionOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "/suppressions",
+    response={200: SuppressionPageOut, **ERRORS},
+    summary="Addresses no email goes to, in address order (manage)",
+)
+def list_suppressions(
+    request: HttpRequest,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,  # type: ignore[type-arg]
+) -> dict[str, Any]:
+    _manage(request)
+    page = selectors.suppression_list(brand=brand_of(request), cursor=cursor, limit=limit)
+    return {"items": page.suppressions, "next_cursor": page.next_cursor}
+
+
+@router.delete(
+    "/suppressions/{email}",
+    response={200: SuppressionOut, **ERRORS},
+    summary="Allow email to an address again (manage, audited)",
+)
+def delete_suppression(request: HttpRequest, email: str) -> EmailSuppression:
+    _manage(request)
+    return services.email_suppression_remove(brand=brand_of(request), email=email, actor=actor_of(request))
 
 
 # --- campaigns ---------------------------------------------------------------------------------------

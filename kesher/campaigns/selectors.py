@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,7 +44,7 @@ from kesher.campaigns.rules import (
     Rules,
     rules_parse,
 )
-from kesher.core.errors import NotFound
+from kesher.core.errors import NotFound, ValidationFailed
 from kesher.loyalty.models import PointsLot
 from kesher.members.models import ConsentEvent, Member, MemberStatus
 
@@ -240,6 +241,41 @@ def _has_address_q(channel: str) -> Q:
 
 def email_suppressed(*, brand_id: Any, email: str) -> bool:
     return EmailSuppression.objects.filter(brand_id=brand_id, email=email).exists()
+
+
+@dataclass(frozen=True)
+class SuppressionPage:
+    suppressions: list[EmailSuppression]
+    next_cursor: str | None
+
+
+def _suppression_cursor(email: str) -> str:
+    return base64.urlsafe_b64encode(email.encode()).decode().rstrip("=")
+
+
+def _suppression_after(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        email = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (ValueError, TypeError):  # binascii.Error and UnicodeDecodeError are ValueErrors
+        email = ""
+    if "@" not in email or _suppression_cursor(email) != cursor:
+        raise ValidationFailed("cursor is not one this server gave out", field="cursor")
+    return email
+
+
+def suppression_list(*, brand: Brand, cursor: str | None = None, limit: int = 50) -> SuppressionPage:
+    """The brand's suppressed addresses in address order; the cursor is the last address of a page, so
+    pages stay stable while bounces add rows."""
+    found = EmailSuppression.objects.filter(brand=brand).order_by("email")
+    if cursor:
+        found = found.filter(email__gt=_suppression_after(cursor))
+    rows = list(found[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return SuppressionPage(
+        suppressions=rows, next_cursor=_suppression_cursor(rows[-1].email) if has_more and rows else None
+    )
 
 
 def campaign_segment_members(*, campaign: Campaign) -> QuerySet[Member]:

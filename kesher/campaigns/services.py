@@ -976,13 +976,14 @@ def _mark_sent(message: Message, token: str, provider_ref: str) -> None:
             )
 
 
-def _sender_address(ms: MessagingSettings) -> str:
+def sender_address(ms: MessagingSettings) -> str:
+    """The brand's sender address: its own, else the address of DEFAULT_FROM_EMAIL, else a placeholder."""
     return ms.sender_email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "club@localhost"
 
 
 def message_id_header(message: Message, ms: MessagingSettings) -> str:
     """Stable per message, so a receiving system can recognise a copy."""
-    domain = _sender_address(ms).rpartition("@")[2] or "kesher.local"
+    domain = sender_address(ms).rpartition("@")[2] or "kesher.local"
     return f"<{message.pk}@{domain}>"
 
 
@@ -1015,7 +1016,7 @@ def email_build(message: Message, ms: MessagingSettings) -> EmailMultiAlternativ
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=text,
-        from_email=formataddr((sender, _sender_address(ms))),
+        from_email=formataddr((sender, sender_address(ms))),
         to=[message.to],
         reply_to=[ms.reply_to] if ms.reply_to else None,
         headers={
@@ -1503,7 +1504,7 @@ def friend_email_build(message: Message, ms: MessagingSettings, to: str) -> Emai
     email = EmailMultiAlternatives(
         subject=subject,
         body=text,
-        from_email=formataddr((sender, _sender_address(ms))),
+        from_email=formataddr((sender, sender_address(ms))),
         to=[to],
         reply_to=[ms.reply_to] if ms.reply_to else None,
         headers={"X-Kesher-Campaign": str(message.campaign_id), "X-Kesher-Forwarded": "1"},
@@ -1544,6 +1545,34 @@ def _bounced_message(brand: Brand, ref: str, address: str) -> Message | None:
             .first()
         )
     return None
+
+
+def email_suppression_remove(*, brand: Brand, email: str, actor: Actor) -> EmailSuppression:
+    """Allow mail to an address again (staff know it works now). Audited with what the row said; an
+    address not on this brand's list is not found, and nothing changes."""
+    try:
+        address = normalize_email(email, field="email") or ""
+    except ValidationFailed:
+        address = ""
+    with transaction.atomic():
+        row = EmailSuppression.objects.select_for_update().filter(brand=brand, email=address).first()
+        if row is None:
+            raise NotFound("this address is not on the suppression list", field="email")
+        audit_record(
+            brand=brand,
+            actor=actor,
+            action="email_suppression.remove",
+            target_type="email_suppression",
+            target_id=row.pk,
+            data={
+                "email": row.email,
+                "reason": row.reason,
+                "detail": row.detail,
+                "created_at": row.created_at.isoformat(),
+            },
+        )
+        row.delete()
+    return row
 
 
 def bounce_notice_record(*, brand: Brand, notice: BounceNotice, origin: str = "") -> str:

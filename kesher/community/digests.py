@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -159,10 +159,10 @@ def _period(frequency: str, local: datetime) -> str:
 def _sender(brand: Brand) -> tuple[str, str, str]:
     """(display name, address, reply-to) from the brand's messaging settings in the campaigns part."""
     from kesher.campaigns.selectors import messaging_settings
+    from kesher.campaigns.services import sender_address
 
     ms = messaging_settings(brand=brand)
-    address = ms.sender_email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "club@localhost"
-    return ms.sender_name or brand.name, address, ms.reply_to
+    return ms.sender_name or brand.name, sender_address(ms), ms.reply_to
 
 
 def digest_email(*, member: Member, items: list[DigestItem], send: DigestSend) -> EmailMultiAlternatives:
