@@ -607,7 +607,13 @@ def _messages_write(messages: list[dict[str, Any]]) -> None:
         columns = ", ".join(f'"{column_of[name]}"' for name in names)
         try:
             statement = f"COPY {Message._meta.db_table} ({columns}) FROM STDIN"
-            with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            # COPY goes to the driver directly: wrap its errors, so a duplicate is Django's IntegrityError.
+            with (
+                transaction.atomic(),
+                connection.wrap_database_errors,
+                connection.cursor() as cursor,
+                cursor.cursor.copy(statement) as copy,
+            ):
                 for message in messages:
                     copy.write_row([*message.values(), *MESSAGE_DEFAULTS.values()])
             return
