@@ -20,8 +20,10 @@ from django.conf import settings as django_settings
 from kesher.campaigns import services
 from kesher.campaigns.models import CampaignStatus, Message, MessageStatus
 from kesher.campaigns.tests.conftest import member
+from kesher.core.tests.worker import REDIS_URL as TEST_REDIS_URL
 
-REDIS_URL = os.environ.get("KESHER_CAMPAIGNS_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+# The suite's Redis database (KESHER_TEST_REDIS_URL), so two suites on one machine do not share one.
+REDIS_URL = os.environ.get("KESHER_CAMPAIGNS_TEST_REDIS_URL", TEST_REDIS_URL)
 MEMBERS = 150
 KILL_AT_RECIPIENT = 60  # in the first delivery batch of 100
 ROOT = Path(__file__).resolve().parents[3]
