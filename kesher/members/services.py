@@ -278,6 +278,37 @@ def consent_set(
     return event
 
 
+def consent_change(
+    *,
+    member: Member,
+    channel: str,
+    granted: bool,
+    source: str,
+    wording: str = "",
+    origin: str = "",
+    actor: Actor = SYSTEM,
+) -> ConsentEvent | None:
+    """Set one channel's consent unless it is already so (a click repeated, or two at once): the member's
+    row is locked while it looks, so the proof holds one event per real change. None when nothing changed."""
+    if channel not in Channel.values:
+        raise ValidationFailed(f"unknown consent channel {channel!r}", field="channel")
+    with transaction.atomic():
+        locked = Member.objects.select_for_update().filter(pk=member.pk)
+        current = locked.values_list(f"consent_{channel}", flat=True).get()
+        if current == granted:
+            setattr(member, f"consent_{channel}", granted)
+            return None
+        return consent_set(
+            member=member,
+            channel=channel,
+            granted=granted,
+            source=source,
+            wording=wording,
+            origin=origin,
+            actor=actor,
+        )
+
+
 @transaction.atomic
 def member_erase(*, member: Member, actor: Actor = SYSTEM) -> Member:
     """Privacy Protection Law erasure: personal details go; the ledger stays, anonymous."""

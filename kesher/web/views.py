@@ -38,7 +38,7 @@ from kesher.loyalty.services import coupon_redeem, redemption_create, store_chec
 from kesher.members.accounts import memberships_link
 from kesher.members.models import Member, MemberStatus
 from kesher.members.selectors import member_find, member_get
-from kesher.members.services import consent_set, member_create
+from kesher.members.services import consent_change, member_create
 from kesher.web.forms import JoinForm
 from kesher.web.templatetags.kesher_web import card_groups, in_language
 from kesher.web.wording import HistoryLine, history_line
@@ -325,16 +325,16 @@ def portal_settings_consent(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("This setting could not be changed. Nothing was changed."))
         return HttpResponseRedirect(_settings_url(member), status=303)
     granted = wanted == "1"
-    if member.consents[channel] != granted:  # a second click of the same button records nothing more
-        consent_set(
-            member=member,
-            channel=channel,
-            granted=granted,
-            source="portal",
-            wording=_settings_wording(member.brand, channel, granted),
-            origin=_client_ip(request),
-            actor=Actor(user=_signed_in(request)),
-        )
+    # A second click of the same button (even at the same instant) records nothing more.
+    consent_change(
+        member=member,
+        channel=channel,
+        granted=granted,
+        source="portal",
+        wording=_settings_wording(member.brand, channel, granted),
+        origin=_client_ip(request),
+        actor=Actor(user=_signed_in(request)),
+    )
     if granted:
         text = _("%(club)s · %(channel)s: advertising is on.")
     else:
