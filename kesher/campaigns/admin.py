@@ -17,7 +17,14 @@ from kesher.campaigns.models import (
 
 @admin.register(MessagingSettings)
 class MessagingSettingsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("brand", "sender_name", "sender_email", "weekly_advertising_cap", "quiet_on_shabbat")
+    list_display = (
+        "brand",
+        "sender_name",
+        "sender_email",
+        "weekly_advertising_cap",
+        "quiet_on_shabbat",
+        "bounce_signature_required",
+    )
 
 
 @admin.register(Segment)

@@ -249,6 +249,9 @@ class SettingsIn(Strict):
     conversion_days: int | None = Field(None, ge=1, le=90)
     email_per_second: int | None = Field(None, ge=0, le=100_000)
     sms_per_second: int | None = Field(None, ge=0, le=100_000)
+    bounce_signature_required: bool | None = Field(
+        None, description="Refuse (401) bounce notices without a valid X-Kesher-Signature header"
+    )
 
 
 class SettingsOut(Schema):
@@ -268,6 +271,13 @@ class SettingsOut(Schema):
     sms_per_second: int | None
     bounce_webhook_url: str = Field(
         description="Give this to the mail provider for bounce and complaint notices (keep it secret)"
+    )
+    bounce_signing_secret: str = Field(
+        description="The key of the X-Kesher-Signature header on bounce notices: "
+        't=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed by this secret> (keep it secret)'
+    )
+    bounce_signature_required: bool = Field(
+        description="Notices without a valid signature no more than 5 minutes old are refused with 401"
     )
 
 
@@ -337,6 +347,8 @@ def _settings_out(ms: MessagingSettings) -> dict[str, Any]:
         "email_per_second": ms.email_per_second,
         "sms_per_second": ms.sms_per_second,
         "bounce_webhook_url": tracking.bounce_url(ms.brand_id),
+        "bounce_signing_secret": tracking.bounce_signing_secret(ms.brand_id),
+        "bounce_signature_required": ms.bounce_signature_required,
     }
 
 
@@ -431,7 +443,14 @@ def get_settings(request: HttpRequest) -> dict[str, Any]:
 def patch_settings(request: HttpRequest, payload: SettingsIn) -> Status[Any]:
     _manage(request)
     changes = payload.model_dump(exclude_unset=True)
-    for name in ("quiet_start", "quiet_end", "quiet_on_shabbat", "conversion_days", "sms_opt_out_word"):
+    for name in (
+        "quiet_start",
+        "quiet_end",
+        "quiet_on_shabbat",
+        "conversion_days",
+        "sms_opt_out_word",
+        "bounce_signature_required",
+    ):
         if name in changes and changes[name] is None:
             raise ValidationFailed(f"{name} cannot be empty", field=name)
     for name in (
@@ -663,7 +682,10 @@ class JourneyIn(Strict):
     steps: list[dict[str, Any]] = Field(
         description='Ordered: {"type": "wait", "days": 2}, {"type": "condition", "consent": "email"} or '
         '{"type": "condition", "rules": {...}}, {"type": "send", "channel": "email", "subject": ..., '
-        '"body": ..., "advertising": true, "translations": {"en": {...}}}, '
+        '"body": ..., "advertising": true, "translations": {"en": {...}}, "coupon_reward": <reward id>}, '
+        "where coupon_reward (optional, a reward of the brand's catalog) gives each member's message from "
+        "the step a coupon of its own, {{ coupon }} in the text (once per member and run; out of stock, "
+        "the step is skipped for that member, outcome no_coupon), "
         '{"type": "points", "points": 50, "reason": ...}, {"type": "tag", "tag": ...}, '
         '{"type": "notify", "email": ..., "subject": ..., "body": ...}',
         max_length=30,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -66,6 +67,9 @@ class SendStep(_Step):
     body: str = Field(min_length=1, max_length=20_000)
     translations: dict[Literal["he", "en"], Translation] = Field(default_factory=dict)
     advertising: bool
+    # A reward of the brand's catalog: each member's message from this step carries a coupon of its own
+    # ({{ coupon }}), issued once per run; out of stock, the step is skipped for the member (no_coupon).
+    coupon_reward: UUID | None = None
 
     @model_validator(mode="after")
     def _compiles(self) -> SendStep:
@@ -76,9 +80,9 @@ class SendStep(_Step):
         for translation in self.translations.values():
             rendering.content_compile(translation.subject, translation.body, [])
             sources += [translation.subject, translation.body]
-        if "coupon" in rendering.names_used(*sources):
-            # A coupon per message comes from a campaign's coupon_reward; a journey step has none.
-            raise ValueError("{{ coupon }} is for campaigns with a coupon_reward, not journey steps")
+        if "coupon" in rendering.names_used(*sources) and self.coupon_reward is None:
+            # An empty code is never sent: the coupon comes from the step's reward.
+            raise ValueError("{{ coupon }} needs a coupon_reward on the step")
         return self
 
 

@@ -50,7 +50,8 @@ from kesher.campaigns.models import (
     consent_channel,
 )
 from kesher.core.audit import SYSTEM, Actor, audit_record
-from kesher.core.errors import Conflict, KesherError, ValidationFailed
+from kesher.core.errors import Conflict, KesherError, NotFound, ValidationFailed
+from kesher.loyalty.models import Reward
 from kesher.members.models import ConsentEvent, Member, MemberStatus
 from kesher.members.selectors import members_born_on
 from kesher.members.services import member_update
@@ -102,6 +103,7 @@ def journey_create(
     if status not in JourneyStatus.values:
         raise ValidationFailed("status must be active or paused", field="status")
     parsed = steps_parse(steps)
+    _check_coupon_rewards(brand, parsed)
     if Journey.objects.filter(brand=brand, name=name).exists():
         raise Conflict(f"A journey named {name!r} already exists", field="name", code="duplicate_journey")
     journey = Journey.objects.create(
@@ -124,6 +126,15 @@ def journey_create(
     )
     _triggers_changed(brand.pk)
     return journey
+
+
+def _check_coupon_rewards(brand: Brand, steps: list[Step]) -> None:
+    """A send step's coupon reward must be one of the brand's own rewards (another brand's is not found)."""
+    for index, step in enumerate(steps):
+        if not isinstance(step, SendStep) or step.coupon_reward is None:
+            continue
+        if not Reward.objects.filter(pk=step.coupon_reward, brand=brand).exists():
+            raise NotFound("No such reward", field=f"steps.{index}.coupon_reward", code="reward_not_found")
 
 
 @transaction.atomic
@@ -443,7 +454,7 @@ def _perform(run: JourneyRun, index: int, step: Step, now: datetime) -> str:
     raise AssertionError(f"unknown step {step!r}")
 
 
-def _context(run: JourneyRun, locale: str) -> dict[str, Any]:
+def _context(run: JourneyRun, locale: str, coupon: rendering.CouponValue | None = None) -> dict[str, Any]:
     from kesher.loyalty.models import PointsAccount
     from kesher.loyalty.selectors import points_summary
 
@@ -463,12 +474,17 @@ def _context(run: JourneyRun, locale: str) -> dict[str, Any]:
         points=points,
         points_expiring=expiring,
         card_number=member.card_number,
+        coupon=coupon,
     )
 
 
 def _step_campaign(journey: Journey, index: int, step: SendStep) -> Campaign:
     """The send step's own campaign (created on first use), which holds its messages and funnel."""
-    found = Campaign.objects.filter(journey=journey, journey_step=index).first()
+    found = (
+        Campaign.objects.select_related("brand", "coupon_reward")
+        .filter(journey=journey, journey_step=index)
+        .first()
+    )
     if found is not None:
         return found
     try:
@@ -484,6 +500,7 @@ def _step_campaign(journey: Journey, index: int, step: SendStep) -> Campaign:
                 body=step.body,
                 translations={locale: content.model_dump() for locale, content in step.translations.items()},
                 advertising=step.advertising,
+                coupon_reward_id=step.coupon_reward,
                 # Never a draft: sending it as a campaign to everyone is not possible.
                 status=CampaignStatus.SENT,
                 created_by="journey",
@@ -531,10 +548,19 @@ def _send(run: JourneyRun, index: int, step: SendStep, now: datetime) -> str:
             )
             if recent >= cap:
                 return "frequency_cap"
+    if step.coupon_reward is not None and not Reward.objects.filter(pk=step.coupon_reward).exists():
+        return "no_coupon"  # the reward left the catalog after the journey was made
     campaign = _step_campaign(run.journey, index, step)
+    coupon = None
+    if campaign.coupon_reward_id is not None:
+        # Issued in this step's transaction, once per (step, run) however often the step is retried; out
+        # of stock, the member gets no message rather than one with an empty code, and the run goes on.
+        coupon = services.message_coupon_issue(campaign=campaign, member_id=member.pk, journey_run_id=run.pk)
+        if coupon is None:
+            return "no_coupon"
     contents = services._contents(campaign)
     locale, content = contents.for_locale(member.locale)
-    rendered = rendering.content_render(content, _context(run, locale))
+    rendered = rendering.content_render(content, _context(run, locale, coupon))
     not_before = services._first_send_time(campaign, ms, now)
     message = Message.objects.create(
         brand=brand,

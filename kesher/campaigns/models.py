@@ -48,6 +48,12 @@ class MessagingSettings(models.Model):
     )
     email_per_second = models.PositiveIntegerField(null=True, blank=True)
     sms_per_second = models.PositiveIntegerField(null=True, blank=True, default=20)
+    # On: a bounce notice must carry X-Kesher-Signature (HMAC-SHA256 with the brand's signing secret) as
+    # well as come to the signed URL. On for brands created since it exists; brands that had a bounce
+    # webhook before keep the URL alone until they switch it on (migration 0004).
+    bounce_signature_required = models.BooleanField(
+        default=True, help_text=_("Bounce notices must carry a valid X-Kesher-Signature header")
+    )
 
     class Meta:
         verbose_name_plural = _("messaging settings")
@@ -327,16 +333,32 @@ class MessageForward(models.Model):
 
 
 class MessageCoupon(models.Model):
-    """The coupon issued for one member's message of a campaign: the unique pair issues it exactly once."""
+    """The coupon issued for one member's message of a campaign: unique per (campaign, member), or for a
+    journey's send step (whose campaign is the step's own) per (step, run), so it is issued exactly once."""
 
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="coupons")
     member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    # A journey's message: the member gets the step's coupon again on the journey's next occurrence.
+    journey_run = models.ForeignKey(
+        "JourneyRun", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     coupon = models.OneToOneField("loyalty.Coupon", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["campaign", "member"], name="message_coupon_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "member"],
+                condition=Q(journey_run__isnull=True),
+                name="message_coupon_once",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "journey_run"],
+                condition=Q(journey_run__isnull=False),
+                name="message_coupon_once_per_run",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.member_id}"

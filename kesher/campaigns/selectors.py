@@ -45,7 +45,7 @@ from kesher.campaigns.rules import (
     rules_parse,
 )
 from kesher.core.errors import NotFound, ValidationFailed
-from kesher.loyalty.models import PointsLot
+from kesher.loyalty.models import PointsLot, Reward
 from kesher.members.models import ConsentEvent, Member, MemberStatus
 
 REACHABLE_STATUSES = (MemberStatus.ACTIVE, MemberStatus.PROSPECT)
@@ -560,3 +560,11 @@ def portal_notices(*, user_id: Any, limit: int = 50) -> list[Message]:
 def portal_unread_count(*, user_id: Any) -> int:
     opened = MessageEvent.objects.filter(message=OuterRef("pk"), kind=EventKind.OPENED)
     return _notices(user_id).exclude(Exists(opened)).count()
+
+
+def journey_coupon_rewards(*, journey: Journey) -> dict[str, Reward]:
+    """The rewards the journey's send steps give a coupon of, by id (as the steps keep it), in one query."""
+    ids = {str(step["coupon_reward"]) for step in journey.steps if step.get("coupon_reward")}
+    if not ids:
+        return {}
+    return {str(reward.pk): reward for reward in Reward.objects.filter(brand_id=journey.brand_id, pk__in=ids)}

@@ -83,6 +83,7 @@ UPDATABLE_SETTINGS = {
     "conversion_days",
     "email_per_second",
     "sms_per_second",
+    "bounce_signature_required",
 }
 
 
@@ -545,44 +546,63 @@ def campaign_queue(*, campaign_id: uuid.UUID | str) -> int:
     return queued
 
 
-def message_coupon_issue(*, campaign: Campaign, member_id: uuid.UUID) -> rendering.CouponValue | None:
-    """The coupon for this member's message of the campaign, issued once: a second call (a retry, a
-    resumed queuing, a concurrent worker) gets the first one back. None when the reward ran out."""
+def message_coupon_issue(
+    *, campaign: Campaign, member_id: uuid.UUID, journey_run_id: uuid.UUID | None = None
+) -> rendering.CouponValue | None:
+    """The coupon for this member's message of the campaign (for a journey's send step: of the step's
+    campaign, in this run), issued once through loyalty's free surprise grant: a second call (a retry, a
+    resumed queuing, a concurrent worker) gets the first one back. None when the reward ran out.
+
+    Call it inside the transaction that writes the message, so a message that is not written leaves no
+    coupon behind. Campaign queuing and journey send steps both come here."""
     from kesher.loyalty.services import reward_surprise_grant
 
     reward = campaign.coupon_reward
     assert reward is not None
-    found = (
-        MessageCoupon.objects.filter(campaign=campaign, member_id=member_id).select_related("coupon").first()
-    )
-    if found is None:
-        try:
-            with transaction.atomic():
-                before = set(
-                    Coupon.objects.filter(member_id=member_id, reward=reward).values_list("pk", flat=True)
-                )
-                granted = reward_surprise_grant(
-                    brand=campaign.brand,
-                    members=[Member(pk=member_id, brand_id=campaign.brand_id)],
-                    reward=reward,
-                    reason=f"campaign {campaign.name}"[:200],
-                    budget=reward.cost_points,
-                    actor=SYSTEM,
-                )
-                if not granted:
-                    return None
-                coupon = (
-                    Coupon.objects.filter(member_id=member_id, reward=reward).exclude(pk__in=before).get()
-                )
-                MessageCoupon.objects.create(
-                    brand_id=campaign.brand_id, campaign=campaign, member_id=member_id, coupon=coupon
-                )
-        except IntegrityError:  # another run issued it first: use theirs (ours was rolled back)
-            found = MessageCoupon.objects.select_related("coupon").get(campaign=campaign, member_id=member_id)
-            coupon = found.coupon
-    else:
+    mine = MessageCoupon.objects.filter(campaign=campaign, member_id=member_id, journey_run_id=journey_run_id)
+    found = mine.select_related("coupon").first()
+    if found is not None:
+        return rendering.CouponValue(found.coupon.code, found.coupon.expires_at)
+    wallet = Coupon.objects.filter(member_id=member_id, reward=reward)
+    try:
+        with transaction.atomic():
+            before = set(wallet.values_list("pk", flat=True))
+            granted = reward_surprise_grant(
+                brand=campaign.brand,
+                members=[Member(pk=member_id, brand_id=campaign.brand_id)],
+                reward=reward,
+                reason=f"{'journey' if campaign.journey_id else 'campaign'} {campaign.name}"[:200],
+                budget=reward.cost_points,
+                actor=SYSTEM,
+            )
+            if not granted:
+                raise _OutOfStock  # and leave nothing behind (not even the grant's audit row)
+            # Ours is the new coupon that no message holds: another sender's coupon for this member and
+            # reward is committed together with its MessageCoupon, so it is never taken for ours.
+            coupon = (
+                wallet.exclude(pk__in=before)
+                .exclude(pk__in=MessageCoupon.objects.filter(member_id=member_id).values("coupon_id"))
+                .order_by("-issued_at", "pk")
+                .first()
+            )
+            assert coupon is not None
+            MessageCoupon.objects.create(
+                brand_id=campaign.brand_id,
+                campaign=campaign,
+                member_id=member_id,
+                journey_run_id=journey_run_id,
+                coupon=coupon,
+            )
+    except _OutOfStock:
+        return None
+    except IntegrityError:  # another run issued it first: use theirs (ours was rolled back)
+        found = mine.select_related("coupon").get()
         coupon = found.coupon
     return rendering.CouponValue(coupon.code, coupon.expires_at)
+
+
+class _OutOfStock(Exception):
+    """The reward ran out: rolls back the empty grant."""
 
 
 MESSAGE_DEFAULTS: dict[str, Any] = {

@@ -276,12 +276,31 @@ def _forward_refusal(exc: KesherError) -> str:
 @csrf_exempt
 @require_POST
 def bounces(request: HttpRequest, token: str) -> HttpResponse:
-    """A brand's mail provider posts bounce and complaint notices here (the signed URL is the brand's
-    secret): JSON, or a bounce email itself (message/rfc822 or text/plain holding a DSN)."""
+    """A brand's mail provider posts bounce and complaint notices here (to the brand's signed URL, and with
+    X-Kesher-Signature when the brand requires it): JSON, or a bounce email itself (message/rfc822 or
+    text/plain holding a DSN)."""
     facts = tracking.token_read("bounce", token)
     brand = Brand.objects.filter(pk=facts.subject_id).first() if facts else None
     if brand is None:
         raise Http404("unknown link")
+    # With signatures on (or whenever one is sent), the URL alone is not enough: the body must be signed
+    # with the brand's secret within the last five minutes. A refusal reads nothing and changes nothing.
+    header = request.headers.get(tracking.SIGNATURE_HEADER, "")
+    if header or selectors.messaging_settings(brand=brand).bounce_signature_required:
+        problem = tracking.bounce_signature_problem(
+            tracking.bounce_signing_secret(brand.pk), header, request.body
+        )
+        if problem is not None:
+            return JsonResponse(
+                {
+                    "error": {
+                        "code": problem,
+                        "message": f"A valid {tracking.SIGNATURE_HEADER} header is required",
+                        "field": tracking.SIGNATURE_HEADER,
+                    }
+                },
+                status=401,
+            )
     if request.content_type == "application/json":
         try:
             notices = bounce_notices.notices_from_json(json.loads(request.body or b"{}"))
@@ -413,8 +432,15 @@ def staff_journey(request: HttpRequest, journey_id: Any) -> HttpResponse:
     journey = _staff_journey(request, journey_id, CAMPAIGN_ROLES)
     runs = selectors.journey_run_counts(journeys=[journey])[journey.pk]
     step_campaigns = {c.journey_step: c for c in journey.step_campaigns.all()}
+    rewards = selectors.journey_coupon_rewards(journey=journey)
     steps = [
-        {"index": index, "number": index + 1, "step": step, "campaign": step_campaigns.get(index)}
+        {
+            "index": index,
+            "number": index + 1,
+            "step": step,
+            "campaign": step_campaigns.get(index),
+            "coupon_reward": rewards.get(str(step.get("coupon_reward") or "")),
+        }
         for index, step in enumerate(journey.steps)
     ]
     can_edit = journey.brand_id in {brand.pk for brand in _journey_brands(request, JOURNEY_EDITORS)}

@@ -1,9 +1,11 @@
-"""Bounce and complaint notices from the mail provider: a JSON webhook behind the brand's signed URL, and
-standard bounce emails (DSN). Hard bounces stop mail to the address; complaints withdraw consent."""
+"""Bounce and complaint notices from the mail provider: a JSON webhook behind the brand's signed URL (and
+signed with X-Kesher-Signature, test_bounce_signatures.py), and standard bounce emails (DSN). Hard bounces
+stop mail to the address; complaints withdraw consent."""
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 from django.test import Client
 
 from kesher.activity.models import Activity
+from kesher.campaigns import tracking
 from kesher.campaigns.models import EmailSuppression, Message, MessageEvent
 from kesher.campaigns.tests.conftest import member
 from kesher.members.models import ConsentEvent
@@ -33,14 +36,25 @@ def _send(api: Any, name: str = "News") -> str:
     return str(campaign_id)
 
 
-def _webhook(api: Any) -> str:
-    url = api.get("/campaigns/settings").body["bounce_webhook_url"]
+def _webhook(api: Any) -> tuple[str, str]:
+    """The brand's bounce URL (its path) and signing secret, as the settings give them to the provider."""
+    settings = api.get("/campaigns/settings").body
+    url = settings["bounce_webhook_url"]
     assert url.startswith("https://club.kesher.test/c/bounces/")
-    return urllib.parse.urlsplit(url).path
+    return urllib.parse.urlsplit(url).path, settings["bounce_signing_secret"]
 
 
-def _post_json(path: str, payload: Any) -> Any:
-    return Client().post(path, data=json.dumps(payload), content_type="application/json")
+def _post(path: str, secret: str, body: bytes, content_type: str) -> Any:
+    """Post a notice signed as a provider signs it: X-Kesher-Signature over the raw body, now."""
+    signature = tracking.bounce_signature_make(secret, body, int(time.time()))
+    return Client().post(
+        path, data=body, content_type=content_type, headers={"X-Kesher-Signature": signature}
+    )
+
+
+def _post_json(webhook: tuple[str, str], payload: Any) -> Any:
+    path, secret = webhook
+    return _post(path, secret, json.dumps(payload).encode(), "application/json")
 
 
 def test_a_hard_bounce_marks_the_message_and_stops_mail_to_the_address(api, brand, smtp_server):
@@ -117,9 +131,10 @@ def test_a_forged_webhook_changes_nothing(api, brand, other_brand, smtp_server):
     )
     assert forged.status_code == 404
     # Another brand's own (valid) URL does not reach this brand's members or messages.
-    from kesher.campaigns import tracking
-
-    other = urllib.parse.urlsplit(tracking.bounce_url(other_brand.pk)).path
+    other = (
+        urllib.parse.urlsplit(tracking.bounce_url(other_brand.pk)).path,
+        tracking.bounce_signing_secret(other_brand.pk),
+    )
     message = Message.objects.get()
     answer = _post_json(other, {"type": "bounce", "email": "noa@example.org", "message_id": str(message.pk)})
     assert answer.json() == {"received": 1, "outcomes": {"suppressed": 1}}
@@ -167,13 +182,13 @@ def test_a_standard_bounce_email_is_read(api, brand, smtp_server):
     noa = member(brand, email="noa@example.org", consents={"email": True}, locale="en")
     dan = member(brand, email="dan@example.org", consents={"email": True}, locale="en")
     campaign_id = _send(api)
-    path = _webhook(api)
+    path, secret = _webhook(api)
     noa_id = smtp_server.sink.to("noa@example.org")[0].message["Message-ID"]
     dan_id = smtp_server.sink.to("dan@example.org")[0].message["Message-ID"]
 
-    hard = Client().post(path, data=_dsn("noa@example.org", "5.1.1", noa_id), content_type="message/rfc822")
+    hard = _post(path, secret, _dsn("noa@example.org", "5.1.1", noa_id), "message/rfc822")
     assert hard.json() == {"received": 1, "outcomes": {"suppressed": 1}}
-    soft = Client().post(path, data=_dsn("dan@example.org", "4.2.2", dan_id), content_type="text/plain")
+    soft = _post(path, secret, _dsn("dan@example.org", "4.2.2", dan_id), "text/plain")
     assert soft.json() == {"received": 1, "outcomes": {"bounced": 1}}
 
     statuses = dict(Message.objects.filter(campaign_id=campaign_id).values_list("member_id", "status"))

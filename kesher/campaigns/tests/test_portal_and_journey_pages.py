@@ -203,7 +203,7 @@ def test_hebrew_birthday_journey_starts_on_the_hebrew_date_once_a_hebrew_year(ap
     assert journeys.journeys_start_dates(now=now + timedelta(hours=3)) == 0  # once per occurrence
 
 
-def test_a_journey_step_can_leave_a_portal_notice_but_not_a_coupon(brand):
+def test_a_journey_step_can_leave_a_portal_notice_but_not_a_coupon_without_a_reward(brand):
     from kesher.activity.services import activity_record
     from kesher.core.errors import ValidationFailed
 

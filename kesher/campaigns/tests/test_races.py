@@ -1,20 +1,30 @@
 """Concurrent proofs on PostgreSQL: two deciders of one A/B test send the winner once; two forwards at the
-cap cannot both get under it; two queuings of one coupon campaign issue each coupon once."""
+cap cannot both get under it; two queuings of one coupon campaign issue each coupon once; two workers
+advancing a journey's coupon step, and two issuers of one step's coupon for one run, issue it once."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 
-from kesher.campaigns import services
-from kesher.campaigns.models import Campaign, CampaignStatus, Message, MessageCoupon, MessageForward
+from kesher.campaigns import journeys, services
+from kesher.campaigns.journey_steps import SendStep, steps_parse
+from kesher.campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    JourneyRun,
+    Message,
+    MessageCoupon,
+    MessageForward,
+)
 from kesher.campaigns.tests.conftest import member
 from kesher.campaigns.tests.test_ab_tests import AB
 from kesher.core.errors import Conflict
@@ -120,3 +130,72 @@ def test_two_queuings_of_a_coupon_campaign_issue_each_coupon_once(brand):
     for message in Message.objects.filter(campaign=campaign):
         assert message.body == codes[message.member_id]
     assert set(codes) == {p.pk for p in people}
+
+
+def _coupon_journey(brand: Any, reward: Any) -> Any:
+    return journeys.journey_create(
+        brand=brand,
+        name="Birthday coupon",
+        trigger="birthday",
+        steps=[
+            {
+                "type": "send",
+                "channel": "email",
+                "subject": "For you",
+                "body": "{{ coupon }}",
+                "advertising": False,
+                "coupon_reward": str(reward.pk),
+            },
+        ],
+    )
+
+
+def test_two_workers_advancing_a_coupon_step_at_once_issue_each_coupon_once(brand, smtp_server):
+    reward = reward_create(
+        brand=brand, name="Coffee", cost_points=10, kind="free_item", value=Decimal("5"), stock=100
+    )
+    journey = _coupon_journey(brand, reward)
+    people = [member(brand, email=f"m{i}@example.org", birthday=date(1990, 3, 10)) for i in range(20)]
+    at = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Asia/Jerusalem"))
+    assert journeys.journeys_start_dates(now=at) == 20
+
+    results = _at_once(lambda: journeys.journeys_advance(now=at))
+
+    assert sorted(results, reverse=True)[0] <= 20 and sum(results) == 20
+    codes = dict(
+        MessageCoupon.objects.filter(campaign__journey=journey).values_list("member_id", "coupon__code")
+    )
+    assert set(codes) == {p.pk for p in people}
+    assert len(set(codes.values())) == 20
+    assert Coupon.objects.filter(reward=reward).count() == 20
+    reward.refresh_from_db()
+    assert reward.stock == 80
+    for person in people:
+        [received] = smtp_server.sink.to(str(person.email))
+        body = received.message.get_body(preferencelist=("plain",)).get_content()
+        assert codes[person.pk] in body
+    assert Message.objects.filter(journey_run__journey=journey).count() == 20
+
+
+def test_two_issuers_of_one_steps_coupon_for_one_run_get_the_same_coupon(brand):
+    """Below the run's claim and lock: the (step, run) unique row alone keeps the coupon single, also when
+    the reward has no stock to count (nothing else makes the two wait for each other)."""
+    reward = reward_create(brand=brand, name="Coffee", cost_points=10, kind="free_item", value=Decimal("5"))
+    journey = _coupon_journey(brand, reward)
+    step = steps_parse(journey.steps)[0]
+    assert isinstance(step, SendStep)
+    campaign = journeys._step_campaign(journey, 0, step)
+    for n in range(5):
+        person = member(brand, email=f"m{n}@example.org")
+        run = journeys.journey_enter(journey=journey, member=person, occurrence="2026")
+        assert isinstance(run, JourneyRun)
+
+        def issue(person: Any = person, run: Any = run) -> Any:
+            fresh = Campaign.objects.select_related("brand", "coupon_reward").get(pk=campaign.pk)
+            return services.message_coupon_issue(campaign=fresh, member_id=person.pk, journey_run_id=run.pk)
+
+        results = _at_once(issue)
+
+        assert len(results) == 2 and results[0] == results[1]
+        assert list(Coupon.objects.filter(member=person).values_list("code", flat=True)) == [results[0]]
+        assert MessageCoupon.objects.get(journey_run=run).coupon.code == results[0]
