@@ -113,3 +113,10 @@ def visible_posts_q(reader: Reader, prefix: str = "") -> Q:
     if reader.member is not None:
         shown |= Q(**{f"{prefix}status": "held", f"{prefix}author": reader.member})
     return in_space & shown
+
+
+def post_shown(reader: Reader, *, status: str, author_id: object) -> bool:
+    """`visible_posts_q` for one post of a thread the reader may open (the space is already checked)."""
+    if reader.is_staff or status == "published":
+        return True
+    return reader.member is not None and status == "held" and author_id == reader.member.pk

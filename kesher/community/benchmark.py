@@ -5,6 +5,9 @@
 Fills a brand "bench-community" (once; later runs reuse it) with questions and answers written straight
 to the tables in batches, one question with 50 answers among them, then measures p50/p95 with N reader
 processes rendering pages through Django's test client, and the number of queries per question page.
+The question page is measured for anonymous readers (the shared page cache) and for a signed-in member
+(the thread's kept posts with the member's own votes and forms laid over them); `--no-page-cache`
+renders every page in full for both.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ ENGLISH = [
 PREFIXES = ["", "", "", "ה", "ו", "ב", "ל", "מ", "ש", "וה", "של", "כש"]
 QUERIES = ["נאמנות", "הנקודות", "קופון הנחה", "משלוח חינם", "points", "refund", "ביום הולדת", "אפליקציה app"]
 SETUP_BATCH = 2000
+BENCH_READER = "bench-community-reader"
 
 
 def _sentence(rng: random.Random, length: int) -> str:
@@ -199,6 +203,14 @@ def fill(*, posts: int, seed: int = 7) -> dict[str, Any]:
         or Post.objects.filter(brand=brand, kind="question").order_by("-answer_count").first()
     )
     assert big is not None
+    # A signed-in member reading the page: their votes, follow state and forms are on it.
+    from django.contrib.auth import get_user_model
+
+    user, _ = get_user_model().objects.get_or_create(username=BENCH_READER)
+    if not Member.objects.filter(brand=brand, user=user).exists():
+        reader = Member.objects.filter(brand=brand, user__isnull=True).order_by("pk").first()
+        assert reader is not None
+        Member.objects.filter(pk=reader.pk).update(user=user)
     return {"brand": brand.slug, "question": str(big.pk), "slug": big.slug}
 
 
@@ -215,10 +227,13 @@ def _init(page_cache: bool = True) -> None:
     settings.ALLOWED_HOSTS = ["*"]
 
 
-def _timed(urls: list[str]) -> list[float]:
+def _timed(urls: list[str], username: str = "") -> list[float]:
+    from django.contrib.auth import get_user_model
     from django.test import Client
 
     client = Client()
+    if username:
+        client.force_login(get_user_model().objects.get(username=username))
     timings = []
     for url in urls:
         start = time.perf_counter()
@@ -228,7 +243,9 @@ def _timed(urls: list[str]) -> list[float]:
     return timings
 
 
-def _measure(name: str, urls: list[str], readers: int, page_cache: bool = True) -> dict[str, float]:
+def _measure(
+    name: str, urls: list[str], readers: int, page_cache: bool = True, username: str = ""
+) -> dict[str, float]:
     from django.db import connections
 
     connections.close_all()  # readers are fresh processes with connections of their own
@@ -237,9 +254,10 @@ def _measure(name: str, urls: list[str], readers: int, page_cache: bool = True) 
     with ProcessPoolExecutor(
         max_workers=readers, initializer=_init, initargs=(page_cache,), mp_context=spawn
     ) as pool:
-        list(pool.map(_timed, [sorted(set(chunk)) for chunk in chunks]))  # warm up each reader
+        users = [username] * readers
+        list(pool.map(_timed, [sorted(set(chunk)) for chunk in chunks], users))  # warm up each reader
         start = time.perf_counter()
-        timings = [t for part in pool.map(_timed, chunks) for t in part]
+        timings = [t for part in pool.map(_timed, chunks, users) for t in part]
         elapsed = time.perf_counter() - start
     timings.sort()
     p95 = timings[int(len(timings) * 0.95) - 1]
@@ -264,6 +282,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     page_cache = not args.no_page_cache
     _init(page_cache)
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -284,11 +303,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     page = f"{base}/q/{target['question']}/{target['slug']}/"
     with CaptureQueriesContext(connection) as queries:
         assert Client().get(page).status_code == 200
-    print(f"question page with 50 answers: {len(queries)} queries", flush=True)
+    member = Client()
+    member.force_login(get_user_model().objects.get(username=BENCH_READER))
+    member.get(page)
+    with CaptureQueriesContext(connection) as member_queries:  # the thread's posts kept, unless cache is off
+        assert member.get(page).status_code == 200
+    print(
+        f"question page with 50 answers: {len(queries)} queries, "
+        f"{len(member_queries)} for a signed-in member (session and member included)",
+        flush=True,
+    )
     count = args.requests
     results = {
         "question_page_queries": len(queries),
+        "question_page_member_queries": len(member_queries),
         "question_page": _measure("question page (50 answers)", [page] * count, args.readers, page_cache),
+        "question_page_member": _measure(
+            "question page, signed-in member",
+            [page] * count,
+            args.readers,
+            page_cache,
+            username=BENCH_READER,
+        ),
         "question_list": _measure(
             "question list",
             [f"{base}/s/general/?page={1 + i % 5}" for i in range(count)],

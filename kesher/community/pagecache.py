@@ -3,6 +3,8 @@
 Every write to a thread moves three versions on commit: the question's, its space's and the brand's.
 A cached page's key holds the versions it was rendered under, so a change shows on the next request.
 The CSRF token in a cached page is a placeholder swapped for the reader's own token when served.
+Signed-in readers get no shared page, but the question page's posts are kept under the same versions
+(see fragments.py).
 """
 
 from __future__ import annotations
@@ -60,6 +62,25 @@ def thread_changed(post: Any) -> None:
     )
 
 
+def versioned_digest(where: str, scopes: list[tuple[str, Any]]) -> str:
+    """A key part for something rendered under the current versions of `scopes` (set when missing)."""
+    version_keys = [_version_key(scope, ident) for scope, ident in scopes]
+    versions = cache.get_many(version_keys)
+    missing = {key: _fresh() for key in version_keys if key not in versions}
+    if missing:
+        for key, value in missing.items():
+            cache.add(key, value, timeout=None)
+        versions = cache.get_many(version_keys)
+    return hashlib.sha256(
+        "|".join([where, *(str(versions.get(key)) for key in version_keys)]).encode()
+    ).hexdigest()[:32]
+
+
+def may_cache_fragments() -> bool:
+    """Rendered posts are kept for every reader unless the page cache is switched off (tests, benchmarks)."""
+    return bool(getattr(settings, "COMMUNITY_PAGE_CACHE", True))
+
+
 def may_cache(request: HttpRequest) -> bool:
     """Only anonymous readers with no pending one-time messages get the shared page."""
     return (
@@ -82,18 +103,8 @@ def cached_page(
     `render_page` receives extra context (the CSRF placeholder) and returns a rendered response; only
     a 200 answer is kept.
     """
-    version_keys = [_version_key(scope, ident) for scope, ident in scopes]
-    versions = cache.get_many(version_keys)
-    missing = {key: _fresh() for key in version_keys if key not in versions}
-    if missing:
-        for key, value in missing.items():
-            cache.add(key, value, timeout=None)
-        versions = cache.get_many(version_keys)
     where = f"{request.get_host()}|{request.is_secure()}|{request.get_full_path()}|{get_language()}"
-    digest = hashlib.sha256(
-        "|".join([where, *(str(versions.get(key)) for key in version_keys)]).encode()
-    ).hexdigest()[:32]
-    page_key = f"community:page:{name}:{digest}"
+    page_key = f"community:page:{name}:{versioned_digest(where, scopes)}"
     kept = cache.get(page_key)
     if kept is None:
         response = render_page({"csrf_token": CSRF_PLACEHOLDER})

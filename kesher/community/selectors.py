@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -99,18 +100,15 @@ class Thread:
     my_votes: dict[uuid.UUID, int] = field(default_factory=dict)
 
 
-def question_get(*, reader: Reader, question_id: str | uuid.UUID) -> Post:
+def question_get(*, reader: Reader, question_id: str | uuid.UUID, with_tags: bool = True) -> Post:
     try:
         pk = uuid.UUID(str(question_id))
     except ValueError:
         raise NotFound("No such question", code="question_not_found") from None
-    question = (
-        _questions(reader)
-        .select_related("author", "author__community_profile", "space", "brand")
-        .prefetch_related("tags")
-        .filter(pk=pk)
-        .first()
-    )
+    found = _questions(reader).select_related("author", "author__community_profile", "space", "brand")
+    if with_tags:
+        found = found.prefetch_related("tags")
+    question = found.filter(pk=pk).first()
     if question is None:
         raise NotFound("No such question", code="question_not_found")
     return question
@@ -160,19 +158,17 @@ def post_get(*, reader: Reader, post_id: str | uuid.UUID, kind: str | None = Non
 PAGE_DEFERRED = ("body", "body_hash", "hold_reasons", "author__interests")
 
 
-def thread_get(*, reader: Reader, question_id: str | uuid.UUID, for_page: bool = False) -> Thread:
+def thread_get(*, reader: Reader, question_id: str | uuid.UUID) -> Thread:
     """A question with its answers (accepted first, then by votes) and comments, in a fixed few queries.
 
-    `for_page` leaves out of the answers and comments what a page does not show (their Markdown source).
+    The question page reads its posts through `thread_posts_all` (kept rendered, see fragments.py).
     """
     question = question_get(reader=reader, question_id=question_id)
     visible = visible_posts_q(reader)
-    deferred = PAGE_DEFERRED if for_page else ()
     # A thread's posts share the question's space and brand: set here rather than joined for each row.
     answers = list(
         Post.objects.filter(visible, question=question, kind=Post.Kind.ANSWER)
         .select_related("author", "author__community_profile")
-        .defer(*deferred)
         .order_by("-score", "created_at", "pk")
     )
     answers.sort(key=lambda answer: answer.pk != question.accepted_answer_id)
@@ -180,7 +176,6 @@ def thread_get(*, reader: Reader, question_id: str | uuid.UUID, for_page: bool =
     for comment in (
         Post.objects.filter(visible, question=question, kind=Post.Kind.COMMENT)
         .select_related("author")
-        .defer(*deferred)
         .order_by("created_at", "pk")
     ):
         comments.setdefault(comment.parent_id, []).append(comment)  # type: ignore[arg-type]
@@ -193,6 +188,36 @@ def thread_get(*, reader: Reader, question_id: str | uuid.UUID, for_page: bool =
             Vote.objects.filter(member=reader.member, post_id__in=thread_ids).values_list("post_id", "value")
         )
     return Thread(question=question, answers=answers, comments=comments, my_votes=my_votes)
+
+
+def thread_posts_all(*, question: Post) -> tuple[list[Post], dict[uuid.UUID, list[Post]]]:
+    """Every answer and comment of a question whatever its status, in page order, without Markdown source.
+
+    For the question page's kept fragments, which each reader's view then filters (`access.post_shown`).
+    """
+    answers = list(
+        Post.objects.filter(question=question, kind=Post.Kind.ANSWER)
+        .select_related("author")
+        .defer(*PAGE_DEFERRED)
+        .order_by("-score", "created_at", "pk")
+    )
+    answers.sort(key=lambda answer: answer.pk != question.accepted_answer_id)
+    comments: dict[uuid.UUID, list[Post]] = {}
+    for comment in (
+        Post.objects.filter(question=question, kind=Post.Kind.COMMENT)
+        .select_related("author")
+        .defer(*PAGE_DEFERRED)
+        .order_by("created_at", "pk")
+    ):
+        comments.setdefault(comment.parent_id, []).append(comment)  # type: ignore[arg-type]
+    for post in [*answers, *(comment for thread in comments.values() for comment in thread)]:
+        post.space, post.brand = question.space, question.brand
+    return answers, comments
+
+
+def votes_of(*, member: Member, post_ids: list[Any]) -> dict[uuid.UUID, int]:
+    """The member's vote (+1 or -1) on each of these posts they voted on."""
+    return dict(Vote.objects.filter(member=member, post_id__in=post_ids).values_list("post_id", "value"))
 
 
 def tag_list(*, reader: Reader, limit: int = 100) -> list[Tag]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,10 +25,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kesher.brands.models import Brand, StaffMembership, StaffRole
-from kesher.community import digests, pagecache, search, selectors, services
+from kesher.community import digests, fragments, pagecache, search, selectors, services
 from kesher.community.access import Reader, reader_anonymous, reader_for_user, reader_staff
 from kesher.community.markup import plain_text
-from kesher.community.models import DigestSettings, Flag, Post, Space, Tag
+from kesher.community.models import DigestSettings, Post, Space, Tag
 from kesher.core.audit import Actor
 from kesher.core.errors import KesherError, NotFound
 from kesher.members.models import Member
@@ -82,14 +81,6 @@ def _author(request: HttpRequest, reader: Reader) -> services.Author:
     if reader.is_staff:
         return services.Author(by_brand=True, actor=Actor(user=request.user))  # type: ignore[arg-type]
     raise NotFound(_("Join the club to take part"), code="not_a_member")
-
-
-def author_label(post: Post) -> str:
-    """A member as others see them: first name and the initial of the last."""
-    member = post.author
-    if member is None:
-        return ""
-    return f"{member.first_name} {member.last_name[:1]}." if member.last_name else member.first_name
 
 
 def question_url(question: Post) -> str:
@@ -254,102 +245,71 @@ def _question_page(
 ) -> HttpResponse:
     reader = _reader(request, brand)
     try:
-        thread = selectors.thread_get(reader=reader, question_id=question_id, for_page=True)
+        # Tags are only read when the thread's posts are rendered (fragments.py); a kept thread has them.
+        question: Post | None = selectors.question_get(
+            reader=reader, question_id=question_id, with_tags=False
+        )
     except KesherError:
-        thread = None
-    if thread is None or thread.question.status == Post.Status.MERGED:
+        question = None
+    if question is None or question.status == Post.Status.MERGED:
         # A merged duplicate lives on as a permanent redirect to the question it was merged into.
         target = selectors.merged_into(reader=reader, question_id=question_id)
         if target is None:
             raise Http404
         return HttpResponseRedirect(question_url(target), status=301)
-    question = thread.question
     if question.slug and slug != question.slug:
         return HttpResponseRedirect(question_url(question), status=301)
     services.question_view_register(question=question, viewer=_viewer_key(request, reader))
-    posts = [question, *thread.answers]
-    may_accept = reader.is_staff or (reader.member is not None and reader.member.pk == question.author_id)
-    _shape_posts(brand, reader, question, posts, thread, may_accept=may_accept)
     public = question.space.is_public and question.status == Post.Status.PUBLISHED
+    pieces = fragments.thread_pieces(
+        request,
+        question=question,
+        hold_reasons=[str(HOLD_REASONS.get(r, r)) for r in question.hold_reasons],
+        json_ld=lambda answers: qa_page_ld(request, selectors.Thread(question=question, answers=answers)),
+    )
+    may_accept = reader.is_staff or (reader.member is not None and reader.member.pk == question.author_id)
+    signed_in = reader.member is not None or reader.is_staff
+    my_votes: dict[Any, int] = {}
+    if reader.member is not None:
+        my_votes = selectors.votes_of(
+            member=reader.member, post_ids=[pieces.question.pk, *(answer.pk for answer in pieces.answers)]
+        )
+    view = fragments.reader_view(
+        pieces,
+        request=request,
+        reader=reader,
+        question=question,
+        # One hidden input for the page's many forms (the cached page swaps the placeholder it holds).
+        csrf_input=format_html(
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
+            extra.get("csrf_token") or get_token(request),
+        )
+        if signed_in
+        else "",
+        my_votes=my_votes,
+        following=reader.member is not None
+        and selectors.follows_question(member=reader.member, question=question),
+        may_accept=may_accept,
+        may_comment=signed_in and not question.locked,
+        may_merge=reader.is_staff and question.status == Post.Status.PUBLISHED,
+    )
     return render(
         request,
         "community/question.html",
         {
             "brand": brand,
             "reader": reader,
-            "thread": thread,
-            "posts": posts,
             "question": question,
             "space": question.space,
+            "question_html": view.question_html,
+            "answers_html": view.answers_html,
+            "answer_count": view.answer_count,
             "canonical": request.build_absolute_uri(question_url(question)),
             "noindex": not public,
-            "json_ld": qa_page_ld(request, thread) if public else "",
-            "may_accept": may_accept,
-            # One hidden input for the page's many forms (the cached page swaps the placeholder it holds).
-            "csrf_input": format_html(
-                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
-                extra.get("csrf_token") or get_token(request),
-            )
-            if reader.member is not None or reader.is_staff
-            else "",
-            "hold_reasons": [HOLD_REASONS.get(r, r) for r in question.hold_reasons],
-            "flag_options": format_html_join(
-                "", '<option value="{}">{}</option>', ((value, label) for value, label in Flag.Reason.choices)
-            ),
-            "may_comment": (reader.member is not None or reader.is_staff) and not question.locked,
-            "may_merge": reader.is_staff and question.status == Post.Status.PUBLISHED,
-            "following": reader.member is not None
-            and selectors.follows_question(member=reader.member, question=question),
+            "json_ld": mark_safe(pieces.json_ld) if public else "",  # made safe for a script by qa_page_ld
             **extra,
         },
     )
-
-
-_SENTINEL = "00000000-0000-4000-8000-000000000000"
-
-
-def _url_maker(name: str, brand_slug: str) -> Callable[[object], str]:
-    """reverse() once per page, then fill in each post's id: the page has hundreds of these links."""
-    pattern = reverse(f"community:{name}", args=[brand_slug, _SENTINEL])
-    return lambda ident: pattern.replace(_SENTINEL, str(ident))
-
-
-def _shape_posts(
-    brand: Brand,
-    reader: Reader,
-    question: Post,
-    posts: list[Post],
-    thread: selectors.Thread,
-    *,
-    may_accept: bool,
-) -> None:
-    """Everything the template asks of each post, worked out once here so its loop does no lookups."""
-    vote_url = _url_maker("vote", brand.slug)
-    flag_url = _url_maker("flag", brand.slug)
-    comment_url = _url_maker("comment", brand.slug)
-    accept_url = _url_maker("accept", brand.slug)
-    member_url = _url_maker("member", brand.slug)
-    reader_id = reader.member.pk if reader.member is not None else None
-    for post in posts:
-        post.my_vote = thread.my_votes.get(post.pk, 0)  # type: ignore[attr-defined]
-        post.comment_list = thread.comments.get(post.pk, [])  # type: ignore[attr-defined]
-        post.author_label = author_label(post)  # type: ignore[attr-defined]
-        post.may_vote = reader_id is not None and reader_id != post.author_id  # type: ignore[attr-defined]
-        post.vote_url = vote_url(post.pk)  # type: ignore[attr-defined]
-        post.flag_url = flag_url(post.pk)  # type: ignore[attr-defined]
-        post.comment_url = comment_url(post.pk)  # type: ignore[attr-defined]
-        post.member_url = member_url(post.author_id) if post.author_id else ""  # type: ignore[attr-defined]
-        post.is_accepted = post.pk == question.accepted_answer_id  # type: ignore[attr-defined]
-        post.accept_url = (  # type: ignore[attr-defined]
-            accept_url(post.pk)
-            if may_accept
-            and post.kind == Post.Kind.ANSWER
-            and not post.is_accepted  # type: ignore[attr-defined]
-            and post.status == Post.Status.PUBLISHED
-            else ""
-        )
-        for comment in post.comment_list:  # type: ignore[attr-defined]
-            comment.author_label = author_label(comment)
 
 
 @require_GET
