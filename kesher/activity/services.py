@@ -87,9 +87,7 @@ def activity_record(
             return replay, False
         for _name, handle in consumers_for(type, immediate=True):
             handle(activity)
-        Activity.objects.filter(pk=activity.pk).update(
-            points_awarded=activity.points_awarded, balance_after=activity.balance_after
-        )
+        rows_update(Activity, [activity], ["points_awarded", "balance_after"])
         deferred = [name for name, _ in consumers_for(type, immediate=False)]
         if deferred:
             transaction.on_commit(lambda: _queue(activity.pk, deferred))
