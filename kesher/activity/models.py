@@ -15,6 +15,9 @@ class Activity(models.Model):
     type = models.CharField(max_length=40)
     source = models.CharField(max_length=50, default="api")
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # A fingerprint of the request that brought the idempotency key, so reusing the key for another
+    # request is refused instead of answered with this activity.
+    request_hash = models.CharField(max_length=64, null=True, blank=True)
     external_id = models.CharField(max_length=100, null=True, blank=True)
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(auto_now_add=True)

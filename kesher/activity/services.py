@@ -63,8 +63,13 @@ def activity_record(
     source: str = "api",
     idempotency_key: str | None = None,
     external_id: str | None = None,
+    request_hash: str | None = None,
 ) -> tuple[Activity, bool]:
-    """Record one activity. Returns (activity, created); a replay returns the first one unchanged."""
+    """Record one activity. Returns (activity, created); a replay returns the first one unchanged.
+
+    `request_hash` (a fingerprint of the API request) is kept with the idempotency key: a later request
+    under the same key with another fingerprint is refused (422 idempotency_key_reused).
+    """
     clean, occurred_at = _checked(brand, member, type, attributes, occurred_at, timezone.now())
 
     with transaction.atomic():
@@ -77,6 +82,7 @@ def activity_record(
             external_id=external_id,
             occurred_at=occurred_at,
             attributes=clean,
+            request_hash=request_hash if idempotency_key is not None else None,
         )
         # ON CONFLICT DO NOTHING: a duplicate (even a concurrent one, which PostgreSQL waits for) inserts
         # nothing, and the committed first one is the answer.
@@ -84,6 +90,16 @@ def activity_record(
             replay = _existing(brand, source, idempotency_key, external_id)
             if replay is None:
                 raise Conflict("The activity could not be recorded; try again", code="activity_conflict")
+            if (
+                request_hash is not None
+                and replay.idempotency_key == idempotency_key
+                and replay.request_hash not in (None, request_hash)
+            ):
+                raise ValidationFailed(
+                    "This Idempotency-Key was already used with a different request",
+                    field="Idempotency-Key",
+                    code="idempotency_key_reused",
+                )
             return replay, False
         for _name, handle in consumers_for(type, immediate=True):
             handle(activity)
