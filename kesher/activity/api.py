@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -89,6 +89,16 @@ class BulkOut(BaseModel):
     results: list[BulkResult]
 
 
+def _canonical(value: Any) -> Any:
+    """Keys in sorted order at every depth: PostgreSQL's jsonb keeps its own order, so an activity read
+    back (a replay) and the one just recorded answer with the same bytes."""
+    if isinstance(value, dict):
+        return {key: _canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
 def activity_out(activity: Activity) -> dict[str, Any]:
     return {
         "id": str(activity.id),
@@ -96,9 +106,9 @@ def activity_out(activity: Activity) -> dict[str, Any]:
         "type": activity.type,
         "source": activity.source,
         "reference": activity.external_id,
-        "occurred_at": activity.occurred_at.isoformat(),
-        "recorded_at": activity.recorded_at.isoformat(),
-        "attributes": activity.attributes,
+        "occurred_at": activity.occurred_at.astimezone(UTC).isoformat(),
+        "recorded_at": activity.recorded_at.astimezone(UTC).isoformat(),
+        "attributes": _canonical(activity.attributes),
         "points_awarded": activity.points_awarded,
         "balance": activity.balance_after,
     }

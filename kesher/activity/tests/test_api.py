@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -51,6 +52,19 @@ def test_replay_returns_the_first_answer_and_changes_nothing(api, brand):
     assert (replay.status, replay.body) == (first.status, first.body)
     assert Activity.objects.filter(type="purchase").count() == 1
     assert PointsAccount.objects.get(member=member).balance == 99
+
+
+def test_a_replay_answers_the_same_bytes_whatever_the_offset_and_key_order(api, brand):
+    member = MemberFactory(brand=brand)
+    body = {
+        **purchase(member, items=[{"unit_price": "33.30", "sku": "ק-1", "quantity": 3}]),
+        "occurred_at": "2026-11-20T09:15:00.250000+02:00",
+    }
+    first = api.post("/activities", body, idem="offset")
+    replay = api.post("/activities", body, idem="offset")
+    assert first.status == replay.status == 201
+    assert json.dumps(first.body) == json.dumps(replay.body)  # order kept by json.loads: same bytes
+    assert datetime.fromisoformat(first.body["occurred_at"]) == datetime(2026, 11, 20, 7, 15, 0, 250000, UTC)
 
 
 def test_same_key_with_a_different_body_is_refused_and_changes_nothing(api, brand):
