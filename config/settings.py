@@ -123,6 +123,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = "Asia/Jerusalem"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # Activities' deferred consumers are relayed from the outbox a second after they commit (asked for
+    # by the web process); this catches any whose relay was lost with a worker.
+    "activity-outbox-relay": {"task": "kesher.activity.tasks.outbox_relay", "schedule": 30.0},
     "loyalty-tick": {"task": "kesher.loyalty.tasks.loyalty_tick", "schedule": 600.0},
     "tiers-review": {"task": "kesher.loyalty.tasks.tiers_review_all", "schedule": 86_400.0},
     # Held messages (quiet hours, retries) are handed over every minute.

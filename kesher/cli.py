@@ -90,11 +90,13 @@ def cmd_tick(args: argparse.Namespace) -> int:
     """Time-driven work, for cron in the embedded mode (Celery beat does it when a broker is configured):
     points (release, expiry, warnings, birthdays), held campaign messages, journeys, A/B decisions,
     community digests and badges. Each step is safe to run as often as cron likes."""
+    from kesher.activity.tasks import outbox_relay
     from kesher.campaigns.tasks import ab_tests_decide_task, journeys_advance_task, messages_dispatch_due_task
     from kesher.community.tasks import badges_helpful_month_all, digest_send
     from kesher.loyalty.tasks import loyalty_tick, tiers_review_all
 
-    done = loyalty_tick()
+    done = {"outbox_relayed": outbox_relay()}
+    done.update(loyalty_tick())
     done["messages_handed_over"] = messages_dispatch_due_task()
     done["journey_steps"] = journeys_advance_task()
     done["ab_tests_decided"] = ab_tests_decide_task()

@@ -48,6 +48,25 @@ class Activity(models.Model):
         return f"{self.type} {self.id}"
 
 
+class OutboxEntry(models.Model):
+    """Deferred consumers owed to an activity, written in the activity's own transaction.
+
+    With a broker, activities are not published one message each (that cost more CPU than recording
+    the activity): a relay task hands the outbox to the broker in batches shortly after, and because the
+    entry commits with the activity, work is never lost when the broker is briefly unreachable. The
+    activity is referred to by id only (no foreign key to check on every insert); a missing one is
+    skipped by the dispatcher.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    activity_id = models.UUIDField()
+    consumers = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.activity_id}: {', '.join(self.consumers)}"
+
+
 class ConsumerRun(models.Model):
     """Marks that a deferred consumer handled an activity, so running its task twice does nothing new."""
 
