@@ -86,6 +86,8 @@ def print_report(results: dict[str, Any]) -> None:
     )
     if "deferred_tasks_queued" in results:
         print(_row("deferred tasks left queued on the broker", f"{results['deferred_tasks_queued']:,}"))
+    if "outbox_waiting" in results:
+        print(_row("activities waiting in the outbox (no worker)", f"{results['outbox_waiting']:,}"))
     print("-" * WIDTH)
     for name in ("single", "bulk", "read"):
         phase = results[name]
@@ -114,7 +116,7 @@ def print_report(results: dict[str, Any]) -> None:
     if consumers:
         print(
             f"a purchase runs consumers {', '.join(consumers['immediate']) or 'none'} in its transaction and"
-            f" queues {', '.join(consumers['deferred_queued']) or 'none'} on the broker after commit"
+            f" leaves {', '.join(consumers['deferred_queued']) or 'none'} to a worker through the outbox"
         )
     print("in-process cost of one request, no concurrency (benchmarks/queries.py):")
     for cost in results["request_costs"]:

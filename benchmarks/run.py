@@ -382,6 +382,9 @@ def main() -> int:
     say("checking the points ledger's invariants after the run")
     results["ledger_breaches"] = len(ledger_verify(brand=None))
     results["deferred_tasks_queued"] = broker_queued()
+    from kesher.activity.models import OutboxEntry
+
+    results["outbox_waiting"] = OutboxEntry.objects.count()  # no worker runs here: the relay never does
     from benchmarks.birthdays import birthdays_bench
 
     say("today's birthdays among 1,000,000 members (another brand in the same database)")
