@@ -95,13 +95,13 @@ def cmd_tick(args: argparse.Namespace) -> int:
     from kesher.community.tasks import badges_helpful_month_all, digest_send
     from kesher.loyalty.tasks import loyalty_tick, tiers_review_all
 
-    done = {"outbox_relayed": outbox_relay()}
-    done.update(loyalty_tick())
+    done = loyalty_tick()
     done["messages_handed_over"] = messages_dispatch_due_task()
     done["journey_steps"] = journeys_advance_task()
     done["ab_tests_decided"] = ab_tests_decide_task()
     done["digests_sent"] = digest_send()
     done["helpful_month_badges"] = badges_helpful_month_all()
+    done["outbox_relayed"] = outbox_relay()
     if args.tiers:
         done["tier_changes"] = tiers_review_all()
     print(" ".join(f"{name}={value}" for name, value in done.items()))
