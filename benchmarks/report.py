@@ -25,7 +25,7 @@ def _cpu_line(cpu: dict[str, float]) -> str:
 
 
 def print_report(results: dict[str, Any]) -> None:
-    pg, machine, gunicorn = results["pgbench"], results["machine"], results["gunicorn"]
+    pg, machine, server = results["pgbench"], results["machine"], results["server"]
     single, read, bulk = results["single"], results["read"], results["bulk"]
     targets = results["targets"]
 
@@ -38,7 +38,7 @@ def print_report(results: dict[str, Any]) -> None:
         f" — {machine['cores']} cores, PostgreSQL {machine['postgresql']}"
     )
     print(
-        f"{results['members']:,} members; gunicorn {gunicorn['workers']} workers x {gunicorn['threads']}"
+        f"{results['members']:,} members; granian {server['workers']} workers x {server['threads']}"
         f" threads (best of the sweep); load client {results['client']}, 8 concurrent connections;"
         f" load average at start {machine['load_average_at_start'][0]}"
     )
@@ -124,7 +124,7 @@ def print_report(results: dict[str, Any]) -> None:
             f"  {cost['endpoint'] + ' /' + cost['per']:<62} {cost['queries']:g} statements,"
             f" {cost['commits']:g} commits, SQL {cost['sql_ms']:.2f} of {cost['wall_ms']:.2f} ms"
         )
-    print(f"gunicorn sweep (single activities, {round(results['sweep'][0]['seconds'])} s each):")
+    print(f"server sweep (single activities, {round(results['sweep'][0]['seconds'])} s each):")
     for probe in results["sweep"]:
         print(
             f"  {probe['workers']} workers x {probe['threads']} threads:"
