@@ -25,7 +25,7 @@ def _cpu_line(cpu: dict[str, float]) -> str:
 
 
 def print_report(results: dict[str, Any]) -> None:
-    pg, machine, gunicorn = results["pgbench"], results["machine"], results["gunicorn"]
+    pg, machine, server = results["pgbench"], results["machine"], results["server"]
     single, read, bulk = results["single"], results["read"], results["bulk"]
     targets = results["targets"]
 
@@ -38,7 +38,7 @@ def print_report(results: dict[str, Any]) -> None:
         f" — {machine['cores']} cores, PostgreSQL {machine['postgresql']}"
     )
     print(
-        f"{results['members']:,} members; gunicorn {gunicorn['workers']} workers x {gunicorn['threads']}"
+        f"{results['members']:,} members; granian {server['workers']} workers x {server['threads']}"
         f" threads (best of the sweep); load client {results['client']}, 8 concurrent connections;"
         f" load average at start {machine['load_average_at_start'][0]}"
     )
@@ -86,6 +86,8 @@ def print_report(results: dict[str, Any]) -> None:
     )
     if "deferred_tasks_queued" in results:
         print(_row("deferred tasks left queued on the broker", f"{results['deferred_tasks_queued']:,}"))
+    if "outbox_waiting" in results:
+        print(_row("activities waiting in the outbox (no worker)", f"{results['outbox_waiting']:,}"))
     print("-" * WIDTH)
     for name in ("single", "bulk", "read"):
         phase = results[name]
@@ -114,7 +116,7 @@ def print_report(results: dict[str, Any]) -> None:
     if consumers:
         print(
             f"a purchase runs consumers {', '.join(consumers['immediate']) or 'none'} in its transaction and"
-            f" queues {', '.join(consumers['deferred_queued']) or 'none'} on the broker after commit"
+            f" leaves {', '.join(consumers['deferred_queued']) or 'none'} to a worker through the outbox"
         )
     print("in-process cost of one request, no concurrency (benchmarks/queries.py):")
     for cost in results["request_costs"]:
@@ -122,7 +124,7 @@ def print_report(results: dict[str, Any]) -> None:
             f"  {cost['endpoint'] + ' /' + cost['per']:<62} {cost['queries']:g} statements,"
             f" {cost['commits']:g} commits, SQL {cost['sql_ms']:.2f} of {cost['wall_ms']:.2f} ms"
         )
-    print(f"gunicorn sweep (single activities, {round(results['sweep'][0]['seconds'])} s each):")
+    print(f"server sweep (single activities, {round(results['sweep'][0]['seconds'])} s each):")
     for probe in results["sweep"]:
         print(
             f"  {probe['workers']} workers x {probe['threads']} threads:"

@@ -2,7 +2,7 @@
 
 Steps: pgbench (scale 10, 8 clients) on a scratch database; a scratch Kesher database with one brand
 and 100,000 members; the in-process cost of each request (queries, commits, time); a short sweep of
-gunicorn worker/thread counts; then single activities, member reads and bulk activities with 8
+server worker/thread counts; then single activities, member reads and bulk activities with 8
 concurrent clients against `kesher run`. Prints a table and writes var/bench/results.json.
 BENCH_QUICK=1 runs a shorter version (10,000 members, 10 s phases).
 """
@@ -52,8 +52,8 @@ def broker_queued() -> int:
 
 
 BULK_SIZE = 1000
-# (workers, threads) tried for single activities; threads > 1 makes gunicorn use its gthread worker,
-# threads = 1 its sync worker (one request at a time per process, no keep-alive).
+# (workers, threads) tried for single activities: granian worker processes, each running the WSGI
+# application in that many threads.
 CANDIDATES = [(2, 4), (4, 2), (8, 1)]
 STARTED = time.monotonic()
 
@@ -140,7 +140,7 @@ def pgbench_run(plan: Plan) -> PgbenchResult:
 
 
 class Server:
-    """`kesher run` (gunicorn) in its own process group, so it and its workers stop together."""
+    """`kesher run` (granian) in its own process group, so it and its workers stop together."""
 
     def __init__(self, *, workers: int, threads: int) -> None:
         self.workers = workers
@@ -202,7 +202,7 @@ class Server:
             return
         pgid = self.process.pid
         try:
-            os.killpg(pgid, signal.SIGINT)  # gunicorn's quick shutdown: in-flight requests are dropped
+            os.killpg(pgid, signal.SIGINT)  # the server's quick shutdown: in-flight requests are dropped
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(pgid, signal.SIGKILL)
@@ -338,7 +338,7 @@ def main() -> int:
         usable = [s for s in sweep if s["errors"] == {}] or sweep
         best = max(usable, key=lambda s: s["requests_per_second"])
         results["sweep"] = sweep
-        results["gunicorn"] = {"workers": best["workers"], "threads": best["threads"]}
+        results["server"] = {"workers": best["workers"], "threads": best["threads"]}
 
         server = Server(workers=best["workers"], threads=best["threads"])
         server.start()
@@ -382,6 +382,9 @@ def main() -> int:
     say("checking the points ledger's invariants after the run")
     results["ledger_breaches"] = len(ledger_verify(brand=None))
     results["deferred_tasks_queued"] = broker_queued()
+    from kesher.activity.models import OutboxEntry
+
+    results["outbox_waiting"] = OutboxEntry.objects.count()  # no worker runs here: the relay never does
     from benchmarks.birthdays import birthdays_bench
 
     say("today's birthdays among 1,000,000 members (another brand in the same database)")
@@ -413,8 +416,8 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 
 def _candidates() -> list[tuple[int, int]]:
-    """BENCH_GUNICORN=4x2 skips the sweep; BENCH_GUNICORN=2x4,4x2 sets what the sweep tries."""
-    raw = os.environ.get("BENCH_GUNICORN", "").strip()
+    """BENCH_SERVER=4x2 skips the sweep; BENCH_SERVER=2x4,4x2 sets what the sweep tries."""
+    raw = os.environ.get("BENCH_SERVER", "").strip()
     if not raw:
         return CANDIDATES
     pairs = []

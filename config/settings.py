@@ -101,6 +101,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Parameters travel apart from the SQL (psycopg's server-side binding) rather than being quoted into
+    # it in Python, and a statement run a few times on a connection is prepared once by PostgreSQL.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "server_side_binding", env_bool("KESHER_DB_SERVER_SIDE_BINDING", default=True)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache (rate limits) ------------------------------------------------------------------------
@@ -123,6 +129,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = "Asia/Jerusalem"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # Activities' deferred consumers are relayed from the outbox a second after they commit (asked for
+    # by the web process); this catches any whose relay was lost with a worker.
+    "activity-outbox-relay": {"task": "kesher.activity.tasks.outbox_relay", "schedule": 30.0},
     "loyalty-tick": {"task": "kesher.loyalty.tasks.loyalty_tick", "schedule": 600.0},
     "tiers-review": {"task": "kesher.loyalty.tasks.tiers_review_all", "schedule": 86_400.0},
     # Held messages (quiet hours, retries) are handed over every minute.

@@ -1,4 +1,4 @@
-"""WSGI entry point used by gunicorn."""
+"""WSGI entry point used by `kesher run` (granian)."""
 
 import gc
 import os

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from kesher.activity.models import Activity
 from kesher.activity.services import Draft, activities_record_many, activity_record
 from kesher.api.auth import brand_of
-from kesher.api.common import ERRORS, idempotent
+from kesher.api.common import ERRORS
 from kesher.brands.models import Brand
 from kesher.core.errors import KesherError, NotFound, ValidationFailed
-from kesher.core.idempotency import MAX_KEY_LENGTH, error_body
+from kesher.core.idempotency import MAX_KEY_LENGTH, error_body, request_fingerprint
 from kesher.members.models import Member
 from kesher.members.selectors import member_get, member_get_by_external_id
 
@@ -89,6 +89,16 @@ class BulkOut(BaseModel):
     results: list[BulkResult]
 
 
+def _canonical(value: Any) -> Any:
+    """Keys in sorted order at every depth: PostgreSQL's jsonb keeps its own order, so an activity read
+    back (a replay) and the one just recorded answer with the same bytes."""
+    if isinstance(value, dict):
+        return {key: _canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
 def activity_out(activity: Activity) -> dict[str, Any]:
     return {
         "id": str(activity.id),
@@ -96,9 +106,9 @@ def activity_out(activity: Activity) -> dict[str, Any]:
         "type": activity.type,
         "source": activity.source,
         "reference": activity.external_id,
-        "occurred_at": activity.occurred_at.isoformat(),
-        "recorded_at": activity.recorded_at.isoformat(),
-        "attributes": activity.attributes,
+        "occurred_at": activity.occurred_at.astimezone(UTC).isoformat(),
+        "recorded_at": activity.recorded_at.astimezone(UTC).isoformat(),
+        "attributes": _canonical(activity.attributes),
         "points_awarded": activity.points_awarded,
         "balance": activity.balance_after,
     }
@@ -110,7 +120,9 @@ def _member(brand: Brand, item: ActivityIn) -> Member:
     return member_get_by_external_id(brand=brand, external_id=item.external_id or "")
 
 
-def _record(brand: Brand, item: ActivityIn, key: str | None) -> tuple[Activity, bool]:
+def _record(
+    brand: Brand, item: ActivityIn, key: str | None, request_hash: str | None = None
+) -> tuple[Activity, bool]:
     return activity_record(
         brand=brand,
         member=_member(brand, item),
@@ -120,19 +132,26 @@ def _record(brand: Brand, item: ActivityIn, key: str | None) -> tuple[Activity, 
         source=item.source,
         idempotency_key=key,
         external_id=item.reference,
+        request_hash=request_hash,
     )
 
 
 @router.post("", response={201: ActivityOut, **ERRORS}, summary="Record one activity")
 def create_activity(request: HttpRequest, payload: ActivityIn) -> Status[Any]:
+    """The `Idempotency-Key` is the activity's own key (unique per brand and source), kept on its row
+    with a fingerprint of the request: a replay answers the first activity as it was recorded; the same
+    key with another request is refused (422). A refusal is not kept: a retry is checked again."""
     brand = brand_of(request)
     key = request.headers.get("Idempotency-Key")
-
-    def perform() -> tuple[int, Any]:
-        activity, _created = _record(brand, payload, key)
-        return 201, activity_out(activity)
-
-    return idempotent(request, payload.model_dump(mode="json"), perform)
+    fingerprint = None
+    if key is not None:
+        if not 0 < len(key) <= MAX_KEY_LENGTH:
+            raise ValidationFailed(
+                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", field="Idempotency-Key"
+            )
+        fingerprint = request_fingerprint("POST", request.path, payload.model_dump(mode="json"))
+    activity, _created = _record(brand, payload, key, fingerprint)
+    return Status(201, activity_out(activity))
 
 
 @router.post("/bulk", response={200: BulkOut, **ERRORS}, summary="Record up to 1,000 activities")

@@ -15,6 +15,9 @@ class Activity(models.Model):
     type = models.CharField(max_length=40)
     source = models.CharField(max_length=50, default="api")
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # A fingerprint of the request that brought the idempotency key, so reusing the key for another
+    # request is refused instead of answered with this activity.
+    request_hash = models.CharField(max_length=64, null=True, blank=True)
     external_id = models.CharField(max_length=100, null=True, blank=True)
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -43,6 +46,25 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
+
+
+class OutboxEntry(models.Model):
+    """Deferred consumers owed to an activity, written in the activity's own transaction.
+
+    With a broker, activities are not published one message each (that cost more CPU than recording
+    the activity): a relay task hands the outbox to the broker in batches shortly after, and because the
+    entry commits with the activity, work is never lost when the broker is briefly unreachable. The
+    activity is referred to by id only (no foreign key to check on every insert); a missing one is
+    skipped by the dispatcher.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    activity_id = models.UUIDField()
+    consumers = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.activity_id}: {', '.join(self.consumers)}"
 
 
 class ConsumerRun(models.Model):

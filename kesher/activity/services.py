@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
-from kesher.activity.models import Activity
+from kesher.activity.models import Activity, OutboxEntry
 from kesher.activity.registry import consumers_for, registry, validate_attributes
 from kesher.brands.models import Brand
-from kesher.core.bulk import row_insert_new, rows_insert_new, rows_update
+from kesher.core.bulk import row_insert_new, rows_insert, rows_insert_new, rows_update
 from kesher.core.errors import Conflict, KesherError, ValidationFailed
 from kesher.members.models import Member, MemberStatus
 
@@ -63,8 +64,13 @@ def activity_record(
     source: str = "api",
     idempotency_key: str | None = None,
     external_id: str | None = None,
+    request_hash: str | None = None,
 ) -> tuple[Activity, bool]:
-    """Record one activity. Returns (activity, created); a replay returns the first one unchanged."""
+    """Record one activity. Returns (activity, created); a replay returns the first one unchanged.
+
+    `request_hash` (a fingerprint of the API request) is kept with the idempotency key: a later request
+    under the same key with another fingerprint is refused (422 idempotency_key_reused).
+    """
     clean, occurred_at = _checked(brand, member, type, attributes, occurred_at, timezone.now())
 
     with transaction.atomic():
@@ -77,6 +83,7 @@ def activity_record(
             external_id=external_id,
             occurred_at=occurred_at,
             attributes=clean,
+            request_hash=request_hash if idempotency_key is not None else None,
         )
         # ON CONFLICT DO NOTHING: a duplicate (even a concurrent one, which PostgreSQL waits for) inserts
         # nothing, and the committed first one is the answer.
@@ -84,28 +91,44 @@ def activity_record(
             replay = _existing(brand, source, idempotency_key, external_id)
             if replay is None:
                 raise Conflict("The activity could not be recorded; try again", code="activity_conflict")
+            if (
+                request_hash is not None
+                and replay.idempotency_key == idempotency_key
+                and replay.request_hash not in (None, request_hash)
+            ):
+                raise ValidationFailed(
+                    "This Idempotency-Key was already used with a different request",
+                    field="Idempotency-Key",
+                    code="idempotency_key_reused",
+                )
             return replay, False
         for _name, handle in consumers_for(type, immediate=True):
             handle(activity)
-        Activity.objects.filter(pk=activity.pk).update(
-            points_awarded=activity.points_awarded, balance_after=activity.balance_after
-        )
+        rows_update(Activity, [activity], ["points_awarded", "balance_after"])
         deferred = [name for name, _ in consumers_for(type, immediate=False)]
         if deferred:
-            transaction.on_commit(lambda: _queue(activity.pk, deferred))
+            _defer([(activity.pk, deferred)])
     return activity, True
 
 
-def _queue(activity_id: Any, consumer_names: list[str]) -> None:
-    from kesher.activity.tasks import activity_dispatch
+def _defer(owed: list[tuple[Any, list[str]]]) -> None:
+    """Start the deferred consumers of just-recorded activities once this transaction commits.
 
-    # One message for all of them: publishing to the broker costs more than most consumers' work.
-    activity_dispatch.delay(str(activity_id), consumer_names)
+    Embedded (no broker, tasks run in-process): they run right after the commit. With a broker: an
+    outbox entry per activity is written in this transaction, and after the commit a relay is asked for
+    (at most once a second per process), which publishes the outbox in batches.
+    """
+    from kesher.activity.tasks import consumers_publish, outbox_kick
+
+    if current_app.conf.task_always_eager:
+        now_owed = [(str(activity_id), names) for activity_id, names in owed]
+        transaction.on_commit(lambda: consumers_publish(now_owed))
+        return
+    rows_insert(OutboxEntry, [OutboxEntry(activity_id=pk, consumers=names) for pk, names in owed])
+    transaction.on_commit(outbox_kick)
 
 
 # --- many at once (bulk) ---------------------------------------------------------------------------
-
-DISPATCH_CHUNK = 500
 
 
 @dataclass
@@ -248,21 +271,14 @@ def activities_record_many(*, brand: Brand, drafts: list[Draft]) -> list[Outcome
             registry.batch_by_name[name](handled)
         rows_update(Activity, won, ["points_awarded", "balance_after"])
 
-        deferred: dict[str, list[str]] = {}
-        for activity in won:
-            for name, _ in consumers_for(activity.type, immediate=False):
-                deferred.setdefault(name, []).append(str(activity.pk))
-        if deferred:
-            transaction.on_commit(lambda: _queue_many(deferred))
+        owed = [
+            (activity.pk, [name for name, _ in consumers_for(activity.type, immediate=False)])
+            for activity in won
+        ]
+        owed = [(pk, names) for pk, names in owed if names]
+        if owed:
+            _defer(owed)
 
     for index, earlier in repeats:
         outcomes[index].activity, outcomes[index].error = outcomes[earlier].activity, outcomes[earlier].error
     return outcomes
-
-
-def _queue_many(ids_by_consumer: dict[str, list[str]]) -> None:
-    from kesher.activity.tasks import activity_dispatch_many
-
-    for name, ids in ids_by_consumer.items():
-        for start in range(0, len(ids), DISPATCH_CHUNK):
-            activity_dispatch_many.delay(ids[start : start + DISPATCH_CHUNK], name)

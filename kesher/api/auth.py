@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
@@ -17,6 +18,7 @@ from kesher.brands.selectors import api_key_authenticate
 from kesher.core.audit import Actor
 from kesher.core.errors import KesherError, PermissionDenied
 
+BUCKET_SECONDS = 70  # a minute's bucket lives a little longer than its minute
 LAST_USED_RESOLUTION = 60  # seconds: write last_used_at at most once a minute per key, not on every call
 
 
@@ -36,6 +38,29 @@ class RateState:
     reset: int
 
 
+def _count(bucket: str) -> int:
+    """Count one more call in this minute's bucket and say how many there were.
+
+    On Redis it is one round trip (INCR and EXPIRE NX sent together), where Django's cache API takes
+    three (add, then incr's exists and incr): a third of a member read's time went there.
+    """
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        key = backend.make_and_validate_key(bucket)
+        client = backend._cache.get_client(key, write=True)  # type: ignore[attr-defined]
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, BUCKET_SECONDS, nx=True)
+        used, _ = pipe.execute()
+        return int(used)
+    backend.add(bucket, 0, timeout=BUCKET_SECONDS)
+    try:
+        return int(backend.incr(bucket))
+    except ValueError:  # the bucket expired between add and incr
+        backend.set(bucket, 1, timeout=BUCKET_SECONDS)
+        return 1
+
+
 def _check_rate(api_key: ApiKey) -> RateState:
     limit = (
         api_key.rate_limit_per_minute
@@ -45,13 +70,7 @@ def _check_rate(api_key: ApiKey) -> RateState:
     now = time.time()
     window = int(now // 60)
     reset = math.ceil((window + 1) * 60 - now)
-    bucket = f"rl:{api_key.prefix}:{window}"
-    cache.add(bucket, 0, timeout=70)
-    try:
-        used = cache.incr(bucket)
-    except ValueError:  # the bucket expired between add and incr
-        cache.set(bucket, 1, timeout=70)
-        used = 1
+    used = _count(f"rl:{api_key.prefix}:{window}")
     if used > limit:
         raise RateLimited(retry_after=max(reset, 1))
     return RateState(limit=limit, remaining=max(limit - used, 0), reset=reset)

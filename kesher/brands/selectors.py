@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from kesher.brands.models import ApiKey, Brand, StaffMembership
 from kesher.brands.services import hash_api_key, split_api_key
 from kesher.core.errors import NotFound
+from kesher.core.rows import row_get
 
 
 def brand_get(*, slug: str) -> Brand:
@@ -23,7 +24,7 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     prefix = split_api_key(raw_key)
     if prefix is None:
         return None
-    api_key = ApiKey.objects.select_related("brand").filter(prefix=prefix, revoked_at__isnull=True).first()
+    api_key = row_get(ApiKey, related=("brand",), prefix=prefix, revoked_at__isnull=True)
     if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_api_key(raw_key)):
         return None
     return api_key

@@ -26,6 +26,7 @@ from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.bulk import rows_insert, rows_update
 from kesher.core.errors import Conflict, InsufficientPoints, NotFound, PermissionDenied, ValidationFailed
+from kesher.core.rows import row_get
 from kesher.loyalty.models import (
     Coupon,
     EarningRule,
@@ -104,7 +105,9 @@ def program_install_defaults(*, brand: Brand) -> LoyaltyProgram:
 
 
 def program_of(brand_id: Any) -> LoyaltyProgram:
-    program, _ = LoyaltyProgram.objects.get_or_create(brand_id=brand_id)
+    program = row_get(LoyaltyProgram, brand_id=brand_id)  # read on every activity: SQL built once
+    if program is None:
+        program, _ = LoyaltyProgram.objects.get_or_create(brand_id=brand_id)
     return program
 
 
@@ -157,7 +160,10 @@ def account_open(*, member: Member) -> PointsAccount:
 
 
 def _lock_account(member_id: Any) -> PointsAccount:
-    return PointsAccount.objects.select_for_update().get(member_id=member_id)
+    account = row_get(PointsAccount, lock=True, member_id=member_id)
+    if account is None:
+        raise PointsAccount.DoesNotExist(f"No points account for member {member_id}")
+    return account
 
 
 def _lock_accounts(member_ids: Iterable[Any]) -> dict[Any, PointsAccount]:
@@ -533,7 +539,7 @@ def _earn(
     kind: str = LedgerEntry.Kind.EARN,
 ) -> LedgerEntry:
     pending = pending_until is not None and pending_until > timezone.now()
-    PointsLot.objects.create(
+    lot = PointsLot(
         account=account,
         brand_id=account.brand_id,
         activity=activity,
@@ -546,18 +552,11 @@ def _earn(
         expires_at=expires_at,
     )
     if pending:
-        PointsAccount.objects.filter(pk=account.pk).update(
-            pending=F("pending") + points, lifetime_earned=F("lifetime_earned") + points
-        )
         account.pending += points
     else:
-        PointsAccount.objects.filter(pk=account.pk).update(
-            balance=F("balance") + points, lifetime_earned=F("lifetime_earned") + points
-        )
         account.balance += points
-    # The caller holds the account's row lock, so the in-memory counters are the database's.
     account.lifetime_earned += points
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry(
         account=account,
         brand_id=account.brand_id,
         kind=kind,
@@ -568,6 +567,13 @@ def _earn(
         rule=rule,
         description=description[:300],
     )
+    # The caller holds the account's row lock, so the in-memory counters are the database's: they are
+    # written as they stand (the statements built without the ORM's per-call SQL building).
+    rows_insert(PointsLot, [lot])
+    rows_update(PointsAccount, [account], ["balance", "pending", "lifetime_earned"])
+    rows_insert(LedgerEntry, [entry])
+    entry._state.adding = False
+    return entry
 
 
 def _spendable_lots(account: PointsAccount) -> list[PointsLot]:

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from kesher.brands.models import Brand
 from kesher.core.errors import NotFound, ValidationFailed
+from kesher.core.rows import row_get
 from kesher.members.birthdays import gregorian_keys_for, hebrew_keys_for
 from kesher.members.models import Member
 from kesher.members.normalize import normalize_phone
@@ -22,15 +23,25 @@ def _not_found(what: str) -> NotFound:
     return NotFound(f"No member {what}", code="member_not_found")
 
 
+def _with_brand(member: Member | None, brand: Brand) -> Member | None:
+    if member is not None:
+        member._state.fields_cache["brand"] = brand  # asked for within this brand: no query to read it again
+    return member
+
+
 def member_get(*, brand: Brand, member_id: str | uuid.UUID) -> Member:
     try:
-        return Member.objects.get(brand=brand, pk=uuid.UUID(str(member_id)))
-    except (ValueError, Member.DoesNotExist):
+        member_uuid = uuid.UUID(str(member_id))
+    except ValueError:
         raise _not_found(f"with id {member_id}") from None
+    member = _with_brand(row_get(Member, brand_id=brand.pk, pk=member_uuid), brand)
+    if member is None:
+        raise _not_found(f"with id {member_id}")
+    return member
 
 
 def member_get_by_external_id(*, brand: Brand, external_id: str) -> Member:
-    member = Member.objects.filter(brand=brand, external_id=external_id).first()
+    member = _with_brand(row_get(Member, brand_id=brand.pk, external_id=external_id), brand)
     if member is None:
         raise _not_found(f"with external_id {external_id!r}")
     return member

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -10,7 +11,9 @@ from django.utils import timezone
 from kesher.activity.models import Activity, ConsumerRun
 from kesher.activity.registry import consumer, registry
 from kesher.activity.tasks import activity_dispatch
+from kesher.core.models import IdempotencyRecord
 from kesher.loyalty.models import LedgerEntry, PointsAccount
+from kesher.members.models import Member
 from kesher.members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +54,19 @@ def test_replay_returns_the_first_answer_and_changes_nothing(api, brand):
     assert PointsAccount.objects.get(member=member).balance == 99
 
 
+def test_a_replay_answers_the_same_bytes_whatever_the_offset_and_key_order(api, brand):
+    member = MemberFactory(brand=brand)
+    body = {
+        **purchase(member, items=[{"unit_price": "33.30", "sku": "ק-1", "quantity": 3}]),
+        "occurred_at": "2026-11-20T09:15:00.250000+02:00",
+    }
+    first = api.post("/activities", body, idem="offset")
+    replay = api.post("/activities", body, idem="offset")
+    assert first.status == replay.status == 201
+    assert json.dumps(first.body) == json.dumps(replay.body)  # order kept by json.loads: same bytes
+    assert datetime.fromisoformat(first.body["occurred_at"]) == datetime(2026, 11, 20, 7, 15, 0, 250000, UTC)
+
+
 def test_same_key_with_a_different_body_is_refused_and_changes_nothing(api, brand):
     member = MemberFactory(brand=brand)
     api.post("/activities", purchase(member), idem="same")
@@ -58,6 +74,35 @@ def test_same_key_with_a_different_body_is_refused_and_changes_nothing(api, bran
     assert other.status == 422 and other.body["error"]["code"] == "idempotency_key_reused"
     assert Activity.objects.filter(type="purchase").count() == 1
     assert PointsAccount.objects.get(member=member).balance == 99
+
+
+def test_a_refusal_is_not_kept_so_the_retry_is_checked_again(api, brand):
+    member = MemberFactory(brand=brand)
+    Member.objects.filter(pk=member.pk).update(status="blocked")
+    refused = api.post("/activities", purchase(member), idem="till-9")
+    assert refused.status == 409 and refused.body["error"]["code"] == "member_inactive"
+    assert Activity.objects.filter(type="purchase").count() == 0
+    Member.objects.filter(pk=member.pk).update(status="active")
+    retried = api.post("/activities", purchase(member), idem="till-9")
+    assert retried.status == 201 and retried.body["points_awarded"] == 99
+    again = api.post("/activities", purchase(member), idem="till-9")
+    assert (again.status, again.body) == (retried.status, retried.body)
+    assert PointsAccount.objects.get(member=member).balance == 99
+
+
+def test_the_key_is_kept_on_the_activity_with_the_requests_fingerprint(api, brand):
+    member = MemberFactory(brand=brand)
+    first = api.post("/activities", purchase(member), idem="fp-1")
+    activity = Activity.objects.get(pk=first.body["id"])
+    assert activity.idempotency_key == "fp-1" and len(activity.request_hash or "") == 64
+    assert not IdempotencyRecord.objects.exists()  # no second bookkeeping row for an activity
+
+
+def test_an_idempotency_key_too_long_is_refused_and_changes_nothing(api, brand):
+    member = MemberFactory(brand=brand)
+    answer = api.post("/activities", purchase(member), idem="k" * 256)
+    assert answer.status == 422 and answer.body["error"]["field"] == "Idempotency-Key"
+    assert not Activity.objects.filter(type="purchase").exists() and not LedgerEntry.objects.exists()
 
 
 def test_reference_from_the_same_source_is_a_replay(api, brand):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.core.cache import cache
@@ -145,3 +146,24 @@ def test_a_key_can_carry_its_own_limit(brand):
 
     client = ApiClient(issued.raw_key)
     assert [client.get("/rewards").status for _ in range(3)] == [200, 200, 429]
+
+
+def test_the_limit_is_counted_in_redis_in_one_round_trip(brand, settings):
+    """Where the cache is Redis (production), every process counts against one shared bucket."""
+    from django.core.cache import caches
+
+    from kesher.conftest import ApiClient
+    from kesher.core.tests.worker import redis_or_skip
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_or_skip()}
+    }
+    issued = api_key_create(brand=brand, scope="pos", rate_limit_per_minute=2)  # a new key: a new bucket
+    client = ApiClient(issued.raw_key)
+    answers = [client.get("/rewards") for _ in range(3)]
+    assert [a.status for a in answers] == [200, 200, 429]
+    assert [a.headers.get("X-RateLimit-Remaining") for a in answers[:2]] == ["1", "0"]
+    assert int(answers[2].headers["Retry-After"]) >= 1
+    bucket = caches["default"].make_and_validate_key(f"rl:{issued.api_key.prefix}:{int(time.time() // 60)}")
+    redis = caches["default"]._cache.get_client(bucket)
+    assert 0 < redis.ttl(bucket) <= 70  # the bucket goes away by itself

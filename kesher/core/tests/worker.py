@@ -66,3 +66,30 @@ def wait_for(check, *, timeout: float = 60.0, every: float = 0.2) -> bool:  # ty
             return True
         time.sleep(every)
     return False
+
+
+@contextmanager
+def celery_on_broker(url: str) -> Iterator[str]:
+    """This process's Celery app sends to the broker at `url` (not eager) while the block runs; the
+    broker's database starts empty."""
+    import redis
+    from kombu import pools
+
+    from config.celery import app
+
+    redis.Redis.from_url(url).flushdb()
+    before = (app.conf.task_always_eager, app.conf.broker_url)
+
+    def switch(eager: bool, broker_url: str) -> None:
+        app.set_current()  # shared tasks send through the current app
+        app.conf.task_always_eager = eager
+        app.conf.broker_url = broker_url
+        pools.reset()  # connection pools are rebuilt lazily
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    switch(False, url)
+    try:
+        yield url
+    finally:
+        switch(*before)

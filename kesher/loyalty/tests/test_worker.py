@@ -6,12 +6,12 @@ import json
 
 import pytest
 import redis
-from kombu import pools
 
-from config.celery import app
+from kesher.activity.models import ConsumerRun, OutboxEntry
+from kesher.activity.registry import consumers_for
 from kesher.activity.services import activity_record
 from kesher.brands.services import brand_create
-from kesher.core.tests.worker import celery_worker, redis_or_skip, wait_for
+from kesher.core.tests.worker import celery_on_broker, celery_worker, redis_or_skip, wait_for
 from kesher.loyalty.models import PointsAccount, Referral
 from kesher.members.tests.factories import MemberFactory
 
@@ -19,23 +19,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 
 
 @pytest.fixture
-def broker(tmp_path):
-    url = redis_or_skip()
-    redis.Redis.from_url(url).flushdb()
-    before = (app.conf.task_always_eager, app.conf.broker_url)
-    _switch_broker(False, url)
-    yield url
-    _switch_broker(*before)
-
-
-def _switch_broker(eager: bool, url: str) -> None:
-    """Point this process's Celery app at another broker (connection pools are rebuilt lazily)."""
-    app.set_current()  # shared tasks send through the current app
-    app.conf.task_always_eager = eager
-    app.conf.broker_url = url
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
+def broker():
+    with celery_on_broker(redis_or_skip()) as url:
+        yield url
 
 
 def test_a_referral_is_paid_by_a_worker_after_commit(broker, tmp_path):
@@ -54,3 +40,34 @@ def test_a_referral_is_paid_by_a_worker_after_commit(broker, tmp_path):
     assert paid, (tmp_path / "worker.log").read_text()[-3000:]
     assert PointsAccount.objects.get(member=referrer).balance == 100
     assert PointsAccount.objects.get(member=friend).balance == 110
+
+
+def test_deferred_consumers_reach_the_worker_through_the_outbox(broker, tmp_path):
+    brand = brand_create(slug="outbox", name="Outbox")
+    members = [MemberFactory(brand=brand) for _ in range(3)]
+    ConsumerRun.objects.all().delete()
+    OutboxEntry.objects.all().delete()
+    purchases = [
+        activity_record(brand=brand, member=member, type="purchase", attributes={"amount": "10.00"})[0]
+        for member in members
+    ]
+    deferred = sorted(name for name, _ in consumers_for("purchase", immediate=False))
+    assert deferred  # journeys and conversions wait for the worker
+    # Committed with the activities; one relay asked for (this process asks at most once a second).
+    assert OutboxEntry.objects.filter(activity_id__in=[p.pk for p in purchases]).count() == 3
+    queued = [
+        json.loads(raw)["headers"]["task"] for raw in redis.Redis.from_url(broker).lrange("celery", 0, -1)
+    ]
+    assert queued.count("kesher.activity.tasks.outbox_relay") == 1
+    with celery_worker(broker, log=tmp_path / "worker.log"):
+        done = wait_for(
+            lambda: (
+                ConsumerRun.objects.filter(activity_id__in=[p.pk for p in purchases]).count()
+                == len(purchases) * len(deferred)
+            )
+        )
+    assert done, (tmp_path / "worker.log").read_text()[-3000:]
+    assert not OutboxEntry.objects.exists()
+    for purchase in purchases:
+        ran = ConsumerRun.objects.filter(activity_id=purchase.pk).values_list("consumer", flat=True)
+        assert sorted(ran) == deferred
