@@ -159,6 +159,9 @@ class Server:
     def start(self) -> None:
         from benchmarks.seed import database_url
 
+        deadline = time.monotonic() + 15  # the previous server's workers may still be closing
+        while not port_free(PORT) and time.monotonic() < deadline:
+            time.sleep(0.2)
         if not port_free(PORT):
             raise RuntimeError(f"port {PORT} is in use; stop what listens there or set BENCH_PORT")
         env = {

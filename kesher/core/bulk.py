@@ -114,7 +114,10 @@ def _insert(
                 sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
                 params = rows[0]
             else:
-                arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+                # Arrays in binary (%b) where parameters travel apart from the SQL: the text form escapes
+                # every element with a regular expression, a sixth of a bulk call's time.
+                marker = "%b" if _binds_server_side() else "%s"
+                arrays = ", ".join(f"{marker}::{field.db_type(connection)}[]" for field in fields)
                 sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays})"
                 params = [list(column) for column in zip(*rows, strict=True)]
             if ignore_conflicts:
@@ -133,6 +136,10 @@ def _insert(
                 if ignore_conflicts:
                     returned += [pk.to_python(found[0]) for found in cursor.fetchall()]
     return returned
+
+
+def _binds_server_side() -> bool:
+    return bool(connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"))
 
 
 def rows_insert(model: type[Model], objects: Sequence[Model]) -> None:
