@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.test import Client
 
 from kesher.brands.models import Brand
 from kesher.community.models import CommunityProfile, Space
@@ -54,3 +56,19 @@ def _plain_static_files(settings: Any) -> None:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def signed_in(make_member: Callable[..., Member]) -> Callable[..., tuple[Client, Member]]:
+    """A member with a login, and a browser client signed in as them."""
+
+    def sign_in(name: str, **kw: Any) -> tuple[Client, Member]:
+        member = make_member(name, **kw)
+        user = get_user_model().objects.create_user(username=f"u{member.pk.hex[:8]}", email=member.email)
+        Member.objects.filter(pk=member.pk).update(user=user)
+        member.refresh_from_db()
+        client = Client()
+        client.force_login(user)
+        return client, member
+
+    return sign_in

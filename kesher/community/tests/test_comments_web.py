@@ -18,20 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def signed_in(make_member: Callable[..., Member]) -> Callable[..., tuple[Client, Member]]:
-    def sign_in(name: str) -> tuple[Client, Member]:
-        member = make_member(name)
-        user = get_user_model().objects.create_user(username=f"u{member.pk.hex[:8]}", email=member.email)
-        Member.objects.filter(pk=member.pk).update(user=user)
-        member.refresh_from_db()
-        client = Client()
-        client.force_login(user)
-        return client, member
-
-    return sign_in
-
-
-@pytest.fixture
 def thread(general: Space, make_member: Callable[..., Member]) -> dict[str, Any]:
     CommunitySettings.objects.filter(brand=general.brand).update(min_seconds_between_posts=0)
     question = question_ask(

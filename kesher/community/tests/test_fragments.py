@@ -34,20 +34,6 @@ SignIn = Callable[..., tuple[Client, Member]]
 
 
 @pytest.fixture
-def signed_in(make_member: Callable[..., Member]) -> SignIn:
-    def sign_in(name: str, **kw: Any) -> tuple[Client, Member]:
-        member = make_member(name, **kw)
-        user = get_user_model().objects.create_user(username=f"u{member.pk.hex[:8]}", email=member.email)
-        Member.objects.filter(pk=member.pk).update(user=user)
-        member.refresh_from_db()
-        client = Client()
-        client.force_login(user)
-        return client, member
-
-    return sign_in
-
-
-@pytest.fixture
 def thread(general: Space, make_member: Callable[..., Member]) -> dict[str, Any]:
     CommunitySettings.objects.filter(brand=general.brand).update(min_seconds_between_posts=0)
     asker = make_member("אורי", reputation=100)  # posts without the new members' daily limit

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,20 +19,6 @@ from kesher.community.services import Author, answer_accept, answer_post, questi
 from kesher.members.models import Member
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def signed_in(make_member: Callable[..., Member]) -> Callable[..., tuple[Client, Member]]:
-    def sign_in(name: str, **kw: Any) -> tuple[Client, Member]:
-        member = make_member(name, **kw)
-        user = get_user_model().objects.create_user(username=f"u{member.pk.hex[:8]}", email=member.email)
-        Member.objects.filter(pk=member.pk).update(user=user)
-        member.refresh_from_db()
-        client = Client()
-        client.force_login(user)
-        return client, member
-
-    return sign_in
 
 
 @pytest.fixture
