@@ -198,7 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="serve Kesher with granian (WSGI)")
     p.add_argument("--host", default=os.environ.get("KESHER_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    p.add_argument("--workers", type=int, default=int(os.environ.get("KESHER_WEB_WORKERS", "3")))
+    p.add_argument(
+        "--workers", type=int, default=int(os.environ.get("KESHER_WEB_WORKERS", str(os.cpu_count() or 2)))
+    )
     p.add_argument(
         "--threads",
         type=int,
