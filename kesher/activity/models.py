@@ -10,8 +10,12 @@ from django.db.models import Q
 
 class Activity(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
-    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="activities")
+    # No single-column indexes on brand and member: the composite indexes below start with them, and
+    # every index is written again for each activity.
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+", db_index=False)
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, related_name="activities", db_index=False
+    )
     type = models.CharField(max_length=40)
     source = models.CharField(max_length=50, default="api")
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)

@@ -163,7 +163,8 @@ class PointsLot(models.Model):
         EXPIRED = "expired", _("Expired")
         REVERSED = "reversed", _("Reversed")
 
-    account = models.ForeignKey(PointsAccount, on_delete=models.CASCADE, related_name="lots")
+    # lot_spend_order (account, state, expires_at) serves lookups by account: no index of its own.
+    account = models.ForeignKey(PointsAccount, on_delete=models.CASCADE, related_name="lots", db_index=False)
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
     activity = models.ForeignKey(
         "activity.Activity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -200,7 +201,10 @@ class LedgerEntry(models.Model):
         TRANSFER = "transfer", _("Transferred")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    account = models.ForeignKey(PointsAccount, on_delete=models.CASCADE, related_name="entries")
+    # ledger_newest (account, created_at, id) serves lookups by account: no index of its own.
+    account = models.ForeignKey(
+        PointsAccount, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     points = models.IntegerField(help_text=_("Signed: positive adds, negative takes (pending included)"))
