@@ -40,7 +40,10 @@ def _dispatch_one(activity_id: str, consumer_name: str) -> str:
 
 @shared_task(bind=True, max_retries=8, acks_late=True)
 def activity_dispatch(self, activity_id: str, consumer_names: str | list[str]) -> str:  # type: ignore[no-untyped-def]
-    """Run an activity's deferred consumers (one message for all of them); a retry skips those done."""
+    """Run an activity's deferred consumers (one message for all of them); a retry skips those done.
+
+    Activities are now relayed in batches through the outbox (activity_dispatch_many); this task stays
+    for messages queued before that, and for running one activity's consumers by hand."""
     names = [consumer_names] if isinstance(consumer_names, str) else consumer_names
     outcomes = []
     for name in names:
