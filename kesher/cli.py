@@ -199,7 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=os.environ.get("KESHER_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument(
-        "--workers", type=int, default=int(os.environ.get("KESHER_WEB_WORKERS", str(os.cpu_count() or 2)))
+        "--workers",
+        type=int,
+        # one a core, at most 4: each thread of each worker holds a database connection
+        default=int(os.environ.get("KESHER_WEB_WORKERS", str(min(os.cpu_count() or 2, 4)))),
+        help="worker processes (default: one a core, at most 4; KESHER_WEB_WORKERS)",
     )
     p.add_argument(
         "--threads",
