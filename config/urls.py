@@ -7,6 +7,7 @@ from kesher.api.api import api
 from kesher.web import views
 
 urlpatterns = [
+    path("api/v1/", api.urls),  # first: the busiest paths are matched before the pages' patterns
     path("", views.home, name="home"),
     path("portal/", views.portal, name="portal"),
     path("portal/redeem/", views.portal_redeem, name="portal_redeem"),
@@ -25,5 +26,4 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", api.urls),
 ]
