@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "kesher.core.middleware.RequestIdMiddleware",
     "kesher.api.middleware.RateLimitHeadersMiddleware",
+    "kesher.api.middleware.ApiShortcutMiddleware",  # /api/ goes on through its API_MIDDLEWARE
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
 from kesher.api.common import ERRORS, idempotent
@@ -60,13 +60,15 @@ class MemberPatch(Strict):
     status: str | None = None
 
 
-class Consents(Schema):
+# Answers are plain pydantic models fed dicts (not ninja.Schema read from the model): Schema's wrapper for
+# reading ORM objects cost more than the rest of a member read's answer.
+class Consents(BaseModel):
     email: bool
     sms: bool
     push: bool
 
 
-class MemberOut(Schema):
+class MemberOut(BaseModel):
     id: UUID
     external_id: str | None
     email: str | None
@@ -85,7 +87,7 @@ class MemberOut(Schema):
     created_at: datetime
 
 
-class MemberPageOut(Schema):
+class MemberPageOut(BaseModel):
     items: list[MemberOut]
     next_cursor: str | None
 
@@ -107,8 +109,31 @@ class ConsentOut(Schema):
     occurred_at: datetime
 
 
+def member_answer(member: Member) -> dict[str, Any]:
+    """A member as the API answers it (MemberOut's fields, Python values)."""
+    return {
+        "id": member.id,
+        "external_id": member.external_id,
+        "email": member.email,
+        "phone": member.phone,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "birthday": member.birthday,
+        "locale": member.locale,
+        "interests": member.interests,
+        "status": member.status,
+        "joined_at": member.joined_at,
+        "source": member.source,
+        "card_number": member.card_number,
+        "referral_code": member.referral_code,
+        "consents": member.consents,
+        "created_at": member.created_at,
+    }
+
+
 def _out(member: Member) -> dict[str, Any]:
-    return MemberOut.from_orm(member).model_dump(mode="json")
+    """The answer in JSON form, as an idempotent call keeps it for replays."""
+    return MemberOut.model_validate(member_answer(member)).model_dump(mode="json")
 
 
 @router.post("", response={201: MemberOut, **ERRORS}, summary="Create a member")
@@ -148,14 +173,14 @@ def list_members(
         cursor=cursor,
         limit=limit,
     )
-    return {"items": page.members, "next_cursor": page.next_cursor}
+    return {"items": [member_answer(member) for member in page.members], "next_cursor": page.next_cursor}
 
 
 @router.get(
     "/find", response={200: list[MemberOut], **ERRORS}, summary="Find by phone, card, email or external id"
 )
-def find_members(request: HttpRequest, q: str) -> list[Member]:
-    return selectors.member_find(brand=brand_of(request), query=q)
+def find_members(request: HttpRequest, q: str) -> list[dict[str, Any]]:
+    return [member_answer(member) for member in selectors.member_find(brand=brand_of(request), query=q)]
 
 
 @router.get(
@@ -163,13 +188,15 @@ def find_members(request: HttpRequest, q: str) -> list[Member]:
     response={200: MemberOut, **ERRORS},
     summary="Read a member by external id",
 )
-def get_member_by_external_id(request: HttpRequest, external_id: str) -> Member:
-    return selectors.member_get_by_external_id(brand=brand_of(request), external_id=external_id)
+def get_member_by_external_id(request: HttpRequest, external_id: str) -> dict[str, Any]:
+    return member_answer(
+        selectors.member_get_by_external_id(brand=brand_of(request), external_id=external_id)
+    )
 
 
 @router.get("/{member_id}", response={200: MemberOut, **ERRORS}, summary="Read a member")
-def get_member(request: HttpRequest, member_id: str) -> Member:
-    return selectors.member_get(brand=brand_of(request), member_id=member_id)
+def get_member(request: HttpRequest, member_id: str) -> dict[str, Any]:
+    return member_answer(selectors.member_get(brand=brand_of(request), member_id=member_id))
 
 
 @router.patch("/{member_id}", response={200: MemberOut, **ERRORS}, summary="Change a member's details")
@@ -208,7 +235,7 @@ def list_consents(request: HttpRequest, member_id: str) -> Any:
 @router.post(
     "/{member_id}/erase", response={200: MemberOut, **ERRORS}, summary="Erase personal details (manage)"
 )
-def erase_member(request: HttpRequest, member_id: str) -> Member:
+def erase_member(request: HttpRequest, member_id: str) -> dict[str, Any]:
     require_scope(request, "manage")
     member = selectors.member_get(brand=brand_of(request), member_id=member_id)
-    return services.member_erase(member=member, actor=actor_of(request))
+    return member_answer(services.member_erase(member=member, actor=actor_of(request)))
