@@ -36,6 +36,7 @@ BENCH_DB = "kesher_bench"
 PGBENCH_DB = "kesher_bench_pgbench"
 PORT = int(os.environ.get("BENCH_PORT", "8199"))
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
+CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14")  # rate limits, remembered keys
 
 
 def broker_flush() -> None:
@@ -43,6 +44,7 @@ def broker_flush() -> None:
     import redis
 
     redis.Redis.from_url(BROKER_URL).flushdb()
+    redis.Redis.from_url(CACHE_URL).flushdb()
 
 
 def broker_queued() -> int:
@@ -172,6 +174,7 @@ class Server:
         env.update(
             # As in production: deferred consumers go to a broker instead of running inside the request.
             KESHER_BROKER_URL=BROKER_URL,
+            KESHER_CACHE_URL=CACHE_URL,  # as production is set up: rate limits shared by the workers
             KESHER_DATABASE_URL=database_url(pg_base_url(), BENCH_DB),
             KESHER_LOG_FORMAT="text",
             KESHER_LOG_LEVEL="WARNING",
@@ -276,7 +279,7 @@ def main() -> int:
     os.environ["KESHER_LOG_LEVEL"] = "WARNING"
     os.environ["KESHER_LOG_FORMAT"] = "text"
     os.environ["KESHER_BROKER_URL"] = BROKER_URL  # in-process costs too are measured as in production
-    os.environ.pop("KESHER_CACHE_URL", None)
+    os.environ["KESHER_CACHE_URL"] = CACHE_URL
     import django
 
     django.setup()

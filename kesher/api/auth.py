@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
 from kesher.brands.models import ApiKey, Brand
 from kesher.brands.selectors import api_key_authenticate
+from kesher.brands.services import hash_api_key, split_api_key
 from kesher.core.audit import Actor
 from kesher.core.errors import KesherError, PermissionDenied
 
 BUCKET_SECONDS = 70  # a minute's bucket lives a little longer than its minute
 LAST_USED_RESOLUTION = 60  # seconds: write last_used_at at most once a minute per key, not on every call
+KEYS_GENERATION = "apikeys:generation"  # changes whenever a key or a brand changes (see keys_changed)
+KEY_CACHE_SECONDS = 300  # a remembered key is read again from the database at least this often
 
 
 class RateLimited(KesherError):
@@ -39,20 +46,9 @@ class RateState:
 
 
 def _count(bucket: str) -> int:
-    """Count one more call in this minute's bucket and say how many there were.
-
-    On Redis it is one round trip (INCR and EXPIRE NX sent together), where Django's cache API takes
-    three (add, then incr's exists and incr): a third of a member read's time went there.
-    """
+    """Count one more call in this minute's bucket and say how many there were (without Redis; with it,
+    see _count_and_generation)."""
     backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        key = backend.make_and_validate_key(bucket)
-        client = backend._cache.get_client(key, write=True)  # type: ignore[attr-defined]
-        pipe = client.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, BUCKET_SECONDS, nx=True)
-        used, _ = pipe.execute()
-        return int(used)
     backend.add(bucket, 0, timeout=BUCKET_SECONDS)
     try:
         return int(backend.incr(bucket))
@@ -61,35 +57,144 @@ def _count(bucket: str) -> int:
         return 1
 
 
-def _check_rate(api_key: ApiKey) -> RateState:
-    limit = (
+def _limit_of(api_key: ApiKey) -> int:
+    return (
         api_key.rate_limit_per_minute
         or api_key.brand.rate_limit_per_minute
         or settings.KESHER_RATE_LIMIT_PER_MINUTE
     )
+
+
+def _window() -> tuple[int, int]:
+    """This minute's number and the seconds until the next one."""
     now = time.time()
     window = int(now // 60)
-    reset = math.ceil((window + 1) * 60 - now)
-    used = _count(f"rl:{api_key.prefix}:{window}")
+    return window, math.ceil((window + 1) * 60 - now)
+
+
+def _rate_state(limit: int, used: int, reset: int) -> RateState:
     if used > limit:
         raise RateLimited(retry_after=max(reset, 1))
     return RateState(limit=limit, remaining=max(limit - used, 0), reset=reset)
+
+
+def _check_rate(api_key: ApiKey) -> RateState:
+    window, reset = _window()
+    return _rate_state(_limit_of(api_key), _count(f"rl:{api_key.prefix}:{window}"), reset)
+
+
+# --- keys remembered between requests (with Redis) -------------------------------------------------------
+#
+# Each process remembers the keys it has checked, with the brand read alongside, so a request needs no
+# database query to know its key. What makes that safe is a generation value in Redis, read in the same
+# round trip that counts the request for the rate limit: any change to a key or a brand (a revocation
+# above all) writes a new generation after its commit, and every process then reads its keys again on
+# its next request. Without Redis (the embedded defaults) nothing is remembered.
+
+_remembered: dict[str, tuple[str, float, ApiKey]] = {}  # key hash -> (generation, since, key)
+_remembered_lock = threading.Lock()
+_BRAND_COLUMNS = [field.attname for field in Brand._meta.concrete_fields]
+_KEY_COLUMNS = [field.attname for field in ApiKey._meta.concrete_fields]
+
+
+def _redis_client(backend: Any) -> Any:
+    """The Redis client under Django's cache, made once per cache object (Django makes a new one on every
+    call, which cost as much as the round trip itself). Cache objects are per thread."""
+    client = getattr(backend, "_kesher_redis", None)
+    if client is None:
+        client = backend._kesher_redis = backend._cache.get_client(write=True)
+    return client
+
+
+def keys_changed() -> None:
+    """Forget every remembered key, here and (after the current transaction commits) in every process."""
+    with _remembered_lock:
+        _remembered.clear()
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return
+
+    def publish() -> None:
+        _redis_client(backend).set(backend.make_and_validate_key(KEYS_GENERATION), uuid.uuid4().hex)
+
+    transaction.on_commit(publish)
+
+
+def _count_and_generation(backend: RedisCache, bucket: str) -> tuple[int, str]:
+    """One round trip (Django's cache API would take three for the count alone): count this call in its
+    bucket, and read the keys' generation, starting one when Redis has none (after a restart or a flush:
+    what was remembered before it is then read again)."""
+    bucket_key = backend.make_and_validate_key(bucket)
+    generation_key = backend.make_and_validate_key(KEYS_GENERATION)
+    client = _redis_client(backend)
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(bucket_key)
+    pipe.expire(bucket_key, BUCKET_SECONDS, nx=True)
+    pipe.get(generation_key)
+    used, _, generation = pipe.execute()
+    if generation is None:
+        client.set(generation_key, uuid.uuid4().hex, nx=True)
+        generation = client.get(generation_key)
+    return int(used), generation.decode() if isinstance(generation, bytes) else str(generation)
+
+
+def _authenticate_remembering(backend: RedisCache, token: str) -> tuple[ApiKey, RateState] | None:
+    """The key and its rate state, with the key remembered across requests (see above). The bucket is
+    named by the token's hash, so calls with a made-up secret never count against a real key."""
+    if split_api_key(token) is None:
+        return None
+    token_hash = hash_api_key(token)
+    window, reset = _window()
+    used, generation = _count_and_generation(backend, f"rl:h:{token_hash[:24]}:{window}")
+    now = time.monotonic()
+    remembered = _remembered.get(token_hash)
+    if remembered is not None and remembered[0] == generation and now - remembered[1] < KEY_CACHE_SECONDS:
+        api_key = _copy(remembered[2])
+    else:
+        found = api_key_authenticate(raw_key=token)
+        if found is None:
+            return None
+        api_key = found
+        with _remembered_lock:
+            _remembered[token_hash] = (generation, now, _copy(found))
+    return api_key, _rate_state(_limit_of(api_key), used, reset)
+
+
+def _copy(api_key: ApiKey) -> ApiKey:
+    """A key and its brand of their own for this request: nothing one request caches on them (a related
+    object, a changed attribute) reaches another."""
+    brand = api_key.brand
+    brand_copy = Brand.from_db(brand._state.db, _BRAND_COLUMNS, [getattr(brand, n) for n in _BRAND_COLUMNS])
+    copy = ApiKey.from_db(api_key._state.db, _KEY_COLUMNS, [getattr(api_key, n) for n in _KEY_COLUMNS])
+    copy._state.fields_cache["brand"] = brand_copy  # type: ignore[attr-defined]
+    return copy
 
 
 class ApiKeyAuth(HttpBearer):
     openapi_scheme = "bearer"
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
-        api_key = api_key_authenticate(raw_key=token)
-        if api_key is None:
-            return None
-        request.rate_limit = _check_rate(api_key)  # type: ignore[attr-defined]
+        backend = caches["default"]
+        if isinstance(backend, RedisCache):
+            checked = _authenticate_remembering(backend, token)
+            if checked is None:
+                return None
+            api_key, request.rate_limit = checked  # type: ignore[attr-defined]
+        else:
+            found = api_key_authenticate(raw_key=token)
+            if found is None:
+                return None
+            api_key = found
+            request.rate_limit = _check_rate(api_key)  # type: ignore[attr-defined]
         now = timezone.now()
         if (
             api_key.last_used_at is None
             or (now - api_key.last_used_at).total_seconds() > LAST_USED_RESOLUTION
         ):
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            remembered = _remembered.get(api_key.key_hash)
+            if remembered is not None:  # carried to the next request's copy
+                remembered[2].last_used_at = now
         return api_key
 
 
