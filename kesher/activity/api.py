@@ -18,7 +18,7 @@ from kesher.brands.models import Brand
 from kesher.core.errors import KesherError, NotFound, ValidationFailed
 from kesher.core.idempotency import MAX_KEY_LENGTH, error_body, request_fingerprint
 from kesher.members.models import Member
-from kesher.members.selectors import member_get, member_get_by_external_id
+from kesher.members.selectors import member_get, member_get_by_external_id, members_by_reference
 
 router = Router()
 BULK_LIMIT = 1000
@@ -217,11 +217,9 @@ def _members_for(brand: Brand, items: list[BulkItemIn]) -> dict[tuple[str, str],
     """Every member the items name, in two queries."""
     ids = {item.member_id for item in items if item.member_id is not None}
     external = {item.external_id for item in items if item.member_id is None and item.external_id}
-    found: dict[tuple[str, str], Member] = {}
-    for member in Member.objects.filter(brand=brand, pk__in=ids).select_related("brand"):
-        found[("id", str(member.pk))] = member
-    for member in Member.objects.filter(brand=brand, external_id__in=external).select_related("brand"):
-        found[("ext", member.external_id or "")] = member
+    by_id, by_external = members_by_reference(brand=brand, ids=ids, external_ids=external)
+    found: dict[tuple[str, str], Member] = {("id", str(pk)): member for pk, member in by_id.items()}
+    found.update((("ext", external_id), member) for external_id, member in by_external.items())
     return found
 
 

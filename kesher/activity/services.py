@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +15,7 @@ from django.utils import timezone
 from kesher.activity.models import Activity, OutboxEntry
 from kesher.activity.registry import consumers_for, registry, validate_attributes
 from kesher.brands.models import Brand
-from kesher.core.bulk import row_insert_new, rows_insert, rows_insert_new, rows_update
+from kesher.core.bulk import row_insert_new, rows_in, rows_insert_new, rows_insert_values, rows_update
 from kesher.core.errors import Conflict, KesherError, ValidationFailed
 from kesher.members.models import Member, MemberStatus
 
@@ -124,7 +126,7 @@ def _defer(owed: list[tuple[Any, list[str]]]) -> None:
         now_owed = [(str(activity_id), names) for activity_id, names in owed]
         transaction.on_commit(lambda: consumers_publish(now_owed))
         return
-    rows_insert(OutboxEntry, [OutboxEntry(activity_id=pk, consumers=names) for pk, names in owed])
+    rows_insert_values(OutboxEntry, ("activity_id", "consumers"), owed)
     transaction.on_commit(outbox_kick)
 
 
@@ -174,9 +176,9 @@ def _existing_many(brand: Brand, drafts: list[Draft]) -> dict[tuple[str, str, st
             references.setdefault(draft.source, set()).add(draft.external_id)
     found: list[Activity] = []
     for source, values in keys.items():
-        found += Activity.objects.filter(brand=brand, source=source, idempotency_key__in=values)
+        found += rows_in(Activity, "idempotency_key", values, brand_id=brand.pk, source=source)
     for source, values in references.items():
-        found += Activity.objects.filter(brand=brand, source=source, external_id__in=values)
+        found += rows_in(Activity, "external_id", values, brand_id=brand.pk, source=source)
     by_key: dict[tuple[str, str, str], Activity] = {}
     for activity in found:
         if activity.idempotency_key is not None:
@@ -184,6 +186,48 @@ def _existing_many(brand: Brand, drafts: list[Draft]) -> dict[tuple[str, str, st
         if activity.external_id is not None:
             by_key[(activity.source, "ref", activity.external_id)] = activity
     return by_key
+
+
+# Activity's columns in the model's order, up to the last one a new activity is given: _new_activity
+# passes them by position (cheaper than by name); a test checks the order still holds.
+_NEW_ACTIVITY_COLUMNS = (
+    "id",
+    "brand_id",
+    "member_id",
+    "type",
+    "source",
+    "idempotency_key",
+    "request_hash",
+    "external_id",
+    "occurred_at",
+    "recorded_at",
+    "attributes",
+)
+
+
+_make_activity: Callable[..., Activity] = Activity  # by position, which django-stubs reads wrongly
+
+
+def _new_activity(brand: Brand, draft: Draft, clean: dict[str, Any], occurred_at: datetime) -> Activity:
+    """The activity to insert, as Activity(brand=..., member=..., ...) makes it, its brand and member in
+    place: values by position and the relations' cache set directly, a third of the cost."""
+    values: tuple[Any, ...] = (
+        uuid.uuid4(),
+        brand.pk,
+        draft.member.pk,
+        draft.type,
+        draft.source,
+        draft.idempotency_key,
+        None,  # request_hash: only for a single activity's Idempotency-Key header
+        draft.external_id,
+        occurred_at,
+        None,  # recorded_at: stamped when inserted
+        clean,
+    )
+    activity = _make_activity(*values)
+    activity._state.fields_cache["brand"] = brand
+    activity._state.fields_cache["member"] = draft.member
+    return activity
 
 
 def activities_record_many(*, brand: Brand, drafts: list[Draft]) -> list[Outcome]:
@@ -210,6 +254,7 @@ def activities_record_many(*, brand: Brand, drafts: list[Draft]) -> list[Outcome
         first_in_call: dict[tuple[str, str, str], int] = {}
         repeats: list[tuple[int, int]] = []
         rows: list[tuple[int, Draft, Activity]] = []
+        batchable: dict[str, bool] = {}
         for index, draft, clean, occurred_at in valid:
             keys = draft.keys()
             replay = next((existing[key] for key in keys if key in existing), None)
@@ -222,7 +267,9 @@ def activities_record_many(*, brand: Brand, drafts: list[Draft]) -> list[Outcome
                 continue
             for key in keys:
                 first_in_call[key] = index
-            if not _batchable(draft.type):
+            if draft.type not in batchable:
+                batchable[draft.type] = _batchable(draft.type)
+            if not batchable[draft.type]:
                 try:
                     with transaction.atomic():
                         activity, created = activity_record(
@@ -239,17 +286,7 @@ def activities_record_many(*, brand: Brand, drafts: list[Draft]) -> list[Outcome
                 except KesherError as refusal:
                     outcomes[index].error = refusal
                 continue
-            activity = Activity(
-                brand=brand,
-                member=draft.member,
-                type=draft.type,
-                source=draft.source,
-                idempotency_key=draft.idempotency_key,
-                external_id=draft.external_id,
-                occurred_at=occurred_at,
-                attributes=clean,
-            )
-            rows.append((index, draft, activity))
+            rows.append((index, draft, _new_activity(brand, draft, clean, occurred_at)))
 
         inserted = rows_insert_new(Activity, [activity for _, _, activity in rows])
         won: list[Activity] = []
@@ -261,21 +298,20 @@ def activities_record_many(*, brand: Brand, drafts: list[Draft]) -> list[Outcome
                 outcomes[index].activity = _existing(
                     brand, draft.source, draft.idempotency_key, draft.external_id
                 )
+        types = {activity.type for activity in won}
+        immediate = {type: [name for name, _ in consumers_for(type, immediate=True)] for type in types}
+        deferred = {type: [name for name, _ in consumers_for(type, immediate=False)] for type in types}
         names: list[str] = []
         for activity in won:
-            for name, _ in consumers_for(activity.type, immediate=True):
+            for name in immediate[activity.type]:
                 if name not in names:
                     names.append(name)
         for name in names:
-            handled = [a for a in won if any(n == name for n, _ in consumers_for(a.type, immediate=True))]
+            handled = [activity for activity in won if name in immediate[activity.type]]
             registry.batch_by_name[name](handled)
         rows_update(Activity, won, ["points_awarded", "balance_after"])
 
-        owed = [
-            (activity.pk, [name for name, _ in consumers_for(activity.type, immediate=False)])
-            for activity in won
-        ]
-        owed = [(pk, names) for pk, names in owed if names]
+        owed = [(activity.pk, list(deferred[activity.type])) for activity in won if deferred[activity.type]]
         if owed:
             _defer(owed)
 

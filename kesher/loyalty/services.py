@@ -24,7 +24,7 @@ from django.utils.translation import gettext_noop
 from kesher.activity.models import Activity
 from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
-from kesher.core.bulk import rows_insert, rows_update
+from kesher.core.bulk import rows_in, rows_insert, rows_insert_values, rows_update
 from kesher.core.errors import Conflict, InsufficientPoints, NotFound, PermissionDenied, ValidationFailed
 from kesher.core.rows import row_get
 from kesher.loyalty.models import (
@@ -169,12 +169,7 @@ def _lock_account(member_id: Any) -> PointsAccount:
 def _lock_accounts(member_ids: Iterable[Any]) -> dict[Any, PointsAccount]:
     """Lock several accounts in primary-key order, so two transfers never deadlock."""
     ordered = sorted(set(member_ids), key=str)
-    return {
-        account.member_id: account
-        for account in PointsAccount.objects.select_for_update()
-        .filter(member_id__in=ordered)
-        .order_by("member_id")
-    }
+    return {account.member_id: account for account in rows_in(PointsAccount, "member_id", ordered, lock=True)}
 
 
 def _refresh(account: PointsAccount) -> None:
@@ -471,8 +466,8 @@ def points_earn_batch(activities: list[Activity]) -> None:
     if slow_members:  # their accounts changed one by one: read every counter again (still locked)
         accounts = _lock_accounts(activity.member_id for activity in simple)
     now = timezone.now()
-    lots: list[PointsLot] = []
-    entries: list[LedgerEntry] = []
+    lots: list[tuple[Any, ...]] = []  # values for _LOT_COLUMNS: the instances are never read again
+    entries: list[tuple[Any, ...]] = []  # values for _ENTRY_COLUMNS
     touched: set[Any] = set()
     for activity in simple:
         account = accounts[activity.member_id]
@@ -480,19 +475,20 @@ def points_earn_batch(activities: list[Activity]) -> None:
         awards = _compute_awards(in_force, activity, account, check_limits=False) if in_force else []
         pending_until, expires_at = _lot_dates(program, activity) if awards else (None, None)
         pending = pending_until is not None and pending_until > now
+        state = PointsLot.State.PENDING if pending else PointsLot.State.AVAILABLE
         for rule, points in awards:
             lots.append(
-                PointsLot(
-                    account=account,
-                    brand_id=brand_id,
-                    activity=activity,
-                    rule=rule,
-                    points=points,
-                    remaining=points,
-                    earned_at=activity.occurred_at,
-                    state=PointsLot.State.PENDING if pending else PointsLot.State.AVAILABLE,
-                    available_at=pending_until if pending else None,
-                    expires_at=expires_at,
+                (
+                    account.pk,
+                    brand_id,
+                    activity.pk,
+                    rule.pk,
+                    points,
+                    points,
+                    activity.occurred_at,
+                    state,
+                    pending_until if pending else None,
+                    expires_at,
                 )
             )
             if pending:
@@ -501,24 +497,49 @@ def points_earn_batch(activities: list[Activity]) -> None:
                 account.balance += points
             account.lifetime_earned += points
             entries.append(
-                LedgerEntry(
-                    account=account,
-                    brand_id=brand_id,
-                    kind=LedgerEntry.Kind.EARN,
-                    points=points,
-                    pending=pending,
-                    balance_after=account.balance,
-                    activity=activity,
-                    rule=rule,
-                    description=rule.name[:300],
+                (
+                    account.pk,
+                    brand_id,
+                    LedgerEntry.Kind.EARN,
+                    points,
+                    pending,
+                    account.balance,
+                    activity.pk,
+                    rule.pk,
+                    rule.name[:300],
                 )
             )
             activity.points_awarded += points
             touched.add(account.pk)
         activity.balance_after = account.balance
-    rows_insert(PointsLot, lots)
-    rows_insert(LedgerEntry, entries)
+    rows_insert_values(PointsLot, _LOT_COLUMNS, lots)
+    rows_insert_values(LedgerEntry, _ENTRY_COLUMNS, entries)
     rows_update(PointsAccount, [accounts[pk] for pk in touched], ["balance", "pending", "lifetime_earned"])
+
+
+_LOT_COLUMNS = (
+    "account_id",
+    "brand_id",
+    "activity_id",
+    "rule_id",
+    "points",
+    "remaining",
+    "earned_at",
+    "state",
+    "available_at",
+    "expires_at",
+)
+_ENTRY_COLUMNS = (
+    "account_id",
+    "brand_id",
+    "kind",
+    "points",
+    "pending",
+    "balance_after",
+    "activity_id",
+    "rule_id",
+    "description",
+)
 
 
 def referral_on_purchase_batch(activities: list[Activity]) -> None:

@@ -6,12 +6,14 @@ import base64
 import contextlib
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 
 from kesher.brands.models import Brand
+from kesher.core.bulk import rows_in
 from kesher.core.errors import NotFound, ValidationFailed
 from kesher.core.rows import row_get
 from kesher.members.birthdays import gregorian_keys_for, hebrew_keys_for
@@ -45,6 +47,23 @@ def member_get_by_external_id(*, brand: Brand, external_id: str) -> Member:
     if member is None:
         raise _not_found(f"with external_id {external_id!r}")
     return member
+
+
+def members_by_reference(
+    *, brand: Brand, ids: Iterable[uuid.UUID], external_ids: Iterable[str]
+) -> tuple[dict[uuid.UUID, Member], dict[str, Member]]:
+    """The brand's members with any of these ids, and those with any of these external ids (a query for
+    each list that is not empty), every one with its brand in place."""
+    wanted_ids, wanted_external = list(ids), list(external_ids)
+    by_id = rows_in(Member, "id", wanted_ids, brand_id=brand.pk) if wanted_ids else []
+    by_external = (
+        rows_in(Member, "external_id", wanted_external, brand_id=brand.pk) if wanted_external else []
+    )
+    for member in [*by_id, *by_external]:
+        _with_brand(member, brand)
+    return {member.pk: member for member in by_id}, {
+        member.external_id or "": member for member in by_external
+    }
 
 
 def member_find(*, brand: Brand, query: str) -> list[Member]:
