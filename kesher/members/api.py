@@ -110,25 +110,11 @@ class ConsentOut(Schema):
 
 
 def member_answer(member: Member) -> dict[str, Any]:
-    """A member as the API answers it (MemberOut's fields, Python values)."""
-    return {
-        "id": member.id,
-        "external_id": member.external_id,
-        "email": member.email,
-        "phone": member.phone,
-        "first_name": member.first_name,
-        "last_name": member.last_name,
-        "birthday": member.birthday,
-        "locale": member.locale,
-        "interests": member.interests,
-        "status": member.status,
-        "joined_at": member.joined_at,
-        "source": member.source,
-        "card_number": member.card_number,
-        "referral_code": member.referral_code,
-        "consents": member.consents,
-        "created_at": member.created_at,
-    }
+    """A member as the API answers it: MemberOut's fields read from the model (Python values)."""
+    return {name: getattr(member, name) for name in _MEMBER_FIELDS}
+
+
+_MEMBER_FIELDS = tuple(MemberOut.model_fields)
 
 
 def _out(member: Member) -> dict[str, Any]:
