@@ -101,6 +101,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
+    # Django's backend with a health check that looks at the socket instead of asking the server
+    # (kesher/core/postgresql/base.py): it runs before every request's first statement.
+    DATABASES["default"]["ENGINE"] = "kesher.core.postgresql"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Parameters travel apart from the SQL (psycopg's server-side binding) rather than being quoted into
     # it in Python, and a statement run five times on a connection is prepared there: parsed and planned
