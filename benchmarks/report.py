@@ -78,6 +78,14 @@ def print_report(results: dict[str, Any]) -> None:
     print(_row("   throughput", f"{read['requests_per_second']:,.0f} requests/s"))
     if "read_alone" in results:
         print(_row("   with one connection: p50 / p95 / p99", _percentiles(results["read_alone"])))
+    floor = results.get("floor")
+    if floor:
+        print(_row("floor: a bare WSGI app writing the same rows", "(benchmarks/floor.py)"))
+        for name, label in (("single", "a."), ("bulk", "b.")):
+            rate = floor[name]["requests_per_second" if name == "single" else "activities_per_second"]
+            share = rate / targets[name]["target"] * 100 if targets[name]["target"] else 0.0
+            target = f"{share:.0f}% of {label}'s target"
+            print(_row(f"   {label} same load", f"{rate:,.0f} activities/s", target))
     print(
         _row(
             "ledger invariants after the run",
@@ -112,6 +120,16 @@ def print_report(results: dict[str, Any]) -> None:
             app = cpu.get("kesher server", 0) * seconds / count * 1000
             db = cpu.get("postgres", 0) * seconds / count * 1000
             print(f"  {label:<20} kesher server {app:6.2f} ms   postgres {db:6.2f} ms")
+    if floor:
+        for name, label, count in (
+            ("single", "floor: one purchase", floor["single"]["requests"]),
+            ("bulk", "floor: one bulk item", floor["bulk"]["activities_committed"]),
+        ):
+            cpu, seconds = floor[name]["cpu"], floor[name]["seconds"]
+            if count:
+                app = cpu.get("kesher server", 0) * seconds / count * 1000
+                db = cpu.get("postgres", 0) * seconds / count * 1000
+                print(f"  {label:<20} bare server   {app:6.2f} ms   postgres {db:6.2f} ms")
     consumers = results.get("purchase_consumers")
     if consumers:
         print(

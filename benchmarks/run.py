@@ -142,13 +142,15 @@ def pgbench_run(plan: Plan) -> PgbenchResult:
 
 
 class Server:
-    """`kesher run` (granian) in its own process group, so it and its workers stop together."""
+    """`kesher run` (granian) in its own process group, so it and its workers stop together; with
+    floor=True, granian serving benchmarks/floor.py's bare application instead."""
 
-    def __init__(self, *, workers: int, threads: int) -> None:
+    def __init__(self, *, workers: int, threads: int, floor: bool = False) -> None:
         self.workers = workers
         self.threads = threads
+        self.floor = floor
         self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = OUT_DIR / f"server-{workers}x{threads}.log"
+        self.log_path = OUT_DIR / f"server-{'floor-' if floor else ''}{workers}x{threads}.log"
 
     @property
     def base_url(self) -> str:
@@ -185,6 +187,14 @@ class Server:
         kesher = Path(sys.executable).with_name("kesher")
         argv = [str(kesher), "run", "--port", str(PORT), "--workers", str(self.workers)]
         argv += ["--threads", str(self.threads)]
+        if self.floor:
+            from benchmarks.floor import FLOOR_DB
+
+            env["FLOOR_DATABASE_URL"] = database_url(pg_base_url(), FLOOR_DB)
+            granian = str(Path(sys.executable).with_name("granian"))
+            argv = [granian, "--interface", "wsgi", "--port", str(PORT)]
+            argv += ["--workers", str(self.workers), "--blocking-threads", str(self.threads)]
+            argv += ["--no-access-log", "benchmarks.floor:application"]
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -225,6 +235,25 @@ def port_free(port: int) -> bool:
 
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def settle(timeout: float = 90) -> None:
+    """Let PostgreSQL finish what earlier writes left it (a checkpoint, autovacuum), so a phase is not
+    charged for the one before: run a checkpoint, then wait for autovacuum workers to end."""
+    import psycopg
+
+    from benchmarks.seed import database_url
+
+    with psycopg.connect(database_url(pg_base_url(), "postgres"), autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+            ).fetchone()
+            if not row or row[0] == 0:
+                return
+            time.sleep(1)
 
 
 def activities_committed(*, source: str) -> int:
@@ -328,6 +357,7 @@ def main() -> int:
 
     previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
+        settle()
         sweep: list[dict[str, Any]] = []
         candidates = _candidates()
         for workers, threads in candidates:
@@ -350,11 +380,13 @@ def main() -> int:
         server.start()
         say(f"server: {server.workers} workers x {server.threads} threads at {server.base_url}")
         load("activity", plan.warmup_seconds, "warm-single", server)
+        settle()
         say(f"a. single activities for {plan.single_seconds} s")
         single = load("activity", plan.single_seconds, "bench-single", server)
         results["single"] = single.as_json()
         results["single"]["activities_committed"] = activities_committed(source="bench-single")
 
+        settle()
         load("member", plan.warmup_seconds, "warm-read", server)
         say(f"c. member reads for {plan.read_seconds} s")
         read = load("member", plan.read_seconds, "bench-read", server)
@@ -362,6 +394,7 @@ def main() -> int:
         say("   and with one connection, for the latency of a read with nothing queued before it")
         results["read_alone"] = load("member", plan.alone_seconds, "bench-read-alone", server, 1).as_json()
 
+        settle()
         say(f"b. bulk activities ({BULK_SIZE} a request) for {plan.bulk_seconds} s")
         # Count what the database committed while the client ran (counted as soon as it stops, before
         # requests still in flight can commit): a bulk request takes seconds, so counting whole answers
@@ -378,6 +411,7 @@ def main() -> int:
             "activities_per_second": round(committed / window, 1),
             "activities_in_answered_requests": bulk.bulk_created,
         }
+        results["floor"] = floor_run(plan, workers=server.workers, threads=server.threads, token=run_token)
     finally:
         if server is not None:
             server.stop()
@@ -401,6 +435,51 @@ def main() -> int:
     print_report(results)
     print(f"\nfigures written to {OUT_DIR / 'results.json'}")
     return 0
+
+
+def floor_run(plan: Plan, *, workers: int, threads: int, token: str) -> dict[str, Any]:
+    """The same single and bulk loads against benchmarks/floor.py's bare application, with as many workers
+    and threads as Kesher had: what no Python server can beat on this machine."""
+    from benchmarks.floor import floor_activities, floor_prepare
+
+    say(f"floor: a bare WSGI application writing the same rows, {plan.members:,} accounts (floor.py)")
+    members_file = OUT_DIR / "floor-members.txt"
+    floor_prepare(base_url=pg_base_url(), members=plan.members, members_file=members_file)
+    settle()
+    server = Server(workers=workers, threads=threads, floor=True)
+    server.start()
+    try:
+
+        def load(mode: str, seconds: float, source: str) -> LoadResult:
+            return run_load(
+                mode,
+                seconds,
+                base_url=server.base_url,
+                api_key="none",
+                members_file=members_file,
+                token=f"{token}-{source}",
+                source=source,
+                bulk_size=BULK_SIZE,
+                server_pgid=server.pgid,
+            )
+
+        load("activity", plan.warmup_seconds, "floor-warm")
+        say(f"floor a. single purchases for {plan.single_seconds} s")
+        single = load("activity", plan.single_seconds, "floor-single").as_json()
+        settle()
+        say(f"floor b. bulk purchases ({BULK_SIZE} a request) for {plan.bulk_seconds} s")
+        bulk_from = time.monotonic()
+        bulk = load("bulk", plan.bulk_seconds, "floor-bulk").as_json()
+        committed = floor_activities(base_url=pg_base_url(), source="floor-bulk")
+        window = time.monotonic() - bulk_from
+    finally:
+        server.stop()
+    bulk.update(
+        activities_committed=committed,
+        window_seconds=round(window, 2),
+        activities_per_second=round(committed / window, 1),
+    )
+    return {"workers": workers, "threads": threads, "single": single, "bulk": bulk}
 
 
 def _code_version() -> str:
