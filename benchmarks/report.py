@@ -39,7 +39,7 @@ def print_report(results: dict[str, Any]) -> None:
     )
     print(
         f"{results['members']:,} members; granian {server['workers']} workers x {server['threads']}"
-        f" threads (best of the sweep); load client {results['client']}, 8 concurrent connections;"
+        f" threads (chosen by the sweep); load client {results['client']}, 8 concurrent connections;"
         f" load average at start {machine['load_average_at_start'][0]}"
     )
     print(f"code: {results.get('code', 'unknown')}")
