@@ -228,6 +228,9 @@ MEDIA_ROOT = Path(env_str("KESHER_MEDIA_DIR", str(VAR_DIR / "media")))
 KESHER_MAX_BODY_BYTES = env_int("KESHER_MAX_BODY_BYTES", 2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = KESHER_MAX_BODY_BYTES
 KESHER_RATE_LIMIT_PER_MINUTE = env_int("KESHER_RATE_LIMIT_PER_MINUTE", 6000)
+# With Redis: how often a process adds a key's calls to the shared count and reads the keys' generation
+# while the key is under half its limit (kesher/api/auth.py); 0 does it on every call.
+KESHER_RATE_LIMIT_SYNC_MS = env_int("KESHER_RATE_LIMIT_SYNC_MS", 500)
 NINJA_PAGINATION_PER_PAGE = 50
 
 SESSION_COOKIE_SECURE = PRODUCTION

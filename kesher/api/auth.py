@@ -86,15 +86,36 @@ def _check_rate(api_key: ApiKey) -> RateState:
 # --- keys remembered between requests (with Redis) -------------------------------------------------------
 #
 # Each process remembers the keys it has checked, with the brand read alongside, so a request needs no
-# database query to know its key. What makes that safe is a generation value in Redis, read in the same
-# round trip that counts the request for the rate limit: any change to a key or a brand (a revocation
-# above all) writes a new generation after its commit, and every process then reads its keys again on
-# its next request. Without Redis (the embedded defaults) nothing is remembered.
+# database query to know its key. What makes that safe is a generation value in Redis: any change to a key
+# or a brand (a revocation above all) writes a new generation after its commit, and a process trusts what
+# it remembers only while the generation it last read is the current one.
+#
+# The rate limit's count and the generation travel in one round trip to Redis (a sync). A process syncs a
+# key at most every KESHER_RATE_LIMIT_SYNC_MS (500 ms by default) while the key is far from its limit,
+# adding the calls it counted meanwhile, and on every call once the key has used half its limit; a key it
+# does not remember is synced at once. Between syncs a call costs no round trip (a third of a member
+# read's CPU). So another process's revocation is refused within that interval, and when several
+# processes share a busy key the count may trail by the calls of that interval; 0 syncs on every call.
+# Without Redis (the embedded defaults) nothing is remembered and every call is counted at once.
 
 _remembered: dict[str, tuple[str, float, ApiKey]] = {}  # key hash -> (generation, since, key)
 _remembered_lock = threading.Lock()
 _BRAND_COLUMNS = [field.attname for field in Brand._meta.concrete_fields]
 _KEY_COLUMNS = [field.attname for field in ApiKey._meta.concrete_fields]
+
+
+@dataclass
+class _Tally:
+    """A remembered key's calls in one minute's bucket, as this process knows them."""
+
+    window: int
+    total: int = 0  # the bucket's count in Redis at the last sync, every process's calls
+    unsent: int = 0  # calls counted here since then
+    synced_at: float = -math.inf
+
+
+_tallies: dict[str, _Tally] = {}  # key hash -> this minute's tally, for remembered keys only
+_generation: tuple[str, float] = ("", -math.inf)  # the last generation read and when (monotonic)
 
 
 def _redis_client(backend: Any) -> Any:
@@ -110,6 +131,7 @@ def keys_changed() -> None:
     """Forget every remembered key, here and (after the current transaction commits) in every process."""
     with _remembered_lock:
         _remembered.clear()
+        _tallies.clear()
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return
@@ -120,15 +142,15 @@ def keys_changed() -> None:
     transaction.on_commit(publish)
 
 
-def _count_and_generation(backend: RedisCache, bucket: str) -> tuple[int, str]:
-    """One round trip (Django's cache API would take three for the count alone): count this call in its
-    bucket, and read the keys' generation, starting one when Redis has none (after a restart or a flush:
-    what was remembered before it is then read again)."""
+def _count_and_generation(backend: RedisCache, bucket: str, calls: int = 1) -> tuple[int, str]:
+    """One round trip (Django's cache API would take three for the count alone): add `calls` to the
+    bucket's count, and read the keys' generation, starting one when Redis has none (after a restart or a
+    flush: what was remembered before it is then read again)."""
     bucket_key = backend.make_and_validate_key(bucket)
     generation_key = backend.make_and_validate_key(KEYS_GENERATION)
     client = _redis_client(backend)
     pipe = client.pipeline(transaction=False)
-    pipe.incr(bucket_key)
+    pipe.incrby(bucket_key, calls)
     pipe.expire(bucket_key, BUCKET_SECONDS, nx=True)
     pipe.get(generation_key)
     used, _, generation = pipe.execute()
@@ -138,6 +160,53 @@ def _count_and_generation(backend: RedisCache, bucket: str) -> tuple[int, str]:
     return int(used), generation.decode() if isinstance(generation, bytes) else str(generation)
 
 
+def _bucket(token_hash: str, window: int) -> str:
+    return f"rl:h:{token_hash[:24]}:{window}"
+
+
+def _counted_locally(token_hash: str, window: int, now: float) -> tuple[ApiKey, int] | None:
+    """A remembered key and its count, when this call may go without a sync (see above)."""
+    interval = settings.KESHER_RATE_LIMIT_SYNC_MS / 1000
+    generation, read_at = _generation
+    remembered = _remembered.get(token_hash)
+    if (
+        remembered is None
+        or remembered[0] != generation
+        or now - read_at >= interval
+        or now - remembered[1] >= KEY_CACHE_SECONDS
+    ):
+        return None
+    api_key = remembered[2]
+    with _remembered_lock:
+        tally = _tallies.get(token_hash)
+        if tally is None or tally.window != window or now - tally.synced_at >= interval:
+            return None
+        used = tally.total + tally.unsent + 1
+        if used * 2 > _limit_of(api_key):
+            return None
+        tally.unsent += 1
+    return api_key, used
+
+
+def _synced(backend: RedisCache, token_hash: str, window: int, now: float) -> int:
+    """Count this call, and those counted here since the last sync, in Redis; read the generation."""
+    global _generation
+    with _remembered_lock:
+        tally = _tallies.get(token_hash)
+        unsent = tally.unsent if tally is not None and tally.window == window else 0
+        if tally is not None:
+            tally.unsent -= unsent
+    used, generation = _count_and_generation(backend, _bucket(token_hash, window), unsent + 1)
+    _generation = (generation, now)
+    with _remembered_lock:
+        tally = _tallies.get(token_hash)
+        if tally is not None and tally.window == window:
+            tally.total, tally.synced_at = max(tally.total, used), now
+        elif token_hash in _remembered:  # a new minute for a remembered key
+            _tallies[token_hash] = _Tally(window=window, total=used, synced_at=now)
+    return used
+
+
 def _authenticate_remembering(backend: RedisCache, token: str) -> tuple[ApiKey, RateState] | None:
     """The key and its rate state, with the key remembered across requests (see above). The bucket is
     named by the token's hash, so calls with a made-up secret never count against a real key."""
@@ -145,10 +214,14 @@ def _authenticate_remembering(backend: RedisCache, token: str) -> tuple[ApiKey, 
         return None
     token_hash = hash_api_key(token)
     window, reset = _window()
-    used, generation = _count_and_generation(backend, f"rl:h:{token_hash[:24]}:{window}")
     now = time.monotonic()
+    local = _counted_locally(token_hash, window, now)
+    if local is not None:
+        api_key, used = local
+        return _copy(api_key), _rate_state(_limit_of(api_key), used, reset)
+    used = _synced(backend, token_hash, window, now)
     remembered = _remembered.get(token_hash)
-    if remembered is not None and remembered[0] == generation and now - remembered[1] < KEY_CACHE_SECONDS:
+    if remembered is not None and remembered[0] == _generation[0] and now - remembered[1] < KEY_CACHE_SECONDS:
         api_key = _copy(remembered[2])
     else:
         found = api_key_authenticate(raw_key=token)
@@ -156,7 +229,8 @@ def _authenticate_remembering(backend: RedisCache, token: str) -> tuple[ApiKey, 
             return None
         api_key = found
         with _remembered_lock:
-            _remembered[token_hash] = (generation, now, _copy(found))
+            _remembered[token_hash] = (_generation[0], now, _copy(found))
+            _tallies[token_hash] = _Tally(window=window, total=used, synced_at=now)
     return api_key, _rate_state(_limit_of(api_key), used, reset)
 
 

@@ -1,7 +1,10 @@
 """With Redis, each process remembers the keys it has checked; a change to a key or a brand, in any
-process, makes every process read them again on its next request."""
+process, makes every process read them again: at once in the process that made it, within the sync
+interval (KESHER_RATE_LIMIT_SYNC_MS) in the others, and on the next request when the interval is 0."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from django.core.cache import caches
@@ -23,9 +26,27 @@ def redis_cache(settings):
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_or_skip()}
     }
     caches["default"].clear()
-    auth._remembered.clear()
+    _forget()
     yield caches["default"]
+    _forget()
+
+
+def _forget() -> None:
     auth._remembered.clear()
+    auth._tallies.clear()
+    auth._generation = ("", float("-inf"))
+
+
+SYNC_MS = 200
+
+
+def _past_the_sync_interval() -> None:
+    time.sleep(SYNC_MS / 1000 + 0.05)
+
+
+@pytest.fixture
+def sync_interval(settings):
+    settings.KESHER_RATE_LIMIT_SYNC_MS = SYNC_MS
 
 
 @pytest.fixture
@@ -57,26 +78,89 @@ def test_a_revocation_is_refused_on_the_next_request(
     assert client.get(f"/members/{member.pk}").status == 401
 
 
-def test_another_process_change_is_seen_through_the_generation(redis_cache, brand, member):
+def _revoked_elsewhere(redis_cache, issued) -> None:
     """Another process's revocation: the row changes and a new generation is written to Redis, while this
-    process still remembers the key. Without the new generation this process would go on accepting it."""
+    process still remembers the key."""
+    ApiKey.objects.filter(pk=issued.api_key.pk).update(revoked_at=timezone.now())  # no signal here
+    generation = redis_cache.make_and_validate_key(auth.KEYS_GENERATION)
+    auth._redis_client(redis_cache).set(generation, "written-by-another-process")
+
+
+def test_another_process_change_is_seen_on_the_next_request_when_every_call_syncs(
+    redis_cache, brand, member, settings
+):
+    settings.KESHER_RATE_LIMIT_SYNC_MS = 0
     issued = api_key_create(brand=brand, scope="pos")
     client = ApiClient(issued.raw_key)
     assert client.get(f"/members/{member.pk}").status == 200
     ApiKey.objects.filter(pk=issued.api_key.pk).update(revoked_at=timezone.now())  # no signal here
     assert client.get(f"/members/{member.pk}").status == 200  # still remembered: the cache is real
-    generation = redis_cache.make_and_validate_key(auth.KEYS_GENERATION)
-    auth._redis_client(redis_cache).set(generation, "written-by-another-process")
+    _revoked_elsewhere(redis_cache, issued)
     assert client.get(f"/members/{member.pk}").status == 401
 
 
-def test_a_flushed_redis_forgets_what_was_remembered(redis_cache, brand, member):
+def test_another_process_change_is_seen_within_the_sync_interval(redis_cache, brand, member, sync_interval):
+    issued = api_key_create(brand=brand, scope="pos")
+    client = ApiClient(issued.raw_key)
+    assert client.get(f"/members/{member.pk}").status == 200
+    _revoked_elsewhere(redis_cache, issued)
+    assert client.get(f"/members/{member.pk}").status == 200  # within the interval: not yet known here
+    _past_the_sync_interval()
+    assert client.get(f"/members/{member.pk}").status == 401
+    assert client.get(f"/members/{member.pk}").status == 401
+
+
+@pytest.mark.parametrize("sync_ms", [0, SYNC_MS])
+def test_a_flushed_redis_forgets_what_was_remembered(redis_cache, brand, member, settings, sync_ms):
+    settings.KESHER_RATE_LIMIT_SYNC_MS = sync_ms
     issued = api_key_create(brand=brand, scope="pos")
     client = ApiClient(issued.raw_key)
     assert client.get(f"/members/{member.pk}").status == 200
     ApiKey.objects.filter(pk=issued.api_key.pk).update(revoked_at=timezone.now())
     redis_cache.clear()  # a restart without persistence, or a flush: the generation is gone
+    if sync_ms:
+        _past_the_sync_interval()
     assert client.get(f"/members/{member.pk}").status == 401
+
+
+def test_between_syncs_a_remembered_key_costs_no_round_trip_and_its_calls_are_added_later(
+    redis_cache, brand, member, sync_interval, monkeypatch
+):
+    issued = api_key_create(brand=brand, scope="pos")
+    client = ApiClient(issued.raw_key)
+    round_trips: list[int] = []
+    count_and_generation = auth._count_and_generation
+
+    def counted(backend, bucket, calls=1):
+        round_trips.append(calls)
+        return count_and_generation(backend, bucket, calls)
+
+    monkeypatch.setattr(auth, "_count_and_generation", counted)
+    answers = [client.get(f"/members/{member.pk}") for _ in range(5)]
+    assert [a.status for a in answers] == [200] * 5
+    assert round_trips == [1]  # the first call, whose key was not remembered yet
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == [str(6000 - n) for n in range(1, 6)]
+    _past_the_sync_interval()
+    assert client.get(f"/members/{member.pk}").headers["X-RateLimit-Remaining"] == str(6000 - 6)
+    assert round_trips == [1, 5]  # the four counted here, and this one
+    window, _ = auth._window()
+    bucket = redis_cache.make_and_validate_key(auth._bucket(issued.api_key.key_hash, window))
+    assert int(auth._redis_client(redis_cache).get(bucket)) == 6
+
+
+def test_every_process_calls_count_and_near_the_limit_every_call_is_counted_at_once(
+    redis_cache, brand, member, sync_interval
+):
+    issued = api_key_create(brand=brand, scope="pos", rate_limit_per_minute=10)
+    client = ApiClient(issued.raw_key)
+    assert client.get(f"/members/{member.pk}").status == 200
+    window, _ = auth._window()
+    bucket = redis_cache.make_and_validate_key(auth._bucket(issued.api_key.key_hash, window))
+    auth._redis_client(redis_cache).incrby(bucket, 7)  # another process's calls
+    _past_the_sync_interval()
+    statuses = [client.get(f"/members/{member.pk}").status for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert int(auth._redis_client(redis_cache).get(bucket)) == 11
 
 
 def test_a_brand_change_is_read_again(redis_cache, brand, member, django_capture_on_commit_callbacks):
