@@ -93,8 +93,8 @@ def _check_rate(api_key: ApiKey) -> RateState:
 # The rate limit's count and the generation travel in one round trip to Redis (a sync). A process syncs a
 # key at most every KESHER_RATE_LIMIT_SYNC_MS (500 ms by default) while the key is far from its limit,
 # adding the calls it counted meanwhile, and on every call once the key has used half its limit; a key it
-# does not remember is synced at once. Between syncs a call costs no round trip (a third of a member
-# read's CPU). So another process's revocation is refused within that interval, and when several
+# does not remember is synced at once. Between syncs a call costs no round trip (about a quarter of a
+# member read's CPU). So another process's revocation is refused within that interval, and when several
 # processes share a busy key the count may trail by the calls of that interval; 0 syncs on every call.
 # Without Redis (the embedded defaults) nothing is remembered and every call is counted at once.
 
@@ -137,7 +137,13 @@ def keys_changed() -> None:
         return
 
     def publish() -> None:
-        _redis_client(backend).set(backend.make_and_validate_key(KEYS_GENERATION), uuid.uuid4().hex)
+        global _generation
+        generation = uuid.uuid4().hex
+        _redis_client(backend).set(backend.make_and_validate_key(KEYS_GENERATION), generation)
+        with _remembered_lock:  # what a request read here before the commit is not trusted either
+            _remembered.clear()
+            _tallies.clear()
+            _generation = (generation, time.monotonic())
 
     transaction.on_commit(publish)
 

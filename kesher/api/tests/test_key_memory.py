@@ -192,3 +192,18 @@ def test_each_request_gets_its_own_copy_of_the_key_and_brand(redis_cache, brand,
     assert third[0].brand.name == brand.name and third[0].scope == "pos"
     assert second[0].brand is not third[0].brand
     assert third[0].brand.pk == brand.pk and third[0].pk == issued.api_key.pk
+
+
+def test_what_a_request_read_before_a_change_committed_is_not_trusted_after_it(
+    redis_cache, brand, member, sync_interval, django_capture_on_commit_callbacks
+):
+    """A request in this process that reads the key between the change and its commit remembers the old
+    row; the commit's new generation is taken here at once, so the next request reads the key again."""
+    issued = api_key_create(brand=brand, scope="pos")
+    client = ApiClient(issued.raw_key)
+    assert client.get(f"/members/{member.pk}").status == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        auth.keys_changed()  # as a revocation does, before its commit
+        assert client.get(f"/members/{member.pk}").status == 200  # reads and remembers the old row
+        ApiKey.objects.filter(pk=issued.api_key.pk).update(revoked_at=timezone.now())
+    assert client.get(f"/members/{member.pk}").status == 401
