@@ -194,7 +194,7 @@ def _counted_locally(token_hash: str, window: int, now: float) -> tuple[ApiKey, 
     return api_key, used
 
 
-def _synced(backend: RedisCache, token_hash: str, window: int, now: float) -> int:
+def _synced(backend: RedisCache, token_hash: str, window: int, now: float) -> tuple[int, str]:
     """Count this call, and those counted here since the last sync, in Redis; read the generation."""
     global _generation
     with _remembered_lock:
@@ -210,7 +210,7 @@ def _synced(backend: RedisCache, token_hash: str, window: int, now: float) -> in
             tally.total, tally.synced_at = max(tally.total, used), now
         elif token_hash in _remembered:  # a new minute for a remembered key
             _tallies[token_hash] = _Tally(window=window, total=used, synced_at=now)
-    return used
+    return used, generation
 
 
 def _authenticate_remembering(backend: RedisCache, token: str) -> tuple[ApiKey, RateState] | None:
@@ -225,9 +225,9 @@ def _authenticate_remembering(backend: RedisCache, token: str) -> tuple[ApiKey, 
     if local is not None:
         api_key, used = local
         return _copy(api_key), _rate_state(_limit_of(api_key), used, reset)
-    used = _synced(backend, token_hash, window, now)
+    used, generation = _synced(backend, token_hash, window, now)
     remembered = _remembered.get(token_hash)
-    if remembered is not None and remembered[0] == _generation[0] and now - remembered[1] < KEY_CACHE_SECONDS:
+    if remembered is not None and remembered[0] == generation and now - remembered[1] < KEY_CACHE_SECONDS:
         api_key = _copy(remembered[2])
     else:
         found = api_key_authenticate(raw_key=token)
@@ -235,7 +235,7 @@ def _authenticate_remembering(backend: RedisCache, token: str) -> tuple[ApiKey, 
             return None
         api_key = found
         with _remembered_lock:
-            _remembered[token_hash] = (_generation[0], now, _copy(found))
+            _remembered[token_hash] = (generation, now, _copy(found))
             _tallies[token_hash] = _Tally(window=window, total=used, synced_at=now)
     return api_key, _rate_state(_limit_of(api_key), used, reset)
 
