@@ -110,26 +110,21 @@ def print_report(results: dict[str, Any]) -> None:
     for name, label in (("single", "a. single"), ("bulk", "b. bulk"), ("read", "c. read")):
         print(f"  {label:<10} {_cpu_line(results[name]['cpu'])}")
     print("CPU time per request under load (cores used x seconds / answered):")
-    for name, label, count in (
-        ("single", "a. one activity", single["requests"]),
-        ("bulk", "b. one bulk item", bulk["activities_committed"]),
-        ("read", "c. one member read", read["requests"]),
-    ):
-        cpu, seconds = results[name]["cpu"], results[name]["seconds"]
-        if count:
-            app = cpu.get("kesher server", 0) * seconds / count * 1000
-            db = cpu.get("postgres", 0) * seconds / count * 1000
-            print(f"  {label:<20} kesher server {app:6.2f} ms   postgres {db:6.2f} ms")
+    rows = [
+        (results["single"], "a. one activity", single["requests"], "kesher server"),
+        (results["bulk"], "b. one bulk item", bulk["activities_committed"], "kesher server"),
+        (results["read"], "c. one member read", read["requests"], "kesher server"),
+    ]
     if floor:
-        for name, label, count in (
-            ("single", "floor: one purchase", floor["single"]["requests"]),
-            ("bulk", "floor: one bulk item", floor["bulk"]["activities_committed"]),
-        ):
-            cpu, seconds = floor[name]["cpu"], floor[name]["seconds"]
-            if count:
-                app = cpu.get("kesher server", 0) * seconds / count * 1000
-                db = cpu.get("postgres", 0) * seconds / count * 1000
-                print(f"  {label:<20} bare server   {app:6.2f} ms   postgres {db:6.2f} ms")
+        rows += [
+            (floor["single"], "floor: one purchase", floor["single"]["requests"], "bare server  "),
+            (floor["bulk"], "floor: one bulk item", floor["bulk"]["activities_committed"], "bare server  "),
+        ]
+    for phase, label, count, server_name in rows:
+        if count:
+            app = phase["cpu"].get("kesher server", 0) * phase["seconds"] / count * 1000
+            db = phase["cpu"].get("postgres", 0) * phase["seconds"] / count * 1000
+            print(f"  {label:<20} {server_name} {app:6.2f} ms   postgres {db:6.2f} ms")
     consumers = results.get("purchase_consumers")
     if consumers:
         print(
