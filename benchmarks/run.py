@@ -238,6 +238,32 @@ def port_free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
+def drive(
+    srv: Server,
+    mode: str,
+    seconds: float,
+    source: str,
+    *,
+    api_key: str,
+    members_file: Path,
+    token: str,
+    connections: int = 8,
+) -> LoadResult:
+    """`mode` requests (activity, bulk or member) against `srv` for `seconds`, tagged with `source`."""
+    return run_load(
+        mode,
+        seconds,
+        base_url=srv.base_url,
+        api_key=api_key,
+        members_file=members_file,
+        token=f"{token}-{source}",
+        source=source,
+        bulk_size=BULK_SIZE,
+        server_pgid=srv.pgid,
+        connections=connections,
+    )
+
+
 def settle(timeout: float = 90) -> None:
     """Let PostgreSQL finish what earlier writes left it (a checkpoint, autovacuum), so a phase is not
     charged for the one before: run a checkpoint, then wait for autovacuum workers to end."""
@@ -343,16 +369,14 @@ def main() -> int:
     server: Server | None = None
 
     def load(mode: str, seconds: float, source: str, srv: Server, connections: int = 8) -> LoadResult:
-        return run_load(
+        return drive(
+            srv,
             mode,
             seconds,
-            base_url=srv.base_url,
+            source,
             api_key=club.api_key,
             members_file=members_file,
-            token=f"{run_token}-{source}",
-            source=source,
-            bulk_size=BULK_SIZE,
-            server_pgid=srv.pgid,
+            token=run_token,
             connections=connections,
         )
 
@@ -455,16 +479,8 @@ def floor_run(plan: Plan, *, workers: int, threads: int, token: str) -> dict[str
     try:
 
         def load(mode: str, seconds: float, source: str) -> LoadResult:
-            return run_load(
-                mode,
-                seconds,
-                base_url=server.base_url,
-                api_key="none",
-                members_file=members_file,
-                token=f"{token}-{source}",
-                source=source,
-                bulk_size=BULK_SIZE,
-                server_pgid=server.pgid,
+            return drive(
+                server, mode, seconds, source, api_key="none", members_file=members_file, token=token
             )
 
         load("activity", plan.warmup_seconds, "floor-warm")
