@@ -170,19 +170,21 @@ def _bucket(token_hash: str, window: int) -> str:
     return f"rl:h:{token_hash[:24]}:{window}"
 
 
+def _trusted(token_hash: str, generation: str, now: float) -> ApiKey | None:
+    """The key remembered for this token, if it was read under `generation` and not too long ago."""
+    remembered = _remembered.get(token_hash)
+    if remembered is None or remembered[0] != generation or now - remembered[1] >= KEY_CACHE_SECONDS:
+        return None
+    return remembered[2]
+
+
 def _counted_locally(token_hash: str, window: int, now: float) -> tuple[ApiKey, int] | None:
     """A remembered key and its count, when this call may go without a sync (see above)."""
     interval = settings.KESHER_RATE_LIMIT_SYNC_MS / 1000
     generation, read_at = _generation
-    remembered = _remembered.get(token_hash)
-    if (
-        remembered is None
-        or remembered[0] != generation
-        or now - read_at >= interval
-        or now - remembered[1] >= KEY_CACHE_SECONDS
-    ):
+    api_key = _trusted(token_hash, generation, now)
+    if api_key is None or now - read_at >= interval:
         return None
-    api_key = remembered[2]
     with _remembered_lock:
         tally = _tallies.get(token_hash)
         if tally is None or tally.window != window or now - tally.synced_at >= interval:
@@ -226,9 +228,9 @@ def _authenticate_remembering(backend: RedisCache, token: str) -> tuple[ApiKey, 
         api_key, used = local
         return _copy(api_key), _rate_state(_limit_of(api_key), used, reset)
     used, generation = _synced(backend, token_hash, window, now)
-    remembered = _remembered.get(token_hash)
-    if remembered is not None and remembered[0] == generation and now - remembered[1] < KEY_CACHE_SECONDS:
-        api_key = _copy(remembered[2])
+    remembered = _trusted(token_hash, generation, now)
+    if remembered is not None:
+        api_key = _copy(remembered)
     else:
         found = api_key_authenticate(raw_key=token)
         if found is None:
