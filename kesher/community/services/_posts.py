@@ -20,8 +20,8 @@ from kesher.community.models import CommunityProfile, Post, PostRevision, Search
 from kesher.community.services.authors import Author
 from kesher.community.services.defaults import community_settings, privilege_threshold, profile_of
 from kesher.community.services.follows import notifications_for_new_answer
-from kesher.community.services.points import _points_grant, _post_grants
-from kesher.community.services.reputation import _badge_give
+from kesher.community.services.points import points_grant, post_grants
+from kesher.community.services.reputation import badge_give
 from kesher.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kesher.members.models import Member, MemberStatus
 
@@ -30,7 +30,7 @@ TAG_PATTERN = re.compile(r"^[^\W_][\w-]{0,29}$")
 MAX_TAGS = 5
 
 
-def _require_privilege(member: Member, privilege: str) -> None:
+def require_privilege(member: Member, privilege: str) -> None:
     needed = privilege_threshold(member.brand, privilege)
     if profile_of(member).reputation < needed:
         raise PermissionDenied(
@@ -38,18 +38,18 @@ def _require_privilege(member: Member, privilege: str) -> None:
         )
 
 
-def _body_hash(body: str) -> str:
+def body_hash_of(body: str) -> str:
     return hashlib.sha256(" ".join(textsearch.words(body)).encode()).hexdigest()
 
 
-def _clean_title(title: str) -> str:
+def clean_title(title: str) -> str:
     title = " ".join(title.split())
     if not 5 <= len(title) <= 200:
         raise ValidationFailed("title must be 5 to 200 characters", field="title")
     return title
 
 
-def _clean_body(body: str) -> str:
+def clean_body(body: str) -> str:
     body = body.strip()
     if not body:
         raise ValidationFailed("body must not be empty", field="body")
@@ -58,7 +58,7 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def _clean_tags(tags: list[str]) -> list[str]:
+def clean_tags(tags: list[str]) -> list[str]:
     clean: list[str] = []
     for raw in tags:
         tag = "-".join(raw.strip().casefold().split())
@@ -73,7 +73,7 @@ def _clean_tags(tags: list[str]) -> list[str]:
     return clean
 
 
-def _check_may_post(author: Author, brand: Brand) -> CommunityProfile | None:
+def check_may_post(author: Author, brand: Brand) -> CommunityProfile | None:
     if author.by_brand:
         return None
     member = author.member
@@ -134,7 +134,7 @@ def _check_daily_limit(brand: Brand, author: Author, profile: CommunityProfile |
         )
 
 
-def _new_post(
+def new_post(
     *,
     space: Space,
     kind: str,
@@ -145,9 +145,9 @@ def _new_post(
     parent: Post | None = None,
     tags: list[str] | None = None,
 ) -> Post:
-    profile = _check_may_post(author, space.brand)
-    body = _clean_body(body)
-    body_hash = _body_hash(body)
+    profile = check_may_post(author, space.brand)
+    body = clean_body(body)
+    body_hash = body_hash_of(body)
     _check_daily_limit(space.brand, author, profile)
     reasons = _spam_reasons(
         brand=space.brand, author=author, profile=profile, title=title, body=body, body_hash=body_hash
@@ -185,18 +185,18 @@ def _new_post(
     )
     if profile is not None:
         CommunityProfile.objects.filter(pk=profile.pk).update(last_posted_at=now)
-    _index(post)
+    post_index(post)
     if post.status == Post.Status.PUBLISHED:
-        _on_publish(post)
+        on_publish(post)
     pagecache.thread_changed(post)
     return post
 
 
-def _lock_question(question: Post) -> Post:
+def lock_question(question: Post) -> Post:
     return Post.objects.select_for_update().get(pk=question.pk)
 
 
-def _check_open(question: Post) -> None:
+def check_open(question: Post) -> None:
     if question.kind != Post.Kind.QUESTION:
         raise NotFound("No such question", code="question_not_found")
     if question.locked:
@@ -207,15 +207,15 @@ def _check_open(question: Post) -> None:
         raise Conflict("This question is not published", code="question_not_published")
 
 
-def _on_publish(post: Post) -> None:
+def on_publish(post: Post) -> None:
     """Runs once, when a post first becomes public: counters, tag counts, points, badges."""
     if post.published_at is not None:
-        _recount(post)
+        thread_recount(post)
         return
     now = timezone.now()
     Post.objects.filter(pk=post.pk).update(published_at=now)
     post.published_at = now
-    _recount(post)
+    thread_recount(post)
     if post.kind == Post.Kind.QUESTION:
         post.tags.update(question_count=F("question_count") + 1)
     if post.kind == Post.Kind.ANSWER:
@@ -223,13 +223,13 @@ def _on_publish(post: Post) -> None:
         transaction.on_commit(lambda: notifications_for_new_answer(answer_id=answer_id))
     if post.author is None:
         return
-    for grant in _post_grants(post, accepted=False):
-        _points_grant(member=post.author, grant=grant)
+    for grant in post_grants(post, accepted=False):
+        points_grant(member=post.author, grant=grant)
     if post.kind == Post.Kind.ANSWER:
-        _badge_give(post.author, "first_answer")
+        badge_give(post.author, "first_answer")
 
 
-def _recount(post: Post) -> None:
+def thread_recount(post: Post) -> None:
     """Keep the question's counters and activity time right after any change in its thread."""
     question_id = post.question_id or post.pk
     pagecache.thread_changed(post)
@@ -248,7 +248,7 @@ def _recount(post: Post) -> None:
         )
 
 
-def _index(post: Post) -> None:
+def post_index(post: Post) -> None:
     """Write the post's search document (questions and answers; comments are not searched)."""
     if post.kind == Post.Kind.COMMENT:
         return

@@ -8,11 +8,11 @@ from django.utils import timezone
 from kesher.community import pagecache
 from kesher.community.access import reader_member, space_visible
 from kesher.community.models import PointsReversal, Post
-from kesher.community.services._posts import _check_may_post, _check_open, _lock_question, _new_post
+from kesher.community.services._posts import check_may_post, check_open, lock_question, new_post
 from kesher.community.services.authors import Author
 from kesher.community.services.follows import notifications_for_accepted
-from kesher.community.services.points import _accepted_grant, _points_grant_again, points_take_back
-from kesher.community.services.reputation import _badge_give, reputation_give, reputation_take_back
+from kesher.community.services.points import accepted_grant, points_grant_again, points_take_back
+from kesher.community.services.reputation import badge_give, reputation_give, reputation_take_back
 from kesher.core.audit import Actor, audit_record
 from kesher.core.errors import Conflict, NotFound, PermissionDenied
 from kesher.members.models import Member
@@ -20,19 +20,19 @@ from kesher.members.models import Member
 
 @transaction.atomic
 def answer_post(*, question: Post, author: Author, body: str) -> Post:
-    question = _lock_question(question)
+    question = lock_question(question)
     if author.member is not None and not space_visible(question.space, reader_member(author.member)):
         raise NotFound("No such question", code="question_not_found")
-    _check_open(question)
-    return _new_post(space=question.space, kind=Post.Kind.ANSWER, author=author, body=body, question=question)
+    check_open(question)
+    return new_post(space=question.space, kind=Post.Kind.ANSWER, author=author, body=body, question=question)
 
 
-def _accept_effects_undo(question: Post, answer: Post) -> None:
+def accept_effects_undo(question: Post, answer: Post) -> None:
     if answer.author is not None:
         reputation_take_back(member=answer.author, source_key=f"accepted:{question.pk}")
         points_take_back(
             member=answer.author,
-            grant=_accepted_grant(answer),
+            grant=accepted_grant(answer),
             post=answer,
             reason=PointsReversal.Reason.ACCEPTANCE_MOVED,
         )
@@ -45,11 +45,11 @@ def answer_accept(*, answer: Post, member: Member | None = None, staff: Actor | 
     """The asker (or staff) marks one answer as the accepted one; accepting another moves the mark."""
     if answer.kind != Post.Kind.ANSWER or answer.question is None:
         raise NotFound("No such answer", code="answer_not_found")
-    question = _lock_question(answer.question)
+    question = lock_question(answer.question)
     if staff is None:
         if member is None or question.author_id != member.pk:
             raise PermissionDenied("Only the asker or staff accept an answer", code="not_the_asker")
-        _check_may_post(Author(member=member), question.brand)
+        check_may_post(Author(member=member), question.brand)
     if answer.status != Post.Status.PUBLISHED or question.status != Post.Status.PUBLISHED:
         raise Conflict("Only a published answer can be accepted", code="post_not_published")
     if question.locked:
@@ -57,7 +57,7 @@ def answer_accept(*, answer: Post, member: Member | None = None, staff: Actor | 
     if question.accepted_answer_id == answer.pk:
         return question
     if question.accepted_answer is not None:
-        _accept_effects_undo(question, question.accepted_answer)
+        accept_effects_undo(question, question.accepted_answer)
     now = timezone.now()
     Post.objects.filter(pk=question.pk).update(accepted_answer=answer, accepted_at=now, last_activity_at=now)
     question.refresh_from_db()
@@ -76,9 +76,9 @@ def answer_accept(*, answer: Post, member: Member | None = None, staff: Actor | 
                 source_key=f"accepting:{question.pk}",
             )
         # Keyed by the answer and the round: points moved away and back are given again, never twice.
-        _points_grant_again(member=answer.author, grant=_accepted_grant(answer))
-        _badge_give(answer.author, "first_accepted")
-        _badge_give(answer.author, "ten_accepted")
+        points_grant_again(member=answer.author, grant=accepted_grant(answer))
+        badge_give(answer.author, "first_accepted")
+        badge_give(answer.author, "ten_accepted")
     if staff is not None:
         audit_record(
             brand=question.brand,
@@ -94,12 +94,12 @@ def answer_accept(*, answer: Post, member: Member | None = None, staff: Actor | 
 
 @transaction.atomic
 def answer_unaccept(*, question: Post, member: Member | None = None, staff: Actor | None = None) -> Post:
-    question = _lock_question(question)
+    question = lock_question(question)
     if staff is None and (member is None or question.author_id != member.pk):
         raise PermissionDenied("Only the asker or staff change the accepted answer", code="not_the_asker")
     if question.accepted_answer is None:
         return question
-    _accept_effects_undo(question, question.accepted_answer)
+    accept_effects_undo(question, question.accepted_answer)
     Post.objects.filter(pk=question.pk).update(accepted_answer=None, accepted_at=None)
     question.refresh_from_db()
     if staff is not None:

@@ -11,12 +11,12 @@ from kesher.community import pagecache
 from kesher.community.markup import render_markdown
 from kesher.community.models import Post, PostRevision, Tag
 from kesher.community.services._posts import (
-    _body_hash,
-    _clean_body,
-    _clean_tags,
-    _clean_title,
-    _index,
-    _require_privilege,
+    body_hash_of,
+    clean_body,
+    clean_tags,
+    clean_title,
+    post_index,
+    require_privilege,
 )
 from kesher.community.services.authors import Author
 from kesher.core.audit import audit_record
@@ -41,13 +41,13 @@ def post_edit(
         if editor.member is None:
             raise ValidationFailed("an edit needs an editor", field="member_id")
         if editor.member.pk != post.author_id:
-            _require_privilege(editor.member, "edit_others")
+            require_privilege(editor.member, "edit_others")
         if post.locked or (post.question is not None and post.question.locked):
             raise Conflict("This question is locked", code="question_locked")
-    new_title = _clean_title(title) if title is not None and post.kind == Post.Kind.QUESTION else post.title
-    new_body = _clean_body(body) if body is not None else post.body
+    new_title = clean_title(title) if title is not None and post.kind == Post.Kind.QUESTION else post.title
+    new_body = clean_body(body) if body is not None else post.body
     current_tags = list(post.tags.values_list("name", flat=True))
-    new_tags = _clean_tags(tags) if tags is not None and post.kind == Post.Kind.QUESTION else current_tags
+    new_tags = clean_tags(tags) if tags is not None and post.kind == Post.Kind.QUESTION else current_tags
     if new_title == post.title and new_body == post.body and new_tags == current_tags:
         return post
     number = post.edit_count + 2  # the original is revision 1
@@ -77,12 +77,12 @@ def post_edit(
     post.slug = slugify(new_title, allow_unicode=True)[:80] if new_title else ""
     post.body = new_body
     post.body_html = render_markdown(new_body)
-    post.body_hash = _body_hash(new_body)
+    post.body_hash = body_hash_of(new_body)
     post.edited_at = now
     post.edit_count = F("edit_count") + 1  # type: ignore[assignment]
     post.save(update_fields=["title", "slug", "body", "body_html", "body_hash", "edited_at", "edit_count"])
     post.refresh_from_db()
-    _index(post)
+    post_index(post)
     if editor.by_brand:
         audit_record(
             brand=post.brand,

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from kesher.community import pagecache
 from kesher.community.models import Follow, Notification, Post, ReputationEvent
-from kesher.community.services._posts import _index, _recount
-from kesher.community.services.answers import _accept_effects_undo
+from kesher.community.services._posts import post_index, thread_recount
+from kesher.community.services.answers import accept_effects_undo
 from kesher.core.audit import Actor, audit_record
 from kesher.core.errors import Conflict, NotFound, ValidationFailed
 
@@ -77,7 +77,7 @@ def question_merge(*, question: Post, into: Post, actor: Actor, reason: str = ""
                 ).update(source_key=f"{source}:{target.pk}")
         else:
             # The target has its own accepted answer: the duplicate's acceptance ends, and what it gave too.
-            _accept_effects_undo(duplicate, accepted)
+            accept_effects_undo(duplicate, accepted)
     Post.objects.filter(pk=duplicate.pk).update(
         status=Post.Status.MERGED,
         duplicate_of=target,
@@ -88,12 +88,12 @@ def question_merge(*, question: Post, into: Post, actor: Actor, reason: str = ""
     )
     duplicate.refresh_from_db()
     target.refresh_from_db()
-    _index(duplicate)  # out of search: it is no longer published
+    post_index(duplicate)  # out of search: it is no longer published
     for answer in Post.objects.filter(pk__in=answer_ids).select_related("question"):
-        _index(answer)  # found under the target now, with the target's visibility
-    _recount(duplicate)
+        post_index(answer)  # found under the target now, with the target's visibility
+    thread_recount(duplicate)
     Post.objects.filter(pk=target.pk).update(last_activity_at=now)
-    _recount(target)
+    thread_recount(target)
     audit_record(
         brand=target.brand,
         actor=actor,

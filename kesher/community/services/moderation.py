@@ -12,15 +12,15 @@ from kesher.community import pagecache
 from kesher.community.access import Reader, reader_member, space_visible
 from kesher.community.models import CommunityProfile, Flag, PointsReversal, Post
 from kesher.community.services._posts import (
-    _check_may_post,
-    _index,
-    _on_publish,
-    _recount,
-    _require_privilege,
+    check_may_post,
+    on_publish,
+    post_index,
+    require_privilege,
+    thread_recount,
 )
 from kesher.community.services.authors import Author
 from kesher.community.services.defaults import profile_of
-from kesher.community.services.points import _post_grants, points_give_back, points_take_back
+from kesher.community.services.points import points_give_back, points_take_back, post_grants
 from kesher.community.services.reputation import reputation_give, reputation_take_back
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -37,8 +37,8 @@ def flag_create(*, post: Post, reporter: Member, reason: str, note: str = "") ->
         raise NotFound("No such post", code="post_not_found")
     if post.author_id == reporter.pk:
         raise PermissionDenied("Nobody flags their own post", code="own_post")
-    _check_may_post(Author(member=reporter), post.brand)
-    _require_privilege(reporter, "flag")
+    check_may_post(Author(member=reporter), post.brand)
+    require_privilege(reporter, "flag")
     if Flag.objects.filter(post=post, reporter=reporter, status=Flag.Status.OPEN).exists():
         raise Conflict("You already flagged this post", code="already_flagged")
     flag = Flag.objects.create(
@@ -62,8 +62,8 @@ def flag_create(*, post: Post, reporter: Member, reason: str, note: str = "") ->
 
 
 def _after_status_change(post: Post) -> None:
-    _index(post)
-    _recount(post)
+    post_index(post)
+    thread_recount(post)
 
 
 def _moderate(post: Post, *, status: str, actor: Actor, action: str, data: dict[str, Any]) -> Post:
@@ -102,7 +102,7 @@ def post_hide(*, post: Post, actor: Actor, reason: str = "", spam: bool = False)
         reputation_give(
             member=hidden.author, event="spam_removed", post=hidden, source_key=f"spam:{hidden.pk}"
         )
-        for grant in _post_grants(hidden, accepted=True):
+        for grant in post_grants(hidden, accepted=True):
             points_take_back(
                 member=hidden.author, grant=grant, post=hidden, reason=PointsReversal.Reason.SPAM, actor=actor
             )
@@ -125,10 +125,10 @@ def post_restore(*, post: Post, actor: Actor, reason: str = "") -> Post:
     )
     if restored.author is not None:
         reputation_take_back(member=restored.author, source_key=f"spam:{restored.pk}")
-        for grant in _post_grants(restored, accepted=True):
+        for grant in post_grants(restored, accepted=True):
             points_give_back(member=restored.author, grant=grant, reason=PointsReversal.Reason.SPAM)
     _after_status_change(restored)
-    _on_publish(restored)
+    on_publish(restored)
     return restored
 
 

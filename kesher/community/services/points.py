@@ -28,7 +28,7 @@ class Grant:
     attributes: dict[str, str]
 
 
-def _accepted_grant(answer: Post) -> Grant:
+def accepted_grant(answer: Post) -> Grant:
     return Grant(
         key=f"answer_accepted:{answer.pk}",
         type="answer_accepted",
@@ -36,7 +36,7 @@ def _accepted_grant(answer: Post) -> Grant:
     )
 
 
-def _post_grants(post: Post, *, accepted: bool) -> list[Grant]:
+def post_grants(post: Post, *, accepted: bool) -> list[Grant]:
     """The activities a post earns by being published (and, with `accepted`, by being accepted)."""
     if post.kind == Post.Kind.QUESTION:
         return [
@@ -56,7 +56,7 @@ def _post_grants(post: Post, *, accepted: bool) -> list[Grant]:
         )
     ]
     if accepted and Post.objects.filter(accepted_answer=post).exclude(author_id=post.author_id).exists():
-        grants.append(_accepted_grant(post))
+        grants.append(accepted_grant(post))
     return grants
 
 
@@ -66,7 +66,7 @@ def _round_key(member: Member, grant: Grant) -> str:
     return grant.key if rounds == 0 else f"{grant.key}:{rounds + 1}"
 
 
-def _points_grant(*, member: Member, grant: Grant) -> Activity:
+def points_grant(*, member: Member, grant: Grant) -> Activity:
     from kesher.activity.services import activity_record
 
     activity, _ = activity_record(
@@ -124,11 +124,11 @@ def points_give_back(*, member: Member, grant: Grant, reason: str) -> bool:
         brand_id=member.brand_id, source=ACTIVITY_SOURCE, idempotency_key=_round_key(member, grant)
     ).exists():
         return False
-    _points_grant_again(member=member, grant=grant)
+    points_grant_again(member=member, grant=grant)
     return True
 
 
-def _points_grant_again(*, member: Member, grant: Grant) -> None:
+def points_grant_again(*, member: Member, grant: Grant) -> None:
     """Give a grant (again): after a reversal the member ends with exactly what the reversal took back.
     Where it took less than the new round earns (the points had been spent, and the member kept them),
     the difference is taken back from the new round's own lots at once, so one acceptance or one post
@@ -136,7 +136,7 @@ def _points_grant_again(*, member: Member, grant: Grant) -> None:
     from kesher.loyalty.services import points_reverse_for_activity
 
     latest = PointsReversal.objects.filter(member=member, grant_key=grant.key).order_by("-id").first()
-    again = _points_grant(member=member, grant=grant)
+    again = points_grant(member=member, grant=grant)
     if latest is None or latest.activity_id == again.pk:
         return
     surplus = again.points_awarded - latest.points

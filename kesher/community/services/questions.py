@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from kesher.community.access import reader_member, space_visible
 from kesher.community.models import Post, Space
-from kesher.community.services._posts import _clean_tags, _clean_title, _new_post
+from kesher.community.services._posts import clean_tags, clean_title, new_post
 from kesher.community.services.authors import Author
-from kesher.community.services.reputation import POPULAR_QUESTION_VIEWS, _badge_give
+from kesher.community.services.reputation import POPULAR_QUESTION_VIEWS, badge_give
 from kesher.core.errors import NotFound, PermissionDenied
 
 VIEW_FLUSH_EVERY = 10  # counted views are written to the database in batches, not on every page view
@@ -28,9 +28,9 @@ def question_ask(
         raise NotFound("No such space", code="space_not_found", field="space")
     if space.kind == Space.Kind.ANNOUNCEMENTS and not author.by_brand:
         raise PermissionDenied("Only the brand posts in announcements", code="announcements_only")
-    return _new_post(
-        space=space, kind=Post.Kind.QUESTION, author=author, title=_clean_title(title), body=body,
-        tags=_clean_tags(tags or []),
+    return new_post(
+        space=space, kind=Post.Kind.QUESTION, author=author, title=clean_title(title), body=body,
+        tags=clean_tags(tags or []),
     )  # fmt: skip
 
 
@@ -64,5 +64,5 @@ def question_views_flush(*, question_id: Any) -> int:
     Post.objects.filter(pk=question_id).update(view_count=F("view_count") + pending)
     question = Post.objects.filter(pk=question_id).select_related("author").first()
     if question is not None and question.author is not None and question.view_count >= POPULAR_QUESTION_VIEWS:
-        _badge_give(question.author, "popular_question", str(question.pk))
+        badge_give(question.author, "popular_question", str(question.pk))
     return pending

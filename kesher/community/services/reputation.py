@@ -115,7 +115,7 @@ def reputation_rule_set(*, brand: Brand, event: str, points: int, actor: Actor =
     return rule
 
 
-def _badge_give(member: Member, code: str, awarded_for: str = "") -> bool:
+def badge_give(member: Member, code: str, awarded_for: str = "") -> bool:
     """Award a badge if the member has not got it (for this post or month) and qualifies."""
     if Badge.objects.filter(member=member, code=code, awarded_for=awarded_for).exists():
         return False
@@ -157,5 +157,5 @@ def badges_helpful_month(*, brand: Brand, month: datetime) -> Member | None:
     if best is None:
         return None
     member = Member.objects.get(pk=best["author"])
-    _badge_give(member, "helpful_month", start.strftime("%Y-%m"))
+    badge_give(member, "helpful_month", start.strftime("%Y-%m"))
     return member

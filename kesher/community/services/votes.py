@@ -8,11 +8,11 @@ from django.db.models import F
 from kesher.community import pagecache
 from kesher.community.access import reader_member, space_visible
 from kesher.community.models import Post, Vote
-from kesher.community.services._posts import _check_may_post, _require_privilege
+from kesher.community.services._posts import check_may_post, require_privilege
 from kesher.community.services.authors import Author
 from kesher.community.services.reputation import (
     GOOD_QUESTION_SCORE,
-    _badge_give,
+    badge_give,
     reputation_give,
     reputation_take_back,
 )
@@ -33,11 +33,11 @@ def vote_cast(*, post: Post, member: Member, value: int) -> Post:
         raise Conflict("This post is not published", code="post_not_published")
     if post.author_id == member.pk:
         raise PermissionDenied("Nobody votes on their own post", code="own_post")
-    _check_may_post(Author(member=member), post.brand)
+    check_may_post(Author(member=member), post.brand)
     if value == 1:
-        _require_privilege(member, "vote_up")
+        require_privilege(member, "vote_up")
     elif value == -1:
-        _require_privilege(member, "vote_down")
+        require_privilege(member, "vote_down")
     locked = Post.objects.select_for_update().get(pk=post.pk)
     existing = Vote.objects.filter(post=locked, member=member).first()
     old = existing.value if existing is not None else 0
@@ -65,6 +65,6 @@ def vote_cast(*, post: Post, member: Member, value: int) -> Post:
         reputation_give(member=author, event=event, post=locked, source_key=source_key)
     locked.refresh_from_db()
     if author is not None and locked.kind == Post.Kind.QUESTION and locked.score >= GOOD_QUESTION_SCORE:
-        _badge_give(author, "good_question", str(locked.pk))
+        badge_give(author, "good_question", str(locked.pk))
     pagecache.thread_changed(locked)
     return locked
