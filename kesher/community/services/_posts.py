@@ -15,7 +15,6 @@ from django.utils.text import slugify
 
 from kesher.brands.models import Brand
 from kesher.community import pagecache, textsearch
-from kesher.community.markup import MAX_BODY, count_links, render_markdown
 from kesher.community.models import CommunityProfile, Post, PostRevision, SearchDocument, Space, Tag
 from kesher.community.services.authors import Author
 from kesher.community.services.defaults import community_settings, privilege_threshold, profile_of
@@ -23,6 +22,7 @@ from kesher.community.services.follows import notifications_for_new_answer
 from kesher.community.services.points import points_grant, post_grants
 from kesher.community.services.reputation import badge_give
 from kesher.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from kesher.core.markup import MAX_BODY, count_links, render_markdown
 from kesher.members.models import Member, MemberStatus
 
 TAG_PATTERN = re.compile(r"^[^\W_][\w-]{0,29}$")

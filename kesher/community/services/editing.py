@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from kesher.community import pagecache
-from kesher.community.markup import render_markdown
 from kesher.community.models import Post, PostRevision, Tag
 from kesher.community.services._posts import (
     body_hash_of,
@@ -21,6 +20,7 @@ from kesher.community.services._posts import (
 from kesher.community.services.authors import Author
 from kesher.core.audit import audit_record
 from kesher.core.errors import Conflict, NotFound, ValidationFailed
+from kesher.core.markup import render_markdown
 
 
 @transaction.atomic
