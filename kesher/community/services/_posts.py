@@ -31,6 +31,7 @@ MAX_TAGS = 5
 
 
 def require_privilege(member: Member, privilege: str) -> None:
+    """Refuse unless the member's reputation reaches the brand's threshold for `privilege`."""
     needed = privilege_threshold(member.brand, privilege)
     if profile_of(member).reputation < needed:
         raise PermissionDenied(
@@ -74,6 +75,7 @@ def clean_tags(tags: list[str]) -> list[str]:
 
 
 def check_may_post(author: Author, brand: Brand) -> CommunityProfile | None:
+    """Refuse a member of another brand, an inactive or a suspended one; the brand itself always may."""
     if author.by_brand:
         return None
     member = author.member
@@ -193,10 +195,12 @@ def new_post(
 
 
 def lock_question(question: Post) -> Post:
+    """The question's row, locked until the transaction ends: changes to one thread go one at a time."""
     return Post.objects.select_for_update().get(pk=question.pk)
 
 
 def check_open(question: Post) -> None:
+    """Refuse unless the question takes answers: published, not closed, not locked."""
     if question.kind != Post.Kind.QUESTION:
         raise NotFound("No such question", code="question_not_found")
     if question.locked:

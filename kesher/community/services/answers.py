@@ -28,6 +28,7 @@ def answer_post(*, question: Post, author: Author, body: str) -> Post:
 
 
 def accept_effects_undo(question: Post, answer: Post) -> None:
+    """Undo what accepting `answer` gave: the answerer's reputation and points, the asker's reputation."""
     if answer.author is not None:
         reputation_take_back(member=answer.author, source_key=f"accepted:{question.pk}")
         points_take_back(
