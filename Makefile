@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench install clean messages
+.PHONY: run test lint layers typecheck unit bench install clean messages
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -23,6 +23,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check kesher config $(wildcard benchmarks)
 	$(BIN)/ruff format --check kesher config $(wildcard benchmarks)
 
+# The floors, no import circles, no module over 1,000 lines (docs/architecture.md); first, as it takes seconds.
+layers: $(STAMP)
+	$(BIN)/pytest -q kesher/tests/test_architecture.py
+
 typecheck: $(STAMP)
 	$(BIN)/mypy kesher config
 
@@ -36,7 +40,7 @@ unit: $(STAMP)
 	  KESHER_DATABASE_URL="$$KESHER_TEST_DATABASE_URL" $(BIN)/pytest; \
 	fi
 
-test: lint typecheck unit
+test: lint layers typecheck unit
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \

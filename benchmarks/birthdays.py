@@ -175,7 +175,7 @@ def print_birthdays(result: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    from benchmarks.run import BENCH_DB, OUT_DIR, pg_base_url
+    from benchmarks.common import BENCH_DB, OUT_DIR, pg_base_url
     from benchmarks.seed import database_recreate, database_url
 
     database_recreate(base_url=pg_base_url(), name=BENCH_DB)

@@ -29,7 +29,7 @@ def _run(argv: list[str], **env: str) -> None:
 
 
 def community(quick: bool) -> None:
-    from benchmarks.run import pg_base_url
+    from benchmarks.common import pg_base_url
     from benchmarks.seed import database_recreate, database_url
 
     database_recreate(base_url=pg_base_url(), name=COMMUNITY_DB)

@@ -267,7 +267,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", action="store_true", help="also profile single activities and reads")
     args = parser.parse_args()
-    from benchmarks.run import BENCH_DB, pg_base_url
+    from benchmarks.common import BENCH_DB, pg_base_url
     from benchmarks.seed import BRAND_SLUG, database_url
 
     os.environ["KESHER_DATABASE_URL"] = database_url(pg_base_url(), BENCH_DB)

@@ -27,12 +27,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from benchmarks.common import BENCH_DB, OUT_DIR, ROOT, pg_base_url
 from benchmarks.load import LoadResult, client_name, cpu_cores_used, run_load, sample_window
 from benchmarks.report import print_report
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT_DIR = ROOT / "var" / "bench"
-BENCH_DB = "kesher_bench"
 PGBENCH_DB = "kesher_bench_pgbench"
 PORT = int(os.environ.get("BENCH_PORT", "8199"))
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
@@ -59,10 +57,6 @@ BULK_SIZE = 1000
 CANDIDATES = [(2, 2), (2, 4), (4, 2)]  # the first is `kesher run`'s default on 2 cores
 SWEEP_MARGIN = 1.05  # another pair replaces the first only when faster by more than the sweep's noise
 STARTED = time.monotonic()
-
-
-def pg_base_url() -> str:
-    return os.environ.get("BENCH_PG_URL", "postgresql://root@127.0.0.1:5432").rstrip("/")
 
 
 @dataclass(frozen=True)

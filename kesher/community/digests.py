@@ -27,9 +27,9 @@ from django.utils.translation import gettext as _
 
 from kesher.brands.models import Brand
 from kesher.community.access import reader_member, visible_posts_q
-from kesher.community.markup import plain_text
 from kesher.community.models import DigestSend, DigestSettings, Follow, Post
 from kesher.core.errors import ValidationFailed
+from kesher.core.markup import plain_text
 from kesher.members.models import Member, MemberStatus
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from kesher.community import textsearch
 from kesher.community.access import Reader, visible_spaces_q
-from kesher.community.markup import plain_text
 from kesher.community.models import Post, SearchDocument, Space
+from kesher.core.markup import plain_text
 
 CANDIDATES = 200
 # Ranking every match of a very common word costs time in proportion to the archive. Beyond this many

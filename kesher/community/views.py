@@ -27,10 +27,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kesher.brands.models import Brand, StaffMembership, StaffRole
 from kesher.community import digests, fragments, pagecache, search, selectors, services
 from kesher.community.access import Reader, reader_anonymous, reader_for_user, reader_staff
-from kesher.community.markup import plain_text
 from kesher.community.models import DigestSettings, Post, Space, Tag
 from kesher.core.audit import Actor
 from kesher.core.errors import KesherError, NotFound
+from kesher.core.markup import plain_text
 from kesher.members.models import Member
 from kesher.members.selectors import member_get
 

@@ -16,9 +16,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from kesher.brands.models import Brand
-from kesher.community.markup import render_markdown
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, ValidationFailed
+from kesher.core.markup import render_markdown
 from kesher.magazine.models import Article, ArticleLocale, ArticleStatus, Issue
 from kesher.magazine.selectors import article_path, issue_articles, magazine_path
 from kesher.members.normalize import normalize_interests

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kesher.brands.access import require_role, staff_membership
 from kesher.brands.models import Brand, StaffMembership, StaffRole
-from kesher.community.markup import render_markdown
 from kesher.core.audit import Actor
 from kesher.core.errors import KesherError, NotFound
+from kesher.core.markup import render_markdown
 from kesher.magazine import selectors, services
 from kesher.magazine.forms import ArticleForm, IssueForm
 from kesher.magazine.models import Article, ArticleStatus

@@ -176,7 +176,11 @@ def test_markdown_is_sanitised(general: Space, make_member: Callable[..., Member
 
 
 def test_question_page_view_counts_once_a_day(general: Space, make_member: Callable[..., Member]) -> None:
-    from kesher.community.services import VIEW_FLUSH_EVERY, question_view_register, question_views_flush
+    from kesher.community.services.questions import (
+        VIEW_FLUSH_EVERY,
+        question_view_register,
+        question_views_flush,
+    )
 
     question = ask(make_member("A"), general)
     assert question_view_register(question=question, viewer="m1") is True

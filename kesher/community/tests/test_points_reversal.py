@@ -12,11 +12,11 @@ from kesher.community.services import (
     Author,
     answer_accept,
     answer_post,
-    answer_unaccept,
     post_hide,
     post_restore,
     question_ask,
 )
+from kesher.community.services.answers import answer_unaccept
 from kesher.core.audit import SYSTEM, Actor
 from kesher.core.models import AuditEntry
 from kesher.loyalty.models import LedgerEntry, PointsAccount, PointsLot
