@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
 from kesher.core.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from kesher.brands.models import Brand
 
 # White text sits on both colours (buttons in the primary, the club card from primary to accent), and
 # the primary is also the colour of links on white: AA for normal text asks 4.5:1 against white.
@@ -77,18 +81,18 @@ def style_vars(*, primary: str, accent: str) -> str:
     return f"--accent:{primary};--accent-ink:#fff;--brand-primary:{primary};--brand-accent:{accent};"
 
 
-def image_url(brand: object, kind: str) -> str:
+def image_url(brand: Brand | None, kind: str) -> str:
     """Where the brand's logo or favicon is served (a path); empty when it has none. The stored name
     changes with every upload, so the address can be cached for good."""
     from django.urls import reverse
 
     image = getattr(brand, kind, None) if brand and kind in ("logo", "favicon") else None
-    if not image:
+    if brand is None or not image:
         return ""
     return reverse("brand_image", args=[brand.slug, kind, image.name.rpartition("/")[2]])
 
 
-def base_url(brand: object) -> str:
+def base_url(brand: Brand | None) -> str:
     """Where the brand's pages are reached from outside: its own domain, else the installation's."""
     from django.conf import settings
 
@@ -96,7 +100,7 @@ def base_url(brand: object) -> str:
     return f"https://{domain}" if domain else str(settings.KESHER_BASE_URL).rstrip("/")
 
 
-def email_look(brand: object) -> dict[str, str]:
+def email_look(brand: Brand | None) -> dict[str, str]:
     """What an email template needs to wear the brand: name, colours and the logo's full address."""
     logo = image_url(brand, "logo")
     return {

@@ -290,3 +290,21 @@ def test_only_the_owner_opens_the_page_and_another_brand_is_not_found(client, br
     assert _look(brand) == before
     client.force_login(owner)
     assert client.get("/console/shop/brand/").status_code == 404
+
+
+@pytest.mark.parametrize("template", ["campaigns/email/message.html", "community/email/digest.html"])
+def test_campaign_and_digest_emails_wear_the_brands_colour_and_logo(brand, settings, template):
+    from django.template.loader import render_to_string
+
+    settings.KESHER_BASE_URL = "https://kesher.example.net"
+    brand_look_update(
+        brand=brand,
+        changes={"primary_color": "#7c2d12"},
+        logo=SimpleUploadedFile("logo.png", png(), content_type="image/png"),
+    )
+    brand.refresh_from_db()
+    html = render_to_string(template, {"brand": brand, "sender": "קפה טוב", "direction": "rtl", "items": []})
+    assert "border-top:6px solid #7c2d12" in html and "#0f766e" not in html
+    assert re.search(
+        r'<img src="https://kesher.example.net/brand/cafe/logo/[0-9a-f]{32}\.png" alt="קפה טוב"', html
+    )

@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from kesher.brands.look import image_url, style_vars
+from kesher.brands.look import email_look, image_url, style_vars
 from kesher.brands.models import Brand
 
 register = template.Library()
@@ -25,3 +25,9 @@ def brand_style(brand: Brand | None) -> SafeString | str:
 @register.filter
 def brand_image_url(brand: Brand | None, kind: str) -> str:
     return image_url(brand, kind)
+
+
+@register.simple_tag
+def brand_email_look(brand: Brand | None) -> dict[str, str]:
+    """{% brand_email_look brand as look %}: the brand's name, colours and logo address for an email."""
+    return email_look(brand)
