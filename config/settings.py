@@ -195,8 +195,8 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env_str("KESHER_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
-# Links a login to the club cards with its verified email, in every brand (kesher/members/accounts.py).
-ACCOUNT_ADAPTER = "kesher.members.accounts.AccountAdapter"
+# Links a login to the club cards with its verified email, in every brand (kesher/web/accounts.py).
+ACCOUNT_ADAPTER = "kesher.web.accounts.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 LOGIN_REDIRECT_URL = "/portal/"
 LOGIN_URL = "/accounts/login/"

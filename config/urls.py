@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from kesher.api.api import api
+from kesher.brands import views as brand_views
 from kesher.web import views
 
 urlpatterns = [
@@ -11,16 +12,20 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("portal/", views.portal, name="portal"),
     path("portal/redeem/", views.portal_redeem, name="portal_redeem"),
+    path("portal/profile/", views.portal_profile, name="portal_profile"),
     path("portal/settings/", views.portal_settings, name="portal_settings"),
     path("portal/settings/consent/", views.portal_settings_consent, name="portal_settings_consent"),
     path("portal/settings/digest/", views.portal_settings_digest, name="portal_settings_digest"),
     path("portal/check-in/<slug:brand_slug>/<slug:store_code>/", views.check_in, name="check_in"),
     path("join/<slug:brand_slug>/", views.join, name="join"),
+    path("join/<slug:brand_slug>/card/", views.join_card, name="join_card"),
+    path("brand/<slug:brand_slug>/<str:kind>/<str:name>", views.brand_image, name="brand_image"),
     path("cashier/", views.cashier, name="cashier"),
     path("cashier/stores/", views.cashier_stores, name="cashier_stores"),
     path("healthz", views.healthz, name="healthz"),
     path("community/", include("kesher.community.urls")),
     path("c/", include("kesher.campaigns.urls")),
+    path("console/<slug:slug>/brand/", brand_views.brand_look, name="brand_look"),
     path("console/", include("kesher.loyalty.urls")),
     path("", include("kesher.magazine.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -92,6 +92,7 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 def _mount() -> None:
     from kesher.activity.api import router as activity_router
+    from kesher.brands.api import router as brand_router
     from kesher.campaigns.api import router as campaigns_router
     from kesher.community.api import router as community_router
     from kesher.loyalty.api import router as loyalty_router
@@ -104,6 +105,7 @@ def _mount() -> None:
     api.add_router("/community", community_router, tags=["community"])
     api.add_router("/campaigns", campaigns_router, tags=["campaigns"])
     api.add_router("/magazine", magazine_router, tags=["magazine"])
+    api.add_router("/brand", brand_router, tags=["brand"])
 
 
 _mount()

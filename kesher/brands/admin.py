@@ -9,7 +9,9 @@ class BrandAdmin(BrandScopedAdmin):
     brand_field = "pk"
     list_display = ["name", "slug", "default_locale", "currency", "time_zone"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["slug"]
+    # The look is changed on the console's page (/console/<brand>/brand/), where contrast and images are
+    # checked and the change audited; here it is only shown.
+    readonly_fields = ["slug", "primary_color", "accent_color", "logo", "favicon", "domain"]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return bool(request.user.is_superuser)  # brands are created with `kesher brand create`

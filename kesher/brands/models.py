@@ -5,8 +5,17 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+HEX_COLOUR = RegexValidator(r"^#[0-9a-f]{6}$", _("A colour is written #rrggbb, such as #0f766e"))
+
+
+def brand_image_path(brand: Brand, filename: str) -> str:
+    # A fresh name on every upload: the old address stops being served, so no cache shows the old image.
+    extension = filename.rpartition(".")[2].lower()[:5] or "png"
+    return f"brands/{brand.pk}/{uuid.uuid4().hex}.{extension}"
 
 
 class Brand(models.Model):
@@ -28,6 +37,17 @@ class Brand(models.Model):
         blank=True,
         help_text=_("Requests per minute per API key; empty uses the installation default"),
     )
+    # The brand's look on its members' pages and emails (kesher/brands/look.py checks the colours).
+    primary_color = models.CharField(
+        max_length=7, default="#0f766e", validators=[HEX_COLOUR], help_text=_("Buttons and links")
+    )
+    accent_color = models.CharField(
+        max_length=7, default="#1e3a8a", validators=[HEX_COLOUR], help_text=_("The club card and highlights")
+    )
+    logo = models.ImageField(upload_to=brand_image_path, blank=True)
+    favicon = models.ImageField(upload_to=brand_image_path, blank=True)
+    # The brand's own address for its pages (club.example.co.il); empty: the installation's, under a path.
+    domain = models.CharField(max_length=253, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

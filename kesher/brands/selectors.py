@@ -34,3 +34,12 @@ def staff_brands(*, user: AbstractBaseUser) -> list[StaffMembership]:
     return list(
         StaffMembership.objects.filter(user_id=user.pk).select_related("brand").order_by("brand__name")
     )
+
+
+def brand_for_host(*, host: str) -> Brand | None:
+    """The brand whose own domain is `host` (the Host header, port and case aside), or None."""
+    name = host.rpartition(":")[0] if host.count(":") == 1 else host
+    name = name.strip().lower().rstrip(".")
+    if not name or name in ("localhost", "127.0.0.1", "testserver"):
+        return None
+    return Brand.objects.filter(domain=name).first()

@@ -1030,6 +1030,7 @@ def email_build(message: Message, ms: MessagingSettings) -> EmailMultiAlternativ
         "direction": "rtl" if translation.get_language_info(message.locale)["bidi"] else "ltr",
         "language": message.locale,
         "sender": sender,
+        "brand": brand,  # its look (logo, colours) in the template
         "postal_address": ms.postal_address,
         "advertising": message.advertising,
         "unsubscribe_url": unsubscribe,

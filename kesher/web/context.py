@@ -8,6 +8,7 @@ from django.utils.translation import get_language, get_language_bidi
 
 from kesher.brands.models import StaffMembership
 from kesher.brands.selectors import staff_brands
+from kesher.web.branding import page_brand
 
 
 def _staff_brands(request: HttpRequest) -> list[StaffMembership]:
@@ -24,4 +25,6 @@ def kesher(request: HttpRequest) -> dict[str, object]:
         "other_language": "en" if language.startswith("he") else "he",
         # Lazy: the query runs only on pages that show the cashier link.
         "staff_brands": SimpleLazyObject(lambda: _staff_brands(request)),
+        # The look of a page with no brand of its own (accounts pages): the host's or the session's brand.
+        "site_brand": SimpleLazyObject(lambda: page_brand(request)),
     }

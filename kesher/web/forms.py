@@ -19,3 +19,18 @@ class JoinForm(forms.Form):
 
     def clean_ref(self) -> str:
         return str(self.cleaned_data.get("ref") or "").strip().upper()
+
+
+class ProfileForm(forms.Form):
+    """What a member may change about themselves; member_update normalises and checks it again."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=40, required=False)
+    birthday = forms.DateField(label=_("Birthday"), required=False)
+    locale = forms.ChoiceField(label=_("Language"), choices=[("he", "עברית"), ("en", "English")])
+    interests = forms.CharField(label=_("Interests"), max_length=500, required=False)
+
+    def clean_interests(self) -> list[str]:
+        raw = str(self.cleaned_data.get("interests") or "")
+        return [part for part in (piece.strip() for piece in raw.replace("،", ",").split(",")) if part][:20]

@@ -20,12 +20,13 @@ from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kesher.brands.look import style_vars
 from kesher.brands.models import Brand
 from kesher.brands.selectors import staff_brands
 from kesher.community import digests
@@ -35,17 +36,32 @@ from kesher.core.idempotency import error_body, request_fingerprint, run_idempot
 from kesher.loyalty import selectors as loyalty
 from kesher.loyalty.models import Coupon, LedgerEntry, LoyaltyProgram, PointsAccount, Reward, Store, Tier
 from kesher.loyalty.services import coupon_redeem, redemption_create, store_check_in, tier_progress
-from kesher.members.accounts import memberships_link
 from kesher.members.models import Member, MemberStatus
+from kesher.members.normalize import normalize_interests
 from kesher.members.selectors import member_find, member_get
-from kesher.members.services import consent_change, member_create
-from kesher.web.forms import JoinForm
-from kesher.web.templatetags.kesher_web import card_groups, in_language
+from kesher.members.services import consent_change, member_create, member_update
+from kesher.web.accounts import memberships_link
+from kesher.web.branding import host_brand, page_brand, remember_brand
+from kesher.web.forms import JoinForm, ProfileForm
+from kesher.web.templatetags.kesher_web import card_groups, in_language, phone_local
 from kesher.web.wording import HistoryLine, history_line
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html")
+    """On a brand's own domain, or on an installation with one brand: straight to that club (its join
+    page, or the card of a member already signed in). Otherwise the clubs' join pages, one a line."""
+    brand = host_brand(request)
+    brands = [brand] if brand is not None else list(Brand.objects.order_by("name")[:2])
+    signed_in = request.user.is_authenticated
+    if len(brands) == 1 and not (
+        signed_in and (request.user.is_staff or staff_brands(user=_signed_in(request)))
+    ):
+        # Staff keep the installation's page, with its links to their console and counter.
+        target = brands[0]
+        if signed_in and _memberships(_signed_in(request)).filter(brand=target).exists():
+            return HttpResponseRedirect(reverse("portal"))
+        return HttpResponseRedirect(reverse("join", args=[target.slug]))
+    return render(request, "web/home.html", {"clubs": Brand.objects.order_by("name")})
 
 
 # --- the member portal --------------------------------------------------------------------------
@@ -177,9 +193,18 @@ def portal(request: HttpRequest) -> HttpResponse:
                 else None,
                 "referral_link": referral_link,
                 "whatsapp_link": _whatsapp_link(member, referral_link),
+                "style": style_vars(primary=member.brand.primary_color, accent=member.brand.accent_color),
             }
         )
-    return render(request, "web/portal.html", {"cards": cards})
+    # The page wears the club's look: the one on whose domain it is, else the only club, else the one
+    # last opened; each card wears its own club's colours anyway.
+    shown = page_brand(request)
+    if shown is None or shown.pk not in brand_ids:
+        shown = memberships[0].brand if len(memberships) == 1 else None
+    names = [member.first_name for member in memberships if member.first_name]
+    user = _signed_in(request)
+    greeting = names[0] if names else (getattr(user, "first_name", "") or getattr(user, "email", ""))
+    return render(request, "web/portal.html", {"cards": cards, "brand": shown, "greeting_name": greeting})
 
 
 # What a member reads when a reward cannot be taken; the services' own messages are for integrators.
@@ -250,6 +275,93 @@ def portal_redeem(request: HttpRequest) -> HttpResponse:
     nothing_spent = _("No points were spent.")
     messages.error(request, f"{reason} {nothing_spent}")
     return HttpResponseRedirect(f"{portal_url}#club-{member.brand.slug}", status=303)
+
+
+# --- the member's profile -----------------------------------------------------------------------
+
+PROFILE_REFUSALS = {
+    "phone": gettext_lazy("This does not look like a phone number. Any form works, such as 050-1234567."),
+    "birthday": gettext_lazy("The birthday must be a date in the past."),
+    "first_name": gettext_lazy("Write your first name."),
+}
+
+
+def _profile_member(request: HttpRequest, memberships: list[Member]) -> Member | None:
+    wanted = request.POST.get("member") if request.method == "POST" else None
+    if wanted:
+        for member in memberships:
+            if str(member.pk) == wanted:
+                return member
+        raise Http404
+    slug = request.GET.get("club")
+    brand = page_brand(request)
+    for member in memberships:
+        if member.brand.slug == (slug or (brand.slug if brand else None)):
+            return member
+    return memberships[0] if memberships else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def portal_profile(request: HttpRequest) -> HttpResponse:
+    """The member's own details in one club: names, phone (any way it is typed), birthday, language and
+    interests. Advertising consent is on the settings page, where each change keeps its proof."""
+    user = _signed_in(request)
+    memberships = list(_memberships(user).order_by("brand__name"))
+    member = _profile_member(request, memberships)
+    if member is None:
+        return render(request, "web/profile.html", {"member": None}, status=404)
+    status = 200
+    initial = {
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "phone": phone_local(member.phone, member.brand.default_country),
+        "birthday": member.birthday,
+        "locale": member.locale,
+        "interests": ", ".join(member.interests or []),
+    }
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            changes = {
+                name: data[name]
+                for name in ("first_name", "last_name", "birthday", "locale")
+                if data[name] != getattr(member, name)
+            }
+            if normalize_interests(data["interests"]) != (member.interests or []):
+                changes["interests"] = data["interests"]
+            if data["phone"] != initial["phone"]:
+                changes["phone"] = data["phone"] or None
+            try:
+                if changes:
+                    member_update(member=member, changes=changes, actor=Actor(user=user))
+            except KesherError as refusal:
+                field = refusal.field if refusal.field in form.fields else None
+                form.add_error(field, str(PROFILE_REFUSALS.get(refusal.field or "", refusal.message)))
+            else:
+                response = HttpResponseRedirect(
+                    f"{reverse('portal_profile')}?club={member.brand.slug}", status=303
+                )
+                if "locale" in changes:
+                    translation.activate(member.locale)
+                    response.set_cookie(
+                        settings.LANGUAGE_COOKIE_NAME,
+                        member.locale,
+                        max_age=settings.LANGUAGE_COOKIE_AGE,
+                        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                    )
+                messages.success(request, _("Your details were saved."))
+                return response
+        status = 422
+    else:
+        form = ProfileForm(initial=initial)
+    return render(
+        request,
+        "web/profile.html",
+        {"brand": member.brand, "member": member, "form": form, "memberships": memberships},
+        status=status,
+    )
 
 
 # --- the member's notification settings ---------------------------------------------------------
@@ -454,13 +566,14 @@ def join(request: HttpRequest, brand_slug: str) -> HttpResponse:
                 )
                 if isinstance(user, AbstractBaseUser) and user.is_authenticated:
                     memberships_link(user=user)
-                    return HttpResponseRedirect(reverse("portal"), status=303)
-                messages.info(request, _("Choose a password to see your card and points online."))
-                signup = f"{reverse('account_signup')}?{urlencode({'email': member.email or ''})}"
-                return HttpResponseRedirect(signup, status=303)
+                    return HttpResponseRedirect(f"{reverse('portal')}#club-{brand.slug}", status=303)
+                # The second and last screen: the card itself, shown to this browser only.
+                request.session[f"{NEW_CARD_KEY}:{brand.slug}"] = str(member.pk)
+                return HttpResponseRedirect(reverse("join_card", args=[brand.slug]), status=303)
         status = 422 if form.errors else 200
     else:
         form = JoinForm(initial={"ref": (request.GET.get("ref") or "").strip().upper()[:20]})
+    remember_brand(request, brand)
     return render(
         request,
         "web/join.html",
@@ -469,13 +582,44 @@ def join(request: HttpRequest, brand_slug: str) -> HttpResponse:
     )
 
 
+NEW_CARD_KEY = "kesher_new_card"
+
+
+def join_card(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    """The card a person just got by joining: its number and QR code, usable at the till at once, and
+    an offer to choose a password to see the points online. Only the browser that joined sees it."""
+    brand = get_object_or_404(Brand, slug=brand_slug)
+    member_id = request.session.get(f"{NEW_CARD_KEY}:{brand.slug}")
+    member = (
+        Member.objects.filter(brand=brand, pk=member_id).exclude(status=MemberStatus.ERASED).first()
+        if member_id
+        else None
+    )
+    if member is None:
+        return HttpResponseRedirect(reverse("join", args=[brand.slug]))
+    signup = f"{reverse('account_signup')}?{urlencode({'email': member.email or ''})}"
+    return render(
+        request,
+        "web/join_card.html",
+        {"brand": brand, "member": member, "qr": _qr_svg(member.card_number, scale=4), "signup_url": signup},
+    )
+
+
 # --- checking in at a store ---------------------------------------------------------------------
 
 
-@login_required
 def check_in(request: HttpRequest, brand_slug: str, store_code: str) -> HttpResponse:
-    """Opened from the QR code on a store's counter: one visit per store per day, which a rule may reward."""
+    """Opened from the QR code on a store's counter: one visit per store per day, which a rule may reward.
+    A visitor not signed in is invited to join (or to sign in) instead of being stopped at a login page."""
     brand = get_object_or_404(Brand, slug=brand_slug)
+    if not request.user.is_authenticated:
+        store = get_object_or_404(Store, brand=brand, code=store_code, active=True)
+        remember_brand(request, brand)
+        return render(
+            request,
+            "web/check_in.html",
+            {"brand": brand, "store_name": store.name, "member": None, "guest": True},
+        )
     member = _memberships(_signed_in(request)).filter(brand=brand).order_by("joined_at", "pk").first()
     if member is None:
         store = get_object_or_404(Store, brand=brand, code=store_code, active=True)
@@ -630,3 +774,23 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["broker"] = "in-process"
     healthy = all(value in ("ok", "in-process") for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503)
+
+
+# --- the brand's images -------------------------------------------------------------------------
+
+
+def brand_image(request: HttpRequest, brand_slug: str, kind: str, name: str) -> HttpResponse:
+    """The brand's logo or favicon from the storage (a local folder by default, or S3): only the current
+    one, under its own name, so a replaced image is never served again and the current one is cached."""
+    brand = get_object_or_404(Brand, slug=brand_slug)
+    image = getattr(brand, kind, None) if kind in ("logo", "favicon") else None
+    if not image or image.name.rpartition("/")[2] != name:
+        raise Http404
+    extension = name.rpartition(".")[2].lower()
+    types = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}
+    with image.open("rb") as stored:
+        body = stored.read()
+    response = HttpResponse(body, content_type=types.get(extension, "image/vnd.microsoft.icon"))
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

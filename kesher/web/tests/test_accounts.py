@@ -10,10 +10,10 @@ from django.conf import settings
 from django.core import mail
 
 from kesher.core.models import AuditEntry
-from kesher.members.accounts import memberships_link
 from kesher.members.models import Member
 from kesher.members.services import member_erase
 from kesher.members.tests.factories import MemberFactory
+from kesher.web.accounts import memberships_link
 from kesher.web.tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db

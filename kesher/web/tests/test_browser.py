@@ -266,9 +266,12 @@ def test_a_friend_joins_with_the_link_then_chooses_a_password(browser, live_serv
 
     page.fill("#id_phone", "052 123 4567")
     page.locator('[data-test="join-submit"]').click()
+    # The second screen is the card; choosing a password is offered there.
+    page.wait_for_url(re.compile(r"/join/cafe/card/$"))
+    assert "ברוכים הבאים למועדון קפה טוב!" in page.locator('[data-test="messages"]').inner_text()
+    page.locator('[data-test="choose-password"]').click()
     page.wait_for_url(re.compile(r"/accounts/signup/\?email=dan%40example.org$"))
     assert page.locator('input[name="email"]').input_value() == "dan@example.org"
-    assert "ברוכים הבאים למועדון קפה טוב!" in page.locator('[data-test="messages"]').inner_text()
     friend = Member.objects.get(brand=scene.brand, email="dan@example.org")
     assert (friend.phone, friend.consent_sms, friend.consent_email) == ("+972521234567", True, False)
     assert friend.referred_by_id == scene.member.pk

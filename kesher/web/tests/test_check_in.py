@@ -17,8 +17,8 @@ from kesher.brands.services import staff_grant
 from kesher.core.audit import SYSTEM
 from kesher.loyalty.models import PointsAccount, Store
 from kesher.loyalty.services import earning_rule_update
-from kesher.members.accounts import memberships_link
 from kesher.members.tests.factories import MemberFactory
+from kesher.web.accounts import memberships_link
 from kesher.web.tests.conftest import ClubScene, make_user
 
 pytestmark = pytest.mark.django_db
@@ -113,9 +113,12 @@ def test_someone_who_is_not_a_member_is_invited_to_join(client, scene, other_bra
     assert client.get("/portal/check-in/cafe/nowhere/").status_code == 404
 
 
-def test_checking_in_needs_a_login(client, scene):
+def test_a_visitor_not_signed_in_is_offered_to_join_or_sign_in_and_nothing_is_recorded(client, scene):
     response = client.get(CHECK_IN)
-    assert (response.status_code, response["Location"]) == (302, f"/accounts/login/?next={CHECK_IN}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'href="/join/cafe/" data-test="join-link"' in html
+    assert f'href="/accounts/login/?next={CHECK_IN}" data-test="sign-in-link"' in html
     assert _visits(scene) == 0
 
 

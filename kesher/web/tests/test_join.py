@@ -13,8 +13,8 @@ from django.test import Client
 from django.utils import timezone
 
 from kesher.loyalty.models import Referral
-from kesher.members.accounts import memberships_link
 from kesher.members.models import ConsentEvent, Member
+from kesher.web.accounts import memberships_link
 from kesher.web.tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def test_joining_creates_the_member_with_consent_proof_and_the_referral(client, 
     )
 
     assert response.status_code == 303
-    assert response["Location"] == "/accounts/signup/?email=dan%40example.org"
+    assert response["Location"] == "/join/cafe/card/"
     member = Member.objects.get(brand=scene.brand, email="dan@example.org")
     assert (member.first_name, member.last_name, member.phone, member.birthday) == (
         "דן",
@@ -98,11 +98,24 @@ def test_joining_creates_the_member_with_consent_proof_and_the_referral(client, 
     referral = Referral.objects.get(friend=member)
     assert (referral.referrer, referral.status, referral.suspicions) == (scene.member, "joined", [])
 
-    signup = client.get(response["Location"])
-    html = signup.content.decode()
-    assert re.search(r'<input[^>]*name="email"[^>]*value="dan@example.org"', html)
+    # The second screen is the card itself, usable at the till; choosing a password is offered there.
+    card = client.get(response["Location"])
+    html = card.content.decode()
+    assert card.status_code == 200
     assert f"ברוכים הבאים למועדון קפה טוב! מספר הכרטיס שלך: {member.card_number[:4]} " in html
-    assert "נשאר לבחור סיסמה" in html
+    assert re.search(r'data-test="card-number">' + " ".join(re.findall(".{1,4}", member.card_number)), html)
+    assert "הכרטיס שלך, דן" in html
+    signup_url = re.search(r'href="([^"]+)" data-test="choose-password"', html)
+    assert signup_url is not None and signup_url.group(1) == "/accounts/signup/?email=dan%40example.org"
+    signup = client.get(signup_url.group(1)).content.decode()
+    assert re.search(r'<input[^>]*name="email"[^>]*value="dan@example.org"', signup)
+
+
+def test_the_new_card_is_shown_only_to_the_browser_that_joined(client, scene):
+    client.post("/join/cafe/", _form())
+    stranger = Client()
+    response = stranger.get("/join/cafe/card/")
+    assert (response.status_code, response["Location"]) == (302, "/join/cafe/")
 
 
 def test_joining_in_english_keeps_the_english_wording_and_language(client, scene):
@@ -211,7 +224,7 @@ def test_a_signed_in_person_who_joins_gets_the_card_linked(client, scene):
     user = make_user("dan@example.org")
     client.force_login(user)
     response = client.post("/join/cafe/", _form())
-    assert (response.status_code, response["Location"]) == (303, "/portal/")
+    assert (response.status_code, response["Location"]) == (303, "/portal/#club-cafe")
     member = Member.objects.get(email="dan@example.org")
     assert member.user_id == user.pk
     assert client.get("/portal/").context["cards"][0]["member"] == member
@@ -227,10 +240,10 @@ def test_the_form_needs_csrf(scene):
 def test_the_signup_that_follows_links_the_new_card_once_the_address_is_confirmed(client, scene, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
-    response = client.post("/join/cafe/", _form())
+    client.post("/join/cafe/", _form())
     password = "another correct horse battery"
     client.post(
-        response["Location"], {"email": "dan@example.org", "password1": password, "password2": password}
+        "/accounts/signup/", {"email": "dan@example.org", "password1": password, "password2": password}
     )
     member = Member.objects.get(email="dan@example.org")
     assert member.user_id is None  # not proven yet

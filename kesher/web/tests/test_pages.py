@@ -19,10 +19,10 @@ from django.utils import timezone
 from kesher.activity.services import activity_record
 from kesher.core.audit import SYSTEM
 from kesher.loyalty.services import program_update, tier_create
-from kesher.members.accounts import memberships_link
 from kesher.members.models import Member
 from kesher.members.services import member_erase
 from kesher.members.tests.factories import MemberFactory
+from kesher.web.accounts import memberships_link
 from kesher.web.tests.conftest import ClubScene, make_user
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from kesher.activity.services import activity_record
 from kesher.core.audit import SYSTEM
 from kesher.loyalty.models import Coupon, PointsAccount, Reward
 from kesher.loyalty.services import program_update, redemption_create, reward_create
-from kesher.members.accounts import memberships_link
 from kesher.members.tests.factories import MemberFactory
+from kesher.web.accounts import memberships_link
 from kesher.web.tests.conftest import ClubScene, make_user
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,9 @@ from django.test import Client
 from kesher.community.digests import digest_frequency
 from kesher.community.models import DigestSettings
 from kesher.core.models import AuditEntry
-from kesher.members.accounts import memberships_link
 from kesher.members.models import ConsentEvent, Member
 from kesher.members.tests.factories import MemberFactory
+from kesher.web.accounts import memberships_link
 from kesher.web.tests.conftest import ClubScene, make_user
 
 pytestmark = pytest.mark.django_db

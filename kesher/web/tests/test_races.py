@@ -14,7 +14,7 @@ from django.test import Client
 from kesher.brands.services import brand_create
 from kesher.loyalty.models import Coupon, PointsAccount, Reward
 from kesher.loyalty.services import ledger_verify
-from kesher.members.accounts import memberships_link
+from kesher.web.accounts import memberships_link
 from kesher.web.tests.conftest import club_scene
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
