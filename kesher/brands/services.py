@@ -40,7 +40,7 @@ def brand_create(
     time_zone: str = "Asia/Jerusalem",
 ) -> Brand:
     from kesher.community.services import community_install_defaults
-    from kesher.loyalty.services import program_install_defaults
+    from kesher.loyalty.services.program import program_install_defaults
 
     if Brand.objects.filter(slug=slug).exists():
         raise Conflict(f"A brand with slug {slug!r} already exists", field="slug")

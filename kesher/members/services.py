@@ -102,7 +102,7 @@ def member_create(
     emit_signup: bool = True,
 ) -> Member:
     from kesher.activity.services import activity_record
-    from kesher.loyalty.services import account_open
+    from kesher.loyalty.services.accounts import account_open
 
     email = normalize_email(email)
     phone = normalize_phone(phone, default_country=brand.default_country)
