@@ -12,6 +12,7 @@ from django.utils import timezone
 from kesher.activity.models import Activity
 from kesher.core.audit import Actor, audit_record
 from kesher.core.errors import Conflict
+from kesher.core.tasks import enqueue
 from kesher.loyalty.models import Referral
 from kesher.loyalty.services.program import program_of
 from kesher.members.models import Member
@@ -75,9 +76,8 @@ def referral_on_purchase(activity: Activity) -> None:
 
 
 def _pay_referral_later(referral_id: Any) -> None:
-    from kesher.loyalty.tasks import referral_pay
-
-    referral_pay.delay(str(referral_id))
+    # By name: the task module wraps this one, so importing it here would close a circle.
+    enqueue("kesher.loyalty.tasks.referral_pay", str(referral_id))
 
 
 def referral_pay(*, referral_id: Any) -> bool:
