@@ -7,7 +7,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from kesher.activity.services import activity_record
 from kesher.brands.models import Brand
+from kesher.members.selectors import members_born_on
 
 
 def birthdays_emit(*, today: Any = None) -> int:
@@ -16,9 +18,6 @@ def birthdays_emit(*, today: Any = None) -> int:
     Runs from the tick; the (source, reference) key makes a second run that day do nothing. Members born
     on 29 February celebrate on 28 February in common years.
     """
-    from kesher.activity.services import activity_record
-    from kesher.members.selectors import members_born_on
-
     emitted = 0
     for brand in Brand.objects.all():
         local_today = today or timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(brand.time_zone)).date()

@@ -8,15 +8,14 @@ from datetime import datetime
 from django.utils import timezone
 
 from kesher.activity.models import Activity
+from kesher.activity.services import activity_record
 from kesher.core.errors import NotFound
+from kesher.loyalty.models import Store
 from kesher.members.models import Member
 
 
 def store_check_in(*, member: Member, store_code: str, now: datetime | None = None) -> tuple[Activity, bool]:
     """A member scanned a store's QR code: one `visit` per store per day, which a rule may reward."""
-    from kesher.activity.services import activity_record
-    from kesher.loyalty.models import Store
-
     store = Store.objects.filter(brand_id=member.brand_id, code=store_code, active=True).first()
     if store is None:
         raise NotFound("No such store", field="store", code="store_not_found")

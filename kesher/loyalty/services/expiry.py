@@ -12,6 +12,7 @@ from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from kesher.activity.services import activity_record
 from kesher.loyalty.models import LedgerEntry, LoyaltyProgram, PointsAccount, PointsLot
 from kesher.loyalty.services._ledger import _lock_account, _refresh, _take_from_lots
 from kesher.members.models import Member
@@ -104,8 +105,6 @@ def lots_expire_due(*, now: datetime | None = None) -> int:
 
 def points_expiry_warn(*, now: datetime | None = None) -> int:
     """Emit `points_expiring` once per member and expiry day, for the campaigns part to send the reminder."""
-    from kesher.activity.services import activity_record
-
     now = now or timezone.now()
     warned = 0
     for program in LoyaltyProgram.objects.exclude(expiry=LoyaltyProgram.Expiry.NEVER).select_related("brand"):

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, Sum
+from django.db.models.functions import TruncMonth
 
 from kesher.brands.models import Brand
 from kesher.loyalty.models import PointsLot
@@ -15,8 +16,6 @@ from kesher.loyalty.services.program import program_of
 
 def points_liability(*, brand: Brand) -> dict[str, Any]:
     """Outstanding points, their money value and when they expire, by month."""
-    from django.db.models.functions import TruncMonth
-
     program = program_of(brand.pk)
     lots = PointsLot.objects.filter(
         brand=brand, remaining__gt=0, state__in=[PointsLot.State.AVAILABLE, PointsLot.State.PENDING]

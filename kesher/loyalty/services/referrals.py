@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kesher.activity.models import Activity
+from kesher.activity.services import activity_record
 from kesher.core.audit import Actor, audit_record
 from kesher.core.errors import Conflict
 from kesher.core.tasks import enqueue
@@ -82,8 +83,6 @@ def _pay_referral_later(referral_id: Any) -> None:
 
 def referral_pay(*, referral_id: Any) -> bool:
     """Reward both sides through `referral` activities (the brand's rules decide the points). Safe twice."""
-    from kesher.activity.services import activity_record
-
     with transaction.atomic():
         referral = (
             Referral.objects.select_for_update()

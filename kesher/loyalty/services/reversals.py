@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -87,8 +88,6 @@ def points_reverse_for_return(activity: Activity) -> None:
 
 
 def _uuid_or_none(raw: Any) -> Any:
-    import uuid
-
     try:
         return uuid.UUID(str(raw))
     except ValueError:

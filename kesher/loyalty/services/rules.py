@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from kesher.activity.registry import registry
 from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import ValidationFailed
@@ -45,8 +46,6 @@ RULE_FIELDS = {
 
 
 def _check_rule(values: dict[str, Any]) -> None:
-    from kesher.activity.registry import registry
-
     if values.get("activity_type") not in registry.types:
         raise ValidationFailed(
             f"Unknown activity type {values.get('activity_type')!r}", field="activity_type"
