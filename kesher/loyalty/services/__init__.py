@@ -20,7 +20,11 @@ from kesher.loyalty.services.referrals import referral_decide, referral_pay
 from kesher.loyalty.services.reversals import points_reverse_for_activity
 from kesher.loyalty.services.rewards import reward_create, reward_update
 from kesher.loyalty.services.rules import earning_rule_create, earning_rule_update
-from kesher.loyalty.services.segments import segment_matcher_install
+from kesher.loyalty.services.segments import (
+    segment_audience_install,
+    segment_matcher_install,
+    segment_members,
+)
 from kesher.loyalty.services.surprises import reward_surprise_grant, surprise_grant
 from kesher.loyalty.services.tiers import tier_create, tier_progress, tier_qualifying_value, tiers_review
 from kesher.loyalty.services.transfers import points_transfer
@@ -51,7 +55,9 @@ __all__ = [
     "reward_surprise_grant",
     "reward_update",
     "rules_changed",
+    "segment_audience_install",
     "segment_matcher_install",
+    "segment_members",
     "store_check_in",
     "surprise_grant",
     "tier_create",
