@@ -1,8 +1,9 @@
 """Every write to the points ledger, rules, tiers, rewards, coupons and referrals: one module per thing done.
 
-This package re-exports what the loyalty API, pages, tasks and command and the other parts use; the
-rest is reached through its module (`kesher.loyalty.services.earning`, ...). Helpers shared between
-modules live in the private ones (`_ledger`, `_rule_cache`, `_coupon_codes`).
+This package re-exports what the loyalty API, pages, tasks and admin and the other parts use (and
+`lot_expiry` and `tier_qualifying_value`, which the ledger's tests check as `services.…`); the rest is
+reached through its module (`kesher.loyalty.services.earning`, ...). Helpers shared between modules live
+in the private ones (`_ledger`, `_rule_cache`, `_coupon_codes`), never as another module's `_name`.
 
 Locking order, always: points accounts by primary key, then their lots, then rewards and coupons.
 """
