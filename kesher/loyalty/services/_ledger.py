@@ -1,4 +1,4 @@
-"""The ledger's moves every write shares: lock accounts, post an earn lot by lot, spend from lots.
+"""The ledger's moves the writes share: lock accounts, post earned points as a lot, spend from lots.
 
 The caller holds the transaction; locking order, always: points accounts by primary key, then their lots.
 """
