@@ -8,3 +8,7 @@ class ActivityConfig(AppConfig):
 
     def ready(self) -> None:
         from kesher.activity import types  # noqa: F401  (registers the built-in activity types)
+        from kesher.activity.services import signup_record
+        from kesher.members.hooks import on_member_joined
+
+        on_member_joined(signup_record)  # a new member's `signup`, once their consents are recorded

@@ -113,6 +113,19 @@ def activity_record(
     return activity, True
 
 
+def signup_record(*, member: Member, source: str, at: datetime, referrer: Member | None) -> None:
+    """A new member joined: record their `signup` (member_create runs this through kesher.members.hooks)."""
+    activity_record(
+        brand=member.brand,
+        member=member,
+        type="signup",
+        source=source,
+        occurred_at=at,
+        attributes={"referral_code": referrer.referral_code if referrer else None},
+        idempotency_key=None,
+    )
+
+
 def _defer(owed: list[tuple[Any, list[str]]]) -> None:
     """Start the deferred consumers of just-recorded activities once this transaction commits.
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from kesher.brands.admin_scoping import BrandScopedAdmin
 from kesher.brands.models import ApiKey, Brand, StaffMembership
-from kesher.core.admin_scoping import BrandScopedAdmin
 
 
 @admin.register(Brand)

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from kesher.brands.hooks import brand_created_run
 from kesher.brands.models import ApiKey, ApiScope, Brand, StaffMembership, StaffRole
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, ValidationFailed
@@ -39,9 +40,6 @@ def brand_create(
     currency: str = "ILS",
     time_zone: str = "Asia/Jerusalem",
 ) -> Brand:
-    from kesher.community.services import community_install_defaults
-    from kesher.loyalty.services import program_install_defaults
-
     if Brand.objects.filter(slug=slug).exists():
         raise Conflict(f"A brand with slug {slug!r} already exists", field="slug")
     if default_locale not in Brand.Locale.values:
@@ -49,8 +47,7 @@ def brand_create(
     brand = Brand.objects.create(
         slug=slug, name=name, default_locale=default_locale, currency=currency.upper(), time_zone=time_zone
     )
-    program_install_defaults(brand=brand)
-    community_install_defaults(brand=brand)
+    brand_created_run(brand=brand)  # every part installs its defaults (kesher.brands.hooks)
     return brand
 
 

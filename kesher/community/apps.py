@@ -7,4 +7,8 @@ class CommunityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from kesher.brands.hooks import on_brand_created
         from kesher.community import types  # noqa: F401  (registers the community's activity types)
+        from kesher.community.services import community_install_defaults
+
+        on_brand_created(community_install_defaults)  # every new brand gets its settings and a Q&A space

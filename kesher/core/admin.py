@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kesher.core.admin_scoping import BrandScopedAdmin
+from kesher.brands.admin_scoping import BrandScopedAdmin
 from kesher.core.models import AuditEntry
 
 

@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from kesher.core.admin_scoping import BrandScopedAdmin
+from kesher.brands.admin_scoping import BrandScopedAdmin
 from kesher.loyalty.models import Coupon, EarningRule, LedgerEntry, Reward, Store, Tier
 from kesher.loyalty.services import rules_changed
 

@@ -446,15 +446,11 @@ def create_surprise(request: HttpRequest, payload: SurpriseIn) -> Status[Any]:
 
 
 def _surprise_audience(brand: Any, payload: SurpriseIn) -> list[Member]:
-    from kesher.campaigns.selectors import rules_members, segment_get
-
     if bool(payload.member_ids) == (payload.segment_id is not None):
         raise ValidationFailed("Give member_ids or segment_id, one of them", field="member_ids")
     if payload.segment_id is not None:
-        segment = segment_get(brand=brand, segment_id=payload.segment_id)
-        return list(
-            rules_members(brand=brand, rules=segment.rules).filter(status="active").order_by("created_at")
-        )
+        in_segment = services.segment_members(brand=brand, segment_id=payload.segment_id)
+        return list(in_segment.filter(status="active").order_by("created_at"))
     members = list(Member.objects.filter(brand=brand, pk__in=payload.member_ids).order_by("created_at"))
     if len(members) != len(set(payload.member_ids)):
         raise NotFound(

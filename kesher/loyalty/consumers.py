@@ -7,14 +7,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kesher.activity.registry import ANY, activity_type, consumer
-from kesher.loyalty.services import (
-    points_earn_batch,
-    points_earn_for_activity,
-    points_reverse_for_return,
+from kesher.loyalty.services.earning import points_earn_batch, points_earn_for_activity
+from kesher.loyalty.services.referrals import (
     referral_on_purchase,
     referral_on_purchase_batch,
     referral_on_signup,
 )
+from kesher.loyalty.services.reversals import points_reverse_for_return
 
 
 @activity_type("points_expiring", description="Some of the member's points expire soon (for reminders)")

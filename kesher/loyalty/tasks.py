@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
+from kesher.brands.models import Brand
 from kesher.loyalty import services
 
 
@@ -28,6 +29,4 @@ def loyalty_tick() -> dict[str, Any]:
 
 @shared_task
 def tiers_review_all() -> int:
-    from kesher.brands.models import Brand
-
     return sum(services.tiers_review(brand=brand) for brand in Brand.objects.all())

@@ -13,6 +13,7 @@ from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, ValidationFailed
 from kesher.members.birthdays import gregorian_key, hebrew_key
+from kesher.members.hooks import member_created_run, member_joined_run
 from kesher.members.models import Channel, ConsentEvent, Member, MemberStatus
 from kesher.members.normalize import normalize_email, normalize_interests, normalize_name, normalize_phone
 
@@ -101,9 +102,6 @@ def member_create(
     actor: Actor = SYSTEM,
     emit_signup: bool = True,
 ) -> Member:
-    from kesher.activity.services import activity_record
-    from kesher.loyalty.services import account_open
-
     email = normalize_email(email)
     phone = normalize_phone(phone, default_country=brand.default_country)
     external_id = (external_id or "").strip() or None
@@ -151,7 +149,7 @@ def member_create(
             raise Conflict(
                 "A member with this external_id or email already exists", code="duplicate_member"
             ) from None
-        account_open(member=member)
+        member_created_run(member=member)  # what each part keeps per member (kesher.members.hooks)
         for channel, granted in (consents or {}).items():
             consent_set(
                 member=member,
@@ -163,16 +161,8 @@ def member_create(
                 actor=actor,
                 at=joined_at or now,
             )
-        if emit_signup:
-            activity_record(
-                brand=brand,
-                member=member,
-                type="signup",
-                source=source,
-                occurred_at=joined_at or now,
-                attributes={"referral_code": referrer.referral_code if referrer else None},
-                idempotency_key=None,
-            )
+        if emit_signup:  # the parts that answer a sign-up (kesher.members.hooks)
+            member_joined_run(member=member, source=source, at=joined_at or now, referrer=referrer)
     return member
 
 

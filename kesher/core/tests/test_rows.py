@@ -17,7 +17,7 @@ from kesher.brands.services import api_key_create, api_key_revoke
 from kesher.core.audit import SYSTEM
 from kesher.core.rows import row_get
 from kesher.loyalty.models import PointsAccount
-from kesher.loyalty.services import account_open
+from kesher.loyalty.services.accounts import account_open
 from kesher.members.models import Member
 from kesher.members.tests.factories import MemberFactory
 

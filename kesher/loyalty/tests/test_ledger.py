@@ -481,6 +481,26 @@ def test_a_rule_limited_to_a_segment_and_a_surprise_to_a_segment(brand, make_api
     assert account(fan).balance == 37
 
 
+def test_a_surprise_to_another_brands_segment_or_an_unknown_one_is_404_and_grants_nothing(
+    brand, other_brand, make_api
+):
+    import uuid
+
+    from kesher.campaigns.services import segment_create
+
+    theirs = segment_create(brand=other_brand, name="Everyone", rules={"match": "all", "conditions": []})
+    member = MemberFactory(brand=brand)
+    manager = make_api(brand, "manage")
+    for segment_id in (theirs.pk, uuid.uuid4()):
+        answer = manager.post(
+            "/surprises", {"segment_id": str(segment_id), "points": 7, "reason": "Hello", "budget": 100}
+        )
+        assert answer.status == 404
+        assert answer.body["error"]["code"] == "segment_not_found"
+    assert account(member).balance == 0
+    assert not LedgerEntry.objects.filter(brand=brand, kind=LedgerEntry.Kind.ADJUST).exists()
+
+
 def test_a_reward_as_a_surprise_within_budget_and_stock(brand, make_api):
     members = [MemberFactory(brand=brand) for _ in range(4)]
     reward = services.reward_create(brand=brand, name="Cake", cost_points=30, kind="free_item", stock=3)

@@ -8,12 +8,11 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
+from kesher.brands.models import Brand, StaffMembership, StaffRole
 from kesher.core.audit import Actor, audit_record
 
 
 def owned_brand_ids(request: HttpRequest) -> set[Any]:
-    from kesher.brands.models import StaffMembership, StaffRole
-
     cached = getattr(request, "_owned_brand_ids", None)
     if cached is None:
         cached = set(
@@ -68,8 +67,6 @@ class BrandScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "brand" and self._scoped(request):
-            from kesher.brands.models import Brand
-
             kwargs["queryset"] = Brand.objects.filter(pk__in=owned_brand_ids(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
