@@ -26,6 +26,7 @@ from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.bulk import rows_in, rows_insert, rows_insert_values, rows_update
 from kesher.core.errors import Conflict, InsufficientPoints, NotFound, PermissionDenied, ValidationFailed
+from kesher.core.limits import check_bounds, check_points_credit, check_points_operation
 from kesher.core.rows import row_get
 from kesher.loyalty.models import (
     Coupon,
@@ -132,6 +133,7 @@ def program_update(*, brand: Brand, changes: dict[str, Any], actor: Actor) -> Lo
     unknown = set(changes) - PROGRAM_FIELDS
     if unknown:
         raise ValidationFailed(f"Unknown program setting {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    check_bounds(changes)
     if "expiry" in changes and changes["expiry"] not in LoyaltyProgram.Expiry.values:
         raise ValidationFailed("expiry must be never, days, end_of_month or end_of_year", field="expiry")
     program = LoyaltyProgram.objects.select_for_update().get(brand=brand)
@@ -333,6 +335,8 @@ def _compute_awards(
         extra = int((Decimal(base) * (tier_multiplier - 1)).to_integral_value(rounding=ROUND_FLOOR))
         if extra > 0:
             awards.append((awards[0][0], extra))
+    total = sum(points for _, points in awards)
+    check_points_credit(balance=account.balance, pending=account.pending, points=total, field="attributes")
     return awards
 
 
@@ -559,6 +563,7 @@ def _earn(
     expires_at: datetime | None = None,
     kind: str = LedgerEntry.Kind.EARN,
 ) -> LedgerEntry:
+    check_points_credit(balance=account.balance, pending=account.pending, points=points)
     pending = pending_until is not None and pending_until > timezone.now()
     lot = PointsLot(
         account=account,
@@ -888,6 +893,7 @@ RULE_FIELDS = {
 def _check_rule(values: dict[str, Any]) -> None:
     from kesher.activity.registry import registry
 
+    check_bounds(values)
     if values.get("activity_type") not in registry.types:
         raise ValidationFailed(
             f"Unknown activity type {values.get('activity_type')!r}", field="activity_type"
@@ -964,6 +970,7 @@ def tier_create(
     texts: dict[str, str] | None = None,
     actor: Actor = SYSTEM,
 ) -> Tier:
+    check_bounds({"threshold": threshold, "multiplier": multiplier})
     if threshold < 0:
         raise ValidationFailed("threshold must not be negative", field="threshold")
     if multiplier < 1:
@@ -1127,6 +1134,9 @@ def reward_create(
 ) -> Reward:
     if kind not in Reward.Kind.values:
         raise ValidationFailed(f"kind must be one of {', '.join(Reward.Kind.values)}", field="kind")
+    check_bounds(
+        {"cost_points": cost_points, "value": value, "stock": stock, "per_member_limit": per_member_limit}
+    )
     if cost_points <= 0:
         raise ValidationFailed("cost_points must be positive", field="cost_points")
     if kind == Reward.Kind.DISCOUNT_PERCENT and not Decimal(0) < value <= Decimal(100):
@@ -1168,6 +1178,7 @@ def reward_update(*, reward: Reward, changes: dict[str, Any], actor: Actor) -> R
     unknown = set(changes) - REWARD_FIELDS
     if unknown:
         raise ValidationFailed(f"Unknown reward field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    check_bounds(changes)
     for name, value in changes.items():
         setattr(reward, name, value)
     reward.save()
@@ -1370,6 +1381,7 @@ def points_adjust(*, member: Member, points: int, reason: str, actor: Actor) -> 
     """Staff add or take points with a reason; audited."""
     if points == 0:
         raise ValidationFailed("points must not be zero", field="points")
+    check_points_operation(points)
     if not reason.strip():
         raise ValidationFailed("a reason is required", field="reason")
     account = _lock_account(member.pk)
@@ -1418,6 +1430,9 @@ def points_transfer(*, sender: Member, receiver: Member, points: int, actor: Act
     if not program_of(sender.brand_id).allow_transfers:
         raise PermissionDenied("This club does not allow transfers", code="transfers_disabled")
     accounts = _lock_accounts([sender.pk, receiver.pk])
+    check_points_credit(
+        balance=accounts[receiver.pk].balance, pending=accounts[receiver.pk].pending, points=points
+    )
     out = _spend(
         account=accounts[sender.pk],
         points=points,
