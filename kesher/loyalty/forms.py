@@ -65,7 +65,11 @@ class TierForm(forms.Form):
 
 
 class AdjustForm(forms.Form):
-    # No bounds of its own: the service refuses what is past limits.MAX_POINTS_PER_OPERATION, with the
-    # same message the API gives.
-    points = forms.IntegerField(label=_("Points (negative to take)"))
+    # The service refuses the same (for the CLI and every other caller); the form says it in the page's
+    # language and puts the bounds on the input.
+    points = forms.IntegerField(
+        label=_("Points (negative to take)"),
+        min_value=-limits.MAX_POINTS_PER_OPERATION,
+        max_value=limits.MAX_POINTS_PER_OPERATION,
+    )
     reason = forms.CharField(label=_("Reason"), max_length=300)

@@ -21,6 +21,7 @@ from kesher.activity.models import Activity
 from kesher.api.api import api as ninja_api
 from kesher.brands.services import staff_grant
 from kesher.core.audit import SYSTEM
+from kesher.core.errors import ValidationFailed
 from kesher.core.limits import MAX_POINTS_HELD, MAX_POINTS_PER_OPERATION
 from kesher.loyalty.models import EarningRule, LedgerEntry, PointsAccount, Reward
 from kesher.loyalty.services import earning_rule_create, ledger_verify, points_adjust, program_update
@@ -89,14 +90,35 @@ def test_the_issues_adjustments_are_refused_on_the_console_page(client, brand):
     before = snapshot()
     response = client.post(page, {"points": "2147483648", "reason": "typo"})
     assert response.status_code == 422
-    assert "points must be from -1,000,000,000 to 1,000,000,000" in response.content.decode()
+    assert "Ensure this value is less than or equal to 1000000000." in response.content.decode()
+    assert 'max="1000000000"' in response.content.decode()
+    assert snapshot() == before
+    client.cookies["django_language"] = "he"
+    response = client.post(page, {"points": "-2147483648", "reason": "typo"})
+    assert response.status_code == 422
+    page_text = response.content.decode()
+    assert "יש לוודא שערך זה גדול מ או שווה ל־-1000000000." in page_text
+    assert '<html lang="he" dir="rtl">' in page_text
     assert snapshot() == before
 
     points_adjust(member=member, points=1_000_000_000, reason="big", actor=SYSTEM)
     points_adjust(member=member, points=336, reason="small", actor=SYSTEM)
     response = client.post(page, {"points": "1200000000", "reason": "typo"})
     assert response.status_code == 422
-    assert "points must be from" in response.content.decode()
+    assert account_of(member) == (1_000_000_336, 2)
+
+
+@pytest.mark.parametrize("points", [2_147_483_648, 1_200_000_000, -(2**63) - 1])
+def test_the_service_behind_the_console_and_the_cli_refuses_the_same(brand, points):
+    member = MemberFactory(brand=brand)
+    points_adjust(member=member, points=1_000_000_336 - 10**9, reason="small", actor=SYSTEM)
+    points_adjust(member=member, points=10**9, reason="big", actor=SYSTEM)
+    before = snapshot()
+    with pytest.raises(ValidationFailed) as refusal:
+        points_adjust(member=member, points=points, reason="typo", actor=SYSTEM)
+    assert (refusal.value.field, refusal.value.code) == ("points", "number_out_of_range")
+    assert refusal.value.message == "points must be from -1,000,000,000 to 1,000,000,000"
+    assert snapshot() == before
     assert account_of(member) == (1_000_000_336, 2)
 
 
