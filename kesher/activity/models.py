@@ -28,7 +28,7 @@ class Activity(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     # What the immediate consumers (the points ledger) did, so a replay answers the same.
     points_awarded = models.IntegerField(default=0)
-    balance_after = models.IntegerField(null=True, blank=True)
+    balance_after = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

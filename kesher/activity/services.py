@@ -301,33 +301,58 @@ def activities_record_many(*, brand: Brand, drafts: list[Draft]) -> list[Outcome
                 continue
             rows.append((index, draft, _new_activity(brand, draft, clean, occurred_at)))
 
-        inserted = rows_insert_new(Activity, [activity for _, _, activity in rows])
-        won: list[Activity] = []
-        for index, draft, activity in rows:
-            if activity.pk in inserted:
-                outcomes[index].activity, outcomes[index].created = activity, True
-                won.append(activity)
-            else:  # a concurrent call committed the same key first
-                outcomes[index].activity = _existing(
-                    brand, draft.source, draft.idempotency_key, draft.external_id
-                )
-        types = {activity.type for activity in won}
-        immediate = {type: [name for name, _ in consumers_for(type, immediate=True)] for type in types}
-        deferred = {type: [name for name, _ in consumers_for(type, immediate=False)] for type in types}
-        names: list[str] = []
-        for activity in won:
-            for name in immediate[activity.type]:
-                if name not in names:
-                    names.append(name)
-        for name in names:
-            handled = [activity for activity in won if name in immediate[activity.type]]
-            registry.batch_by_name[name](handled)
-        rows_update(Activity, won, ["points_awarded", "balance_after"])
-
-        owed = [(activity.pk, list(deferred[activity.type])) for activity in won if deferred[activity.type]]
-        if owed:
-            _defer(owed)
+        try:
+            with transaction.atomic():
+                _record_batch(brand, rows, outcomes)
+        except KesherError:
+            # A consumer refused one of them (say, points past a bound): each goes alone, so only it fails.
+            for index, draft, activity in rows:
+                outcomes[index] = Outcome()
+                try:
+                    with transaction.atomic():
+                        outcomes[index].activity, outcomes[index].created = activity_record(
+                            brand=brand,
+                            member=draft.member,
+                            type=draft.type,
+                            attributes=draft.attributes,
+                            occurred_at=activity.occurred_at,
+                            source=draft.source,
+                            idempotency_key=draft.idempotency_key,
+                            external_id=draft.external_id,
+                        )
+                except KesherError as refusal:
+                    outcomes[index].error = refusal
 
     for index, earlier in repeats:
         outcomes[index].activity, outcomes[index].error = outcomes[earlier].activity, outcomes[earlier].error
     return outcomes
+
+
+def _record_batch(brand: Brand, rows: list[tuple[int, Draft, Activity]], outcomes: list[Outcome]) -> None:
+    """Insert the new activities of a bulk call together and hand them to the batch consumers."""
+    inserted = rows_insert_new(Activity, [activity for _, _, activity in rows])
+    won: list[Activity] = []
+    for index, draft, activity in rows:
+        if activity.pk in inserted:
+            outcomes[index].activity, outcomes[index].created = activity, True
+            won.append(activity)
+        else:  # a concurrent call committed the same key first
+            outcomes[index].activity = _existing(
+                brand, draft.source, draft.idempotency_key, draft.external_id
+            )
+    types = {activity.type for activity in won}
+    immediate = {type: [name for name, _ in consumers_for(type, immediate=True)] for type in types}
+    deferred = {type: [name for name, _ in consumers_for(type, immediate=False)] for type in types}
+    names: list[str] = []
+    for activity in won:
+        for name in immediate[activity.type]:
+            if name not in names:
+                names.append(name)
+    for name in names:
+        handled = [activity for activity in won if name in immediate[activity.type]]
+        registry.batch_by_name[name](handled)
+    rows_update(Activity, won, ["points_awarded", "balance_after"])
+
+    owed = [(activity.pk, list(deferred[activity.type])) for activity in won if deferred[activity.type]]
+    if owed:
+        _defer(owed)

@@ -8,10 +8,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kesher.activity.registry import activity_type
+from kesher.core.limits import MAX_MONEY, MAX_QUANTITY, MONEY_DIGITS, MONEY_PLACES
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Money = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)]
+Amount = Annotated[Decimal, Field(gt=0, le=MAX_MONEY, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)]
 
 
 class Strict(BaseModel):
@@ -22,13 +24,13 @@ class Item(Strict):
     sku: Text
     name: Text | None = None
     category: Text | None = None
-    quantity: Annotated[int, Field(ge=1, le=100_000)] = 1
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] = 1
     unit_price: Money | None = None
 
 
 @activity_type("purchase", description="A purchase in a store, online or in the app")
 class Purchase(Strict):
-    amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    amount: Amount
     currency: Currency = "ILS"
     store: Text | None = None
     channel: Literal["store", "online", "app"] = "store"
@@ -39,9 +41,7 @@ class Purchase(Strict):
 @activity_type("return", description="Goods returned; refers to its purchase and takes back its points")
 class Return(Strict):
     purchase_id: Text = Field(description="The id of the purchase activity being returned")
-    amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)] | None = Field(
-        default=None, description="Refunded amount; the whole purchase when absent"
-    )
+    amount: Amount | None = Field(default=None, description="Refunded amount; the whole purchase when absent")
     currency: Currency = "ILS"
     store: Text | None = None
 

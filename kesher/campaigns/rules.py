@@ -16,8 +16,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from kesher.core.errors import ValidationFailed
+from kesher.core.limits import MAX_POINTS_HELD
 
 Days = Annotated[int, Field(ge=1, le=3650)]
+Points = Annotated[int, Field(ge=-MAX_POINTS_HELD, le=MAX_POINTS_HELD)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 MAX_DEPTH = 4
@@ -73,8 +75,8 @@ class NoPurchaseRule(Strict):
 
 class PointsRule(Strict):
     kind: Literal["points"]
-    above: int | None = None
-    below: int | None = None
+    above: Points | None = None
+    below: Points | None = None
 
 
 class ActivityRule(Strict):

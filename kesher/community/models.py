@@ -60,7 +60,7 @@ class Space(models.Model):
 class Tag(models.Model):
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=50)
-    question_count = models.PositiveIntegerField(default=0)
+    question_count = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -114,12 +114,13 @@ class Post(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="posts")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
     hold_reasons = models.JSONField(default=list, blank=True)
-    score = models.IntegerField(default=0)
-    upvotes = models.PositiveIntegerField(default=0)
-    downvotes = models.PositiveIntegerField(default=0)
-    answer_count = models.PositiveIntegerField(default=0)
-    comment_count = models.PositiveIntegerField(default=0)
-    view_count = models.PositiveIntegerField(default=0)
+    # Counters are 64-bit: views and votes only ever add up.
+    score = models.BigIntegerField(default=0)
+    upvotes = models.PositiveBigIntegerField(default=0)
+    downvotes = models.PositiveBigIntegerField(default=0)
+    answer_count = models.PositiveBigIntegerField(default=0)
+    comment_count = models.PositiveBigIntegerField(default=0)
+    view_count = models.PositiveBigIntegerField(default=0)
     accepted_answer = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="accepted_for"
     )
@@ -132,7 +133,7 @@ class Post(models.Model):
     merged_at = models.DateTimeField(null=True, blank=True)
     pinned = models.BooleanField(default=False)
     locked = models.BooleanField(default=False)
-    edit_count = models.PositiveIntegerField(default=0)
+    edit_count = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField()
@@ -299,7 +300,7 @@ class CommunityProfile(models.Model):
         "members.Member", primary_key=True, on_delete=models.CASCADE, related_name="community_profile"
     )
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
-    reputation = models.IntegerField(default=1)
+    reputation = models.BigIntegerField(default=1)
     suspended_until = models.DateTimeField(null=True, blank=True)
     last_posted_at = models.DateTimeField(null=True, blank=True)
 

@@ -23,6 +23,7 @@ from kesher.community.models import (
     Vote,
 )
 from kesher.core.errors import NotFound, ValidationFailed
+from kesher.core.limits import MAX_PAGE
 from kesher.members.models import Member
 
 SORTS = ("active", "newest", "votes", "unanswered")
@@ -68,8 +69,8 @@ def question_list(
 ) -> QuestionPage:
     if sort not in SORTS:
         raise ValidationFailed(f"sort must be one of {', '.join(SORTS)}", field="sort")
-    if page < 1:
-        raise ValidationFailed("page starts at 1", field="page")
+    if not 1 <= page <= MAX_PAGE:
+        raise ValidationFailed(f"page is from 1 to {MAX_PAGE:,}", field="page")
     questions = _questions(reader).exclude(status=Post.Status.MERGED)  # staff too: merged ones redirect
     if space is not None:
         questions = questions.filter(space=space)

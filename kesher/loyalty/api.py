@@ -14,6 +14,17 @@ from pydantic import ConfigDict, StringConstraints
 from kesher.api.auth import actor_of, brand_of, require_scope
 from kesher.api.common import ERRORS, idempotent
 from kesher.core.errors import NotFound, ValidationFailed
+from kesher.core.limits import (
+    MAX_COUNT,
+    MAX_MONEY,
+    MAX_MULTIPLIER,
+    MAX_PER_AMOUNT,
+    MAX_POINT_VALUE,
+    MAX_POINTS_HELD,
+    MAX_POINTS_PER_OPERATION,
+    MAX_PRIORITY,
+    MAX_REWARD_VALUE,
+)
 from kesher.loyalty import selectors, services
 from kesher.loyalty.models import Coupon, EarningRule, LedgerEntry, LoyaltyProgram, Referral, Reward, Tier
 from kesher.members.models import Member
@@ -81,20 +92,20 @@ class ProgramPatch(Strict):
     allow_transfers: bool | None = None
     allow_debt: bool | None = None
     coupon_expiry_refund: bool | None = None
-    point_value: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=4)
+    point_value: Decimal | None = Field(None, ge=0, le=MAX_POINT_VALUE, max_digits=10, decimal_places=4)
     tier_basis: str | None = Field(None, pattern="^(points|spend)$")
     tier_period: str | None = Field(None, pattern="^(rolling_12|calendar_year)$")
     tier_grace_days: int | None = Field(None, ge=0, le=3650)
-    referral_review_threshold: int | None = Field(None, ge=1)
+    referral_review_threshold: int | None = Field(None, ge=1, le=MAX_COUNT)
 
 
 class RewardIn(Strict):
     name: Name
-    cost_points: int = Field(gt=0)
+    cost_points: int = Field(gt=0, le=MAX_POINTS_PER_OPERATION)
     kind: str = Field(description=", ".join(Reward.Kind.values))
-    value: Decimal = Field(Decimal(0), ge=0, max_digits=12, decimal_places=2)
-    stock: int | None = Field(None, ge=0)
-    per_member_limit: int | None = Field(None, ge=1)
+    value: Decimal = Field(Decimal(0), ge=0, le=MAX_REWARD_VALUE, max_digits=12, decimal_places=2)
+    stock: int | None = Field(None, ge=0, le=MAX_COUNT)
+    per_member_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
     coupon_valid_days: int = Field(90, ge=1, le=3650)
     texts: dict[str, dict[str, str]] = Field(
@@ -107,10 +118,10 @@ class RewardIn(Strict):
 
 class RewardPatch(Strict):
     name: Name | None = None
-    cost_points: int | None = Field(None, gt=0)
-    value: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
-    stock: int | None = Field(None, ge=0)
-    per_member_limit: int | None = Field(None, ge=1)
+    cost_points: int | None = Field(None, gt=0, le=MAX_POINTS_PER_OPERATION)
+    value: Decimal | None = Field(None, ge=0, le=MAX_REWARD_VALUE, max_digits=12, decimal_places=2)
+    stock: int | None = Field(None, ge=0, le=MAX_COUNT)
+    per_member_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
     description: Annotated[str, StringConstraints(max_length=5000)] | None = None
     coupon_valid_days: int | None = Field(None, ge=1, le=3650)
     texts: dict[str, dict[str, str]] | None = None
@@ -146,27 +157,29 @@ class RuleFields(Strict):
     name: Name
     activity_type: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     effect: str = Field(description="fixed, per_unit or multiplier")
-    points: int = Field(0, ge=0)
-    per_amount: Decimal = Field(Decimal(1), gt=0, max_digits=10, decimal_places=2)
-    multiplier: Decimal = Field(Decimal(1), ge=1, max_digits=5, decimal_places=2)
-    min_amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    points: int = Field(0, ge=0, le=MAX_POINTS_PER_OPERATION)
+    per_amount: Decimal = Field(Decimal(1), gt=0, le=MAX_PER_AMOUNT, max_digits=10, decimal_places=2)
+    multiplier: Decimal = Field(Decimal(1), ge=1, le=MAX_MULTIPLIER, max_digits=5, decimal_places=2)
+    min_amount: Decimal | None = Field(None, ge=0, le=MAX_MONEY, max_digits=14, decimal_places=2)
     stores: list[str] = Field(default_factory=list, max_length=500)
     channels: list[str] = Field(default_factory=list, max_length=3)
     skus: list[str] = Field(default_factory=list, max_length=1000)
     categories: list[str] = Field(default_factory=list, max_length=500)
-    days_of_week: list[int] = Field(default_factory=list, max_length=7, description="0=Monday … 6=Sunday")
+    days_of_week: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=list, max_length=7, description="0=Monday … 6=Sunday"
+    )
     hour_from: int | None = Field(None, ge=0, le=24)
     hour_to: int | None = Field(None, ge=0, le=24)
     tiers: list[str] = Field(default_factory=list)
     first_purchase_only: bool = False
     birthday_month_only: bool = False
-    daily_limit: int | None = Field(None, ge=1)
-    weekly_limit: int | None = Field(None, ge=1)
-    monthly_limit: int | None = Field(None, ge=1)
-    budget_points: int | None = Field(None, ge=1)
+    daily_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
+    weekly_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
+    monthly_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
+    budget_points: int | None = Field(None, ge=1, le=MAX_POINTS_HELD)
     segment_id: UUID | None = Field(None, description="Only members of this saved segment")
     stackable: bool = True
-    priority: int = 100
+    priority: int = Field(100, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
     valid_from: datetime | None = None
     valid_until: datetime | None = None
 
@@ -177,16 +190,16 @@ class EarningRuleIn(RuleFields):
 
 class EarningRulePatch(Strict):
     name: Name | None = None
-    points: int | None = Field(None, ge=0)
-    per_amount: Decimal | None = Field(None, gt=0, max_digits=10, decimal_places=2)
-    multiplier: Decimal | None = Field(None, ge=1, max_digits=5, decimal_places=2)
-    min_amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
-    daily_limit: int | None = Field(None, ge=1)
-    weekly_limit: int | None = Field(None, ge=1)
-    monthly_limit: int | None = Field(None, ge=1)
-    budget_points: int | None = Field(None, ge=1)
+    points: int | None = Field(None, ge=0, le=MAX_POINTS_PER_OPERATION)
+    per_amount: Decimal | None = Field(None, gt=0, le=MAX_PER_AMOUNT, max_digits=10, decimal_places=2)
+    multiplier: Decimal | None = Field(None, ge=1, le=MAX_MULTIPLIER, max_digits=5, decimal_places=2)
+    min_amount: Decimal | None = Field(None, ge=0, le=MAX_MONEY, max_digits=14, decimal_places=2)
+    daily_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
+    weekly_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
+    monthly_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
+    budget_points: int | None = Field(None, ge=1, le=MAX_POINTS_HELD)
     stackable: bool | None = None
-    priority: int | None = None
+    priority: int | None = Field(None, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     active: bool | None = None
@@ -201,8 +214,8 @@ class EarningRuleOut(RuleFields):
 
 class TierIn(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    threshold: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
-    multiplier: Decimal = Field(Decimal(1), ge=1, max_digits=5, decimal_places=2)
+    threshold: Decimal = Field(ge=0, le=MAX_MONEY, max_digits=14, decimal_places=2)
+    multiplier: Decimal = Field(Decimal(1), ge=1, le=MAX_MULTIPLIER, max_digits=5, decimal_places=2)
     perks: Annotated[str, StringConstraints(max_length=5000)] = ""
     texts: dict[str, str] = Field(default_factory=dict)
 
@@ -251,13 +264,15 @@ class CouponVoidIn(Strict):
 
 
 class AdjustIn(Strict):
-    points: int
+    points: int = Field(
+        ge=-MAX_POINTS_PER_OPERATION, le=MAX_POINTS_PER_OPERATION, description="Positive adds, negative takes"
+    )
     reason: Reason
 
 
 class TransferIn(Strict):
     to_member_id: UUID
-    points: int = Field(gt=0)
+    points: int = Field(gt=0, le=MAX_POINTS_PER_OPERATION)
 
 
 class SurpriseIn(Strict):
@@ -265,12 +280,21 @@ class SurpriseIn(Strict):
     segment_id: UUID | None = Field(
         None, description="Instead of member_ids: every active member of a segment"
     )
-    points: int | None = Field(None, gt=0, description="Points for each member, or give reward_id instead")
+    points: int | None = Field(
+        None,
+        gt=0,
+        le=MAX_POINTS_PER_OPERATION,
+        description="Points for each member, or give reward_id instead",
+    )
     reward_id: UUID | None = Field(
         None, description="A reward for each member (a free coupon), instead of points"
     )
     reason: Reason
-    budget: int = Field(gt=0, description="The most points this surprise may give (rewards count their cost)")
+    budget: int = Field(
+        gt=0,
+        le=MAX_POINTS_HELD,
+        description="The most points this surprise may give (rewards count their cost)",
+    )
 
 
 class SurpriseOut(Schema):

@@ -82,10 +82,11 @@ class PointsAccount(models.Model):
         "members.Member", on_delete=models.CASCADE, primary_key=True, related_name="points"
     )
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
-    balance = models.IntegerField(default=0)
-    pending = models.IntegerField(default=0)
-    lifetime_earned = models.IntegerField(default=0)
-    lifetime_redeemed = models.IntegerField(default=0)
+    # 64-bit: sums that grow with every operation (core/limits.py bounds what an account may hold).
+    balance = models.BigIntegerField(default=0)
+    pending = models.BigIntegerField(default=0)
+    lifetime_earned = models.BigIntegerField(default=0)
+    lifetime_redeemed = models.BigIntegerField(default=0)
     allow_debt = models.BooleanField(default=False)
     tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     tier_since = models.DateTimeField(null=True, blank=True)
@@ -135,10 +136,12 @@ class EarningRule(models.Model):
     daily_limit = models.PositiveIntegerField(null=True, blank=True, help_text=_("Awards per member per day"))
     weekly_limit = models.PositiveIntegerField(null=True, blank=True)
     monthly_limit = models.PositiveIntegerField(null=True, blank=True)
-    budget_points = models.PositiveIntegerField(null=True, blank=True, help_text=_("Total the rule may give"))
+    budget_points = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text=_("Total the rule may give")
+    )
     # A saved audience of the campaigns part; kept as an id so the ledger does not depend on campaigns.
     segment_id = models.UUIDField(null=True, blank=True, help_text=_("Only members of this segment"))
-    spent_points = models.PositiveIntegerField(default=0)
+    spent_points = models.PositiveBigIntegerField(default=0)
     stackable = models.BooleanField(default=True, help_text=_("Off: the first matching rule is the only one"))
     priority = models.IntegerField(default=100)
     active = models.BooleanField(default=True)
@@ -207,9 +210,10 @@ class LedgerEntry(models.Model):
     )
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    points = models.IntegerField(help_text=_("Signed: positive adds, negative takes (pending included)"))
+    # 64-bit: an expiry line takes every due lot of an account at once, and balance_after is a balance.
+    points = models.BigIntegerField(help_text=_("Signed: positive adds, negative takes (pending included)"))
     pending = models.BooleanField(default=False, help_text=_("Earned into pending, not yet spendable"))
-    balance_after = models.IntegerField()
+    balance_after = models.BigIntegerField()
     activity = models.ForeignKey(
         "activity.Activity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
@@ -94,7 +94,9 @@ def create_article(request: HttpRequest, payload: ArticleIn) -> Status[Any]:
 
 @router.get("/articles", response={200: list[ArticleOut], **ERRORS}, summary="The brand's articles (manage)")
 def list_articles(
-    request: HttpRequest, status: Literal["draft", "published"] | None = None, limit: int = 50
+    request: HttpRequest,
+    status: Literal["draft", "published"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,  # type: ignore[type-arg]
 ) -> list[dict[str, Any]]:
     require_scope(request, "manage")
     articles = selectors.article_list(brand=brand_of(request), status=status, limit=max(1, min(limit, 200)))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from kesher.activity.models import Activity
 from kesher.core.bulk import rows_in, rows_insert, rows_update
 from kesher.core.errors import Conflict, InsufficientPoints
+from kesher.core.limits import check_points_credit
 from kesher.core.rows import row_get
 from kesher.loyalty.models import EarningRule, LedgerEntry, LotConsumption, PointsAccount, PointsLot
 
@@ -47,6 +48,7 @@ def _earn(
     expires_at: datetime | None = None,
     kind: str = LedgerEntry.Kind.EARN,
 ) -> LedgerEntry:
+    check_points_credit(balance=account.balance, pending=account.pending, points=points)
     pending = pending_until is not None and pending_until > timezone.now()
     lot = PointsLot(
         account=account,

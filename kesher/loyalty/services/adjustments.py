@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from kesher.core.audit import Actor, audit_record
 from kesher.core.errors import InsufficientPoints, ValidationFailed
+from kesher.core.limits import check_points_operation
 from kesher.loyalty.models import LedgerEntry
 from kesher.loyalty.services._ledger import _earn, _lock_account, _spend
 from kesher.loyalty.services.expiry import lot_expiry
@@ -19,6 +20,7 @@ def points_adjust(*, member: Member, points: int, reason: str, actor: Actor) -> 
     """Staff add or take points with a reason; audited."""
     if points == 0:
         raise ValidationFailed("points must not be zero", field="points")
+    check_points_operation(points)
     if not reason.strip():
         raise ValidationFailed("a reason is required", field="reason")
     account = _lock_account(member.pk)

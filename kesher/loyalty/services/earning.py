@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from kesher.activity.models import Activity
 from kesher.core.bulk import rows_insert_values, rows_update
+from kesher.core.limits import check_points_credit
 from kesher.loyalty.models import EarningRule, LedgerEntry, LoyaltyProgram, PointsAccount, PointsLot
 from kesher.loyalty.services._ledger import _earn, _lock_account, _lock_accounts
 from kesher.loyalty.services._rule_cache import _active_rules, _rules_and_tiers
@@ -140,6 +141,8 @@ def _compute_awards(
         extra = int((Decimal(base) * (tier_multiplier - 1)).to_integral_value(rounding=ROUND_FLOOR))
         if extra > 0:
             awards.append((awards[0][0], extra))
+    total = sum(points for _, points in awards)
+    check_points_credit(balance=account.balance, pending=account.pending, points=total, field="attributes")
     return awards
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_noop
 from kesher.brands.models import Brand
 from kesher.core.audit import Actor, audit_record
 from kesher.core.errors import ValidationFailed
+from kesher.core.limits import check_bounds
 from kesher.core.rows import row_get
 from kesher.loyalty.models import EarningRule, LoyaltyProgram, PointsAccount
 from kesher.loyalty.services._rule_cache import rules_changed
@@ -103,6 +104,7 @@ def program_update(*, brand: Brand, changes: dict[str, Any], actor: Actor) -> Lo
     unknown = set(changes) - PROGRAM_FIELDS
     if unknown:
         raise ValidationFailed(f"Unknown program setting {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    check_bounds(changes)
     if "expiry" in changes and changes["expiry"] not in LoyaltyProgram.Expiry.values:
         raise ValidationFailed("expiry must be never, days, end_of_month or end_of_year", field="expiry")
     program = LoyaltyProgram.objects.select_for_update().get(brand=brand)

@@ -11,6 +11,7 @@ from django.db import transaction
 from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import ValidationFailed
+from kesher.core.limits import check_bounds
 from kesher.loyalty.models import Reward, Tier
 
 REWARD_FIELDS = {
@@ -48,6 +49,9 @@ def reward_create(
 ) -> Reward:
     if kind not in Reward.Kind.values:
         raise ValidationFailed(f"kind must be one of {', '.join(Reward.Kind.values)}", field="kind")
+    check_bounds(
+        {"cost_points": cost_points, "value": value, "stock": stock, "per_member_limit": per_member_limit}
+    )
     if cost_points <= 0:
         raise ValidationFailed("cost_points must be positive", field="cost_points")
     if kind == Reward.Kind.DISCOUNT_PERCENT and not Decimal(0) < value <= Decimal(100):
@@ -89,6 +93,7 @@ def reward_update(*, reward: Reward, changes: dict[str, Any], actor: Actor) -> R
     unknown = set(changes) - REWARD_FIELDS
     if unknown:
         raise ValidationFailed(f"Unknown reward field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    check_bounds(changes)
     for name, value in changes.items():
         setattr(reward, name, value)
     reward.save()

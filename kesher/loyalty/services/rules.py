@@ -11,6 +11,7 @@ from kesher.activity.registry import registry
 from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import ValidationFailed
+from kesher.core.limits import check_bounds
 from kesher.loyalty.models import EarningRule
 from kesher.loyalty.services._rule_cache import rules_changed
 
@@ -46,6 +47,7 @@ RULE_FIELDS = {
 
 
 def _check_rule(values: dict[str, Any]) -> None:
+    check_bounds(values)
     if values.get("activity_type") not in registry.types:
         raise ValidationFailed(
             f"Unknown activity type {values.get('activity_type')!r}", field="activity_type"

@@ -16,6 +16,7 @@ from kesher.activity.models import Activity
 from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, ValidationFailed
+from kesher.core.limits import check_bounds
 from kesher.loyalty.models import LedgerEntry, LoyaltyProgram, PointsAccount, Tier, TierChange
 from kesher.loyalty.services._rule_cache import rules_changed
 from kesher.loyalty.services.program import program_of
@@ -31,6 +32,7 @@ def tier_create(
     texts: dict[str, str] | None = None,
     actor: Actor = SYSTEM,
 ) -> Tier:
+    check_bounds({"threshold": threshold, "multiplier": multiplier})
     if threshold < 0:
         raise ValidationFailed("threshold must not be negative", field="threshold")
     if multiplier < 1:

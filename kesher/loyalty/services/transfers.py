@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import NotFound, PermissionDenied, ValidationFailed
+from kesher.core.limits import check_points_credit
 from kesher.loyalty.models import LedgerEntry, PointsAccount, PointsLot
 from kesher.loyalty.services._ledger import _lock_accounts, _refresh, _spend
 from kesher.loyalty.services.program import program_of
@@ -27,6 +28,9 @@ def points_transfer(*, sender: Member, receiver: Member, points: int, actor: Act
     if not program_of(sender.brand_id).allow_transfers:
         raise PermissionDenied("This club does not allow transfers", code="transfers_disabled")
     accounts = _lock_accounts([sender.pk, receiver.pk])
+    check_points_credit(
+        balance=accounts[receiver.pk].balance, pending=accounts[receiver.pk].pending, points=points
+    )
     out = _spend(
         account=accounts[sender.pk],
         points=points,
