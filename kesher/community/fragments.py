@@ -29,7 +29,8 @@ from kesher.community import pagecache, selectors
 from kesher.community.access import Reader, post_shown
 from kesher.community.models import Flag, Post
 
-# Relative times ("5 minutes ago") are part of a kept post, so it is not kept for long.
+# A kept post shows its absolute time; the page's script says it as "5 minutes ago" in the reader's
+# language, so a kept post never shows a stale relative time. Kept a minute all the same.
 FRAGMENT_TIMEOUT = 60
 POST_MARK = "<!--kesher-post-->"
 COMMENTS_MARK = "<!--kesher-comments-->"

@@ -89,6 +89,7 @@ TEXT = {
         "body": "ניסיתי **בקופה** ולא הצלחתי.",
         "answer": "כן, בעמוד ההטבות באתר.",
         "accepted": "התשובה שהתקבלה",
+        "just_now": "עכשיו",
     },
     "en": {
         "earlier": "How do I redeem points in a store?",
@@ -97,6 +98,7 @@ TEXT = {
         "body": "I tried **at the till** and it did not work.",
         "answer": "Yes, on the rewards page of the website.",
         "accepted": "Accepted answer",
+        "just_now": "now",
     },
 }
 
@@ -146,6 +148,10 @@ def test_ask_answer_vote_and_accept_in_a_browser(
     page.locator('[data-test="accept"]').click()
     page.locator('[data-test="accepted"]').wait_for()
     assert text["accepted"] in page.locator('[data-test="accepted"]').inner_text()
+    # The kept post carries its absolute time; the page says it relative to now, in the page's language.
+    answer_time = page.locator('[data-test="answer"] time[data-relative]')
+    assert answer_time.inner_text() == text["just_now"]
+    assert answer_time.get_attribute("title")
     page.screenshot(path=str(SHOTS / f"community-{language}-3-accepted.png"), full_page=True)
 
     question.refresh_from_db()

@@ -2,7 +2,9 @@
    - form[data-confirm]: ask before sending (spending points cannot be undone by the member).
    - form[data-once]: disable its buttons once sent, so a double tap sends one request (the server is
      safe on its own: the form's token makes a repeat replay the first answer).
-   - button[data-copy=ID]: copy the value of the input with that id, and say so on the button. */
+   - button[data-copy=ID]: copy the value of the input with that id, and say so on the button.
+   - time[data-relative]: say the time as "5 minutes ago" in the page's language; the absolute time the
+     server wrote (kept in caches, so it never goes stale) stays as the element's title. */
 (function () {
   "use strict";
 
@@ -67,4 +69,24 @@
       copied(button);
     }
   });
+  var units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+  function sayRelative() {
+    if (!window.Intl || !Intl.RelativeTimeFormat) return;
+    var say = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "auto" });
+    document.querySelectorAll("time[data-relative]").forEach(function (time) {
+      var at = Date.parse(time.getAttribute("datetime"));
+      if (isNaN(at)) return;
+      if (!time.title) time.title = time.textContent.trim();
+      var seconds = Math.round((at - Date.now()) / 1000);
+      for (var i = 0; i < units.length; i++) {
+        if (Math.abs(seconds) >= units[i][1]) {
+          time.textContent = say.format(Math.round(seconds / units[i][1]), units[i][0]);
+          return;
+        }
+      }
+      time.textContent = say.format(0, "second");
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", sayRelative);
+  else sayRelative();
 })();
