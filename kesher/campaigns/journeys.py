@@ -49,6 +49,8 @@ from kesher.campaigns.models import (
     RunStatus,
     consent_channel,
 )
+from kesher.campaigns.services.contents import _contents
+from kesher.campaigns.services.sending import _dispatch, _first_send_time
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, KesherError, NotFound, ValidationFailed
 from kesher.loyalty.models import Reward
@@ -558,10 +560,10 @@ def _send(run: JourneyRun, index: int, step: SendStep, now: datetime) -> str:
         coupon = services.message_coupon_issue(campaign=campaign, member_id=member.pk, journey_run_id=run.pk)
         if coupon is None:
             return "no_coupon"
-    contents = services._contents(campaign)
+    contents = _contents(campaign)
     locale, content = contents.for_locale(member.locale)
     rendered = rendering.content_render(content, _context(run, locale, coupon))
-    not_before = services._first_send_time(campaign, ms, now)
+    not_before = _first_send_time(campaign, ms, now)
     message = Message.objects.create(
         brand=brand,
         campaign=campaign,
@@ -581,7 +583,7 @@ def _send(run: JourneyRun, index: int, step: SendStep, now: datetime) -> str:
     MessageEvent.objects.create(
         brand=brand, campaign=campaign, message=message, kind=EventKind.QUEUED, occurred_at=timezone.now()
     )
-    transaction.on_commit(lambda: services._dispatch([message.pk], not_before))
+    transaction.on_commit(lambda: _dispatch([message.pk], not_before))
     return "queued"
 
 
