@@ -208,9 +208,9 @@ def main() -> int:
                 {"interests": [], "text": "חדש אצלנו השבוע"},
             ],
         )
-        with mock.patch("kesher.campaigns.services.sending._queue_later"):
+        with mock.patch("kesher.campaigns.services.sending.queuing_start"):
             services.campaign_send(campaign=campaign)
-        with mock.patch("kesher.campaigns.services.sending._dispatch"):
+        with mock.patch("kesher.campaigns.services.sending.messages_dispatch"):
             started = time.perf_counter()
             queued = services.campaign_queue(campaign_id=campaign.pk)
             elapsed = time.perf_counter() - started

@@ -13,6 +13,7 @@ from kesher.campaigns.services.bounce_notices import (
     email_suppression_remove,
 )
 from kesher.campaigns.services.composing import sender_address
+from kesher.campaigns.services.contents import CampaignContents, contents_compile
 from kesher.campaigns.services.coupons import message_coupon_issue
 from kesher.campaigns.services.delivery import messages_deliver
 from kesher.campaigns.services.events import (
@@ -26,12 +27,19 @@ from kesher.campaigns.services.messaging import messaging_settings_update
 from kesher.campaigns.services.portal import portal_notice_read, portal_notices_read_all
 from kesher.campaigns.services.previews import campaign_preview, campaign_test_send, content_warnings
 from kesher.campaigns.services.segments import segment_create
-from kesher.campaigns.services.sending import campaign_queue, campaign_send, messages_dispatch_due
+from kesher.campaigns.services.sending import (
+    campaign_queue,
+    campaign_send,
+    messages_dispatch,
+    messages_dispatch_due,
+    send_time_choose,
+)
 from kesher.campaigns.services.unsubscribe import message_unsubscribe, sms_reply_receive
 
 __all__ = [
     "FORWARDS_PER_MESSAGE",
     "BounceNotice",
+    "CampaignContents",
     "ab_tests_decide",
     "bounce_notice_record",
     "campaign_create",
@@ -40,6 +48,7 @@ __all__ = [
     "campaign_send",
     "campaign_test_send",
     "content_warnings",
+    "contents_compile",
     "conversion_record",
     "email_suppression_remove",
     "forward_send",
@@ -49,11 +58,13 @@ __all__ = [
     "message_open",
     "message_unsubscribe",
     "messages_deliver",
+    "messages_dispatch",
     "messages_dispatch_due",
     "messaging_settings_update",
     "portal_notice_read",
     "portal_notices_read_all",
     "segment_create",
+    "send_time_choose",
     "sender_address",
     "sms_receipt_record",
     "sms_reply_receive",

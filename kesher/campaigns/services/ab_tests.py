@@ -15,7 +15,7 @@ from kesher.campaigns.models import (
     Campaign,
     CampaignStatus,
 )
-from kesher.campaigns.services.sending import _queue_later
+from kesher.campaigns.services.sending import queuing_start
 from kesher.core.audit import SYSTEM, audit_record
 
 
@@ -57,6 +57,6 @@ def ab_tests_decide(*, now: datetime | None = None) -> int:
                     "rates": {row["name"]: row[key] for row in stats},
                 },
             )
-            transaction.on_commit(partial(_queue_later, campaign.pk))
+            transaction.on_commit(partial(queuing_start, campaign_id=campaign.pk))
         decided += 1
     return decided

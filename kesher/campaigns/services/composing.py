@@ -84,12 +84,12 @@ def sms_text(message: Message, ms: MessagingSettings) -> str:
     )
 
 
-def _email_send(channel: EmailChannel, ms: MessagingSettings, message: Message) -> str:
+def email_send(channel: EmailChannel, ms: MessagingSettings, message: Message) -> str:
     channel.send(email_build(message, ms))
     return ""
 
 
-def _sms_send(provider: SmsProvider, ms: MessagingSettings, message: Message) -> str:
+def sms_send(provider: SmsProvider, ms: MessagingSettings, message: Message) -> str:
     return provider.send(
         Sms(
             to=message.to,

@@ -12,7 +12,7 @@ from kesher.campaigns.models import (
 
 
 @dataclass
-class _Contents:
+class CampaignContents:
     by_locale: dict[str, rendering.CompiledContent]
     main: str
     names: set[str]
@@ -23,7 +23,7 @@ class _Contents:
         return self.main, self.by_locale[self.main]
 
 
-def _contents(campaign: Campaign, variant: CampaignVariant | None = None) -> _Contents:
+def contents_compile(campaign: Campaign, variant: CampaignVariant | None = None) -> CampaignContents:
     """The campaign's templates compiled per language; a variant's own subject, body and translations."""
     source: Campaign | CampaignVariant = variant if variant is not None else campaign
     by_locale = {campaign.locale: rendering.content_compile(source.subject, source.body, campaign.blocks)}
@@ -31,4 +31,4 @@ def _contents(campaign: Campaign, variant: CampaignVariant | None = None) -> _Co
     for locale, content in source.translations.items():
         by_locale[locale] = rendering.content_compile(content["subject"], content["body"], campaign.blocks)
         sources += [content["subject"], content["body"]]
-    return _Contents(by_locale=by_locale, main=campaign.locale, names=rendering.names_used(*sources))
+    return CampaignContents(by_locale=by_locale, main=campaign.locale, names=rendering.names_used(*sources))

@@ -13,6 +13,7 @@ from kesher.campaigns.models import (
 )
 from kesher.core.audit import SYSTEM
 from kesher.loyalty.models import Coupon
+from kesher.loyalty.services import reward_surprise_grant
 from kesher.members.models import Member
 
 
@@ -25,8 +26,6 @@ def message_coupon_issue(
 
     Call it inside the transaction that writes the message, so a message that is not written leaves no
     coupon behind. Campaign queuing and journey send steps both come here."""
-    from kesher.loyalty.services import reward_surprise_grant
-
     reward = campaign.coupon_reward
     assert reward is not None
     mine = MessageCoupon.objects.filter(campaign=campaign, member_id=member_id, journey_run_id=journey_run_id)

@@ -32,7 +32,7 @@ from kesher.campaigns.models import (
     consent_channel,
 )
 from kesher.campaigns.quiet_hours import sms_allowed, sms_next_allowed
-from kesher.campaigns.services.composing import _email_send, _sms_send
+from kesher.campaigns.services.composing import email_send, sms_send
 from kesher.campaigns.services.events import message_event_record
 from kesher.campaigns.services.sending import campaign_finish_if_done
 from kesher.members.models import Member, MemberStatus
@@ -185,13 +185,13 @@ def _messages_deliver(*, message_ids: Iterable[str | uuid.UUID], claim_token: st
         try:
             if channel == CampaignChannel.EMAIL:
                 with EmailChannel() as email_channel:
-                    _deliver_group(group, claim_token, ms, outcome, partial(_email_send, email_channel, ms))
+                    _deliver_group(group, claim_token, ms, outcome, partial(email_send, email_channel, ms))
             elif channel == CampaignChannel.PORTAL:
                 # A notice is "sent" when it is marked so: the portal shows it from then on.
                 _deliver_group(group, claim_token, ms, outcome, lambda message: "")
             else:
                 provider = sms_provider(ms.sms_provider_url or None)
-                _deliver_group(group, claim_token, ms, outcome, partial(_sms_send, provider, ms))
+                _deliver_group(group, claim_token, ms, outcome, partial(sms_send, provider, ms))
         except NotSent as exc:  # the channel could not even be opened: nothing was claimed
             log.warning("channel unavailable", extra={"channel": channel, "error": str(exc)})
             _defer(group, now + timedelta(minutes=1), outcome)

@@ -22,9 +22,10 @@ from kesher.campaigns.models import (
     MessagingSettings,
 )
 from kesher.campaigns.services.composing import sender_address
-from kesher.campaigns.services.contents import _contents
+from kesher.campaigns.services.contents import contents_compile
 from kesher.campaigns.services.events import message_event_record
 from kesher.core.errors import Conflict, ValidationFailed
+from kesher.core.tasks import enqueue
 from kesher.members.normalize import normalize_email
 
 FORWARDS_PER_MESSAGE = 5  # a member may share a message with a few friends, not mail a list through us
@@ -62,9 +63,7 @@ def message_forward(*, message: Message, to: str) -> MessageForward:
 
 
 def _forward_later(forward_id: int) -> None:
-    from kesher.campaigns.tasks import forward_send_task
-
-    forward_send_task.delay(forward_id)
+    enqueue("kesher.campaigns.tasks.forward_send_task", forward_id)
 
 
 def forward_send(*, forward_id: int) -> bool:
@@ -90,7 +89,7 @@ def friend_email_build(message: Message, ms: MessagingSettings, to: str) -> Emai
     card of the member), links as they are (no tracking), no pixel and no member's unsubscribe link."""
     campaign = message.campaign
     sender = ms.sender_name or message.brand.name
-    contents = _contents(campaign, message.variant or campaign.ab_winner)
+    contents = contents_compile(campaign, message.variant or campaign.ab_winner)
     locale, content = contents.for_locale(message.locale)
     rendered = rendering.content_render(
         content,

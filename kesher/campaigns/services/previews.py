@@ -20,10 +20,11 @@ from kesher.campaigns.models import (
     ConsentBasis,
     Message,
 )
-from kesher.campaigns.services.composing import _sms_send, email_build, sms_text
-from kesher.campaigns.services.contents import _contents
+from kesher.campaigns.services.composing import email_build, sms_send, sms_text
+from kesher.campaigns.services.contents import contents_compile
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import ValidationFailed
+from kesher.loyalty.selectors import points_summary
 from kesher.members.models import Member
 
 
@@ -38,10 +39,8 @@ class Preview:
 
 def _sample_message(campaign: Campaign, member: Member, variant: CampaignVariant | None = None) -> Message:
     ms = selectors.messaging_settings(brand=campaign.brand)
-    contents = _contents(campaign, variant)
+    contents = contents_compile(campaign, variant)
     locale, content = contents.for_locale(member.locale)
-    from kesher.loyalty.selectors import points_summary
-
     summary = points_summary(member=member)
     message_id = uuid.uuid4()
     rendered = rendering.content_render(
@@ -130,7 +129,7 @@ def campaign_test_send(*, campaign: Campaign, member: Member, to: str, actor: Ac
         with EmailChannel() as channel:
             channel.send(email_build(message, ms))
     else:
-        _sms_send(sms_provider(ms.sms_provider_url or None), ms, message)
+        sms_send(sms_provider(ms.sms_provider_url or None), ms, message)
     with transaction.atomic():
         audit_record(
             brand=campaign.brand,

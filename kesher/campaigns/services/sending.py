@@ -29,9 +29,10 @@ from kesher.campaigns.models import (
     MessagingSettings,
 )
 from kesher.campaigns.quiet_hours import sms_next_allowed
-from kesher.campaigns.services.contents import _contents
+from kesher.campaigns.services.contents import contents_compile
 from kesher.campaigns.services.coupons import message_coupon_issue
 from kesher.core.audit import SYSTEM, Actor, audit_record
+from kesher.core.tasks import enqueue
 
 QUEUE_CHUNK = 1000  # members rendered and written per transaction
 
@@ -64,16 +65,15 @@ def campaign_send(*, campaign: Campaign, actor: Actor = SYSTEM) -> SendOutcome:
                 target_id=campaign.pk,
                 data={"name": campaign.name},
             )
-            transaction.on_commit(lambda: _queue_later(campaign.pk))
+            transaction.on_commit(lambda: queuing_start(campaign_id=campaign.pk))
         audience = selectors.campaign_audience_breakdown(campaign=campaign)
     campaign.refresh_from_db()
     return SendOutcome(campaign=campaign, started=started, audience=audience)
 
 
-def _queue_later(campaign_id: uuid.UUID) -> None:
-    from kesher.campaigns.tasks import campaign_queue_task
-
-    campaign_queue_task.delay(str(campaign_id))
+def queuing_start(*, campaign_id: uuid.UUID) -> None:
+    """Queue the campaign's messages in the background (campaign_queue, through its task)."""
+    enqueue("kesher.campaigns.tasks.campaign_queue_task", str(campaign_id))
 
 
 def _test_group_size(campaign: Campaign, reachable: int, variants: int) -> int:
@@ -98,9 +98,9 @@ def campaign_queue(*, campaign_id: uuid.UUID | str) -> int:
     variants = list(CampaignVariant.objects.filter(campaign=campaign).order_by("position"))
     testing = bool(variants) and campaign.ab_state != AbState.DECIDED
     if testing:
-        contents_list = [_contents(campaign, variant) for variant in variants]
+        contents_list = [contents_compile(campaign, variant) for variant in variants]
     else:
-        contents_list = [_contents(campaign, campaign.ab_winner)]
+        contents_list = [contents_compile(campaign, campaign.ab_winner)]
     names = set().union(*(contents.names for contents in contents_list))
     breakdown = selectors.campaign_audience_breakdown(campaign=campaign)
     earlier = campaign.exclusions or {}
@@ -155,7 +155,7 @@ def campaign_queue(*, campaign_id: uuid.UUID | str) -> int:
             if cap is not None
             else {}
         )
-        not_before = _first_send_time(campaign, ms, now)
+        not_before = send_time_choose(campaign=campaign, ms=ms, now=now)
         # A coupon is issued in the same transaction as the message that carries it.
         with transaction.atomic() if campaign.coupon_reward_id else nullcontext():
             messages: list[dict[str, Any]] = []
@@ -218,7 +218,7 @@ def campaign_queue(*, campaign_id: uuid.UUID | str) -> int:
                 _messages_write(messages)
                 queued += _queued_events_record(campaign, after, last_pk, now)
                 Campaign.objects.filter(pk=campaign.pk).update(exclusions=exclusions)
-        _dispatch([m["id"] for m in messages], not_before)
+        messages_dispatch(message_ids=[m["id"] for m in messages], not_before=not_before)
     finished: dict[str, Any] = {"status": CampaignStatus.SENDING}
     if testing:
         finished.update(ab_state=AbState.TESTING, ab_test_queued_at=timezone.now())
@@ -232,7 +232,7 @@ def campaign_queue(*, campaign_id: uuid.UUID | str) -> int:
         waiting = Message.objects.filter(
             campaign=campaign, status=MessageStatus.QUEUED, not_before__isnull=True
         )
-        _dispatch(list(waiting.values_list("pk", flat=True)), None)
+        messages_dispatch(message_ids=list(waiting.values_list("pk", flat=True)), not_before=None)
     campaign_finish_if_done(campaign_id=campaign.pk)
     return queued
 
@@ -302,24 +302,25 @@ def _queued_events_record(campaign: Campaign, after: uuid.UUID | None, upto: uui
         return max(cursor.rowcount, 0)
 
 
-def _first_send_time(campaign: Campaign, ms: MessagingSettings, now: datetime) -> datetime | None:
+def send_time_choose(*, campaign: Campaign, ms: MessagingSettings, now: datetime) -> datetime | None:
+    """When a message of the campaign queued now may first leave: None for at once, else the end of the
+    brand's SMS quiet hours."""
     if campaign.channel != CampaignChannel.SMS:
         return None
     allowed = sms_next_allowed(ms, now, campaign.brand.time_zone)
     return None if allowed == now else allowed
 
 
-def _dispatch(message_ids: list[uuid.UUID], not_before: datetime | None) -> None:
-    from kesher.campaigns.tasks import message_deliver_task
-
+def messages_dispatch(*, message_ids: list[uuid.UUID], not_before: datetime | None) -> None:
+    """Hand queued messages to delivery, DELIVER_BATCH to a task, now or at `not_before`."""
     if not_before is not None and settings.CELERY_TASK_ALWAYS_EAGER:
         return  # in-process, a task "for later" would run now: messages_dispatch_due hands them over
     for start in range(0, len(message_ids), DELIVER_BATCH):
         batch = [str(pk) for pk in message_ids[start : start + DELIVER_BATCH]]
         if not_before is None:
-            message_deliver_task.delay(batch)
+            enqueue("kesher.campaigns.tasks.message_deliver_task", batch)
         else:
-            message_deliver_task.apply_async(args=(batch,), eta=not_before)
+            enqueue("kesher.campaigns.tasks.message_deliver_task", batch, eta=not_before)
 
 
 def campaign_finish_if_done(*, campaign_id: uuid.UUID) -> bool:
@@ -344,5 +345,5 @@ def messages_dispatch_due(*, now: datetime | None = None, limit: int = 10_000) -
         .values_list("pk", flat=True)[:limit]
     )
     if due:
-        _dispatch(due, None)
+        messages_dispatch(message_ids=due, not_before=None)
     return len(due)
