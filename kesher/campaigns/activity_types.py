@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from kesher.activity.registry import activity_type, consumer
+from kesher.campaigns.services import conversion_record
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -60,8 +61,6 @@ class MessageConverted(MessageRef):
 
 
 def _conversion(activity):  # type: ignore[no-untyped-def]
-    from kesher.campaigns.services import conversion_record
-
     conversion_record(activity)
 
 

@@ -73,12 +73,13 @@ def _smtp_ceiling(port: int, campaign: Any) -> int:
     most any sender can reach against it here."""
     import smtplib
 
-    from kesher.campaigns import selectors, services
+    from kesher.campaigns import selectors
     from kesher.campaigns.models import Message
+    from kesher.campaigns.services.composing import email_build
 
     message = Message.objects.filter(campaign=campaign).select_related("brand").first()
     assert message is not None
-    email = services.email_build(message, selectors.messaging_settings(brand=campaign.brand))
+    email = email_build(message, selectors.messaging_settings(brand=campaign.brand))
     raw = email.message().as_bytes(linesep="\r\n")  # smtplib sends bytes as they are
     count = 500
     with smtplib.SMTP("127.0.0.1", port) as client:
@@ -93,10 +94,9 @@ def _deliver(ids: list[Any], processes: int) -> float:
     from django.db import connections
 
     from kesher.campaigns import services
+    from kesher.campaigns.services.sending import DELIVER_BATCH
 
-    batches = [
-        ids[start : start + services.DELIVER_BATCH] for start in range(0, len(ids), services.DELIVER_BATCH)
-    ]
+    batches = [ids[start : start + DELIVER_BATCH] for start in range(0, len(ids), DELIVER_BATCH)]
 
     def work(share: list[list[Any]]) -> None:
         for batch in share:
@@ -208,9 +208,9 @@ def main() -> int:
                 {"interests": [], "text": "חדש אצלנו השבוע"},
             ],
         )
-        with mock.patch("kesher.campaigns.services._queue_later"):
+        with mock.patch("kesher.campaigns.services.sending.queuing_start"):
             services.campaign_send(campaign=campaign)
-        with mock.patch("kesher.campaigns.services._dispatch"):
+        with mock.patch("kesher.campaigns.services.sending.messages_dispatch"):
             started = time.perf_counter()
             queued = services.campaign_queue(campaign_id=campaign.pk)
             elapsed = time.perf_counter() - started

@@ -51,7 +51,9 @@ from kesher.campaigns.models import (
 )
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, KesherError, NotFound, ValidationFailed
-from kesher.loyalty.models import Reward
+from kesher.loyalty.models import PointsAccount, Reward
+from kesher.loyalty.selectors import points_summary
+from kesher.loyalty.services import surprise_grant
 from kesher.members.models import ConsentEvent, Member, MemberStatus
 from kesher.members.selectors import members_born_on
 from kesher.members.services import member_update
@@ -333,6 +335,14 @@ def journeys_start_dates(*, now: datetime | None = None) -> int:
 # --- advancing ---------------------------------------------------------------------------------------
 
 
+def journeys_tick(*, now: datetime) -> int:
+    """What beat runs every minute: start the date-triggered runs (once an hour, whichever process comes
+    first) and advance the due runs; how many runs were advanced."""
+    if cache.add(f"campaigns:journeys:dates:{now:%Y%m%d%H}", 1, timeout=7200):
+        journeys_start_dates(now=now)
+    return journeys_advance(now=now)
+
+
 def _due(now: datetime) -> Q:
     return Q(status=RunStatus.WAITING, next_at__lte=now) | Q(
         status=RunStatus.RUNNING, claimed_at__lt=now - CLAIM_TIMEOUT
@@ -434,8 +444,6 @@ def _perform(run: JourneyRun, index: int, step: Step, now: datetime) -> str:
     if isinstance(step, SendStep):
         return _send(run, index, step, now)
     if isinstance(step, PointsStep):
-        from kesher.loyalty.services import surprise_grant
-
         granted = surprise_grant(
             brand=run.journey.brand,
             members=[member],
@@ -455,9 +463,6 @@ def _perform(run: JourneyRun, index: int, step: Step, now: datetime) -> str:
 
 
 def _context(run: JourneyRun, locale: str, coupon: rendering.CouponValue | None = None) -> dict[str, Any]:
-    from kesher.loyalty.models import PointsAccount
-    from kesher.loyalty.selectors import points_summary
-
     member = run.member
     ms = selectors.messaging_settings(brand=run.journey.brand)
     try:
@@ -558,10 +563,10 @@ def _send(run: JourneyRun, index: int, step: SendStep, now: datetime) -> str:
         coupon = services.message_coupon_issue(campaign=campaign, member_id=member.pk, journey_run_id=run.pk)
         if coupon is None:
             return "no_coupon"
-    contents = services._contents(campaign)
+    contents = services.contents_compile(campaign)
     locale, content = contents.for_locale(member.locale)
     rendered = rendering.content_render(content, _context(run, locale, coupon))
-    not_before = services._first_send_time(campaign, ms, now)
+    not_before = services.send_time_choose(campaign=campaign, ms=ms, now=now)
     message = Message.objects.create(
         brand=brand,
         campaign=campaign,
@@ -581,7 +586,7 @@ def _send(run: JourneyRun, index: int, step: SendStep, now: datetime) -> str:
     MessageEvent.objects.create(
         brand=brand, campaign=campaign, message=message, kind=EventKind.QUEUED, occurred_at=timezone.now()
     )
-    transaction.on_commit(lambda: services._dispatch([message.pk], not_before))
+    transaction.on_commit(lambda: services.messages_dispatch(message_ids=[message.pk], not_before=not_before))
     return "queued"
 
 

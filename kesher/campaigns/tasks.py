@@ -4,11 +4,13 @@ have their message, delivery claims each message before sending it."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
-from kesher.campaigns import services
+from kesher.campaigns import journeys, services
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
@@ -45,17 +47,7 @@ def messages_dispatch_due_task() -> int:
 def journeys_advance_task(now: str | None = None) -> int:
     """Every minute (Celery beat): start date-triggered runs (once an hour) and advance the due runs.
     `now` (ISO 8601) moves the clock, for tests and replays."""
-    from datetime import datetime
-
-    from django.core.cache import cache
-    from django.utils import timezone
-
-    from kesher.campaigns import journeys
-
-    moment = datetime.fromisoformat(now) if now else timezone.now()
-    if cache.add(f"campaigns:journeys:dates:{moment:%Y%m%d%H}", 1, timeout=7200):
-        journeys.journeys_start_dates(now=moment)
-    return journeys.journeys_advance(now=moment)
+    return journeys.journeys_tick(now=datetime.fromisoformat(now) if now else timezone.now())
 
 
 @shared_task

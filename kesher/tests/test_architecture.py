@@ -34,19 +34,6 @@ EDGE_PARTS = frozenset({"api", "views", "urls", "admin", "forms", "management", 
 EDGE = len(FLOORS)
 MAX_LINES = 1000
 
-# TEMPORARY: imports other branches of issue 15 are removing right now (loyalty-split: the brand- and
-# member-created hook registries). The lead deletes each entry as that branch merges; an entry that no
-# longer matches an import fails the test, so none outlives its fix.
-ALLOWED_UPWARD: frozenset[tuple[str, str]] = frozenset({})
-# TEMPORARY, the same way: the circles loyalty-split and campaigns-split are breaking.
-ALLOWED_CYCLES: frozenset[frozenset[str]] = frozenset(
-    {
-        frozenset({"kesher.campaigns.journeys", "kesher.campaigns.services", "kesher.campaigns.tasks"}),
-    }
-)
-# TEMPORARY, the same way: the two services modules being split into packages.
-ALLOWED_LONG: frozenset[str] = frozenset({"kesher/campaigns/services.py"})
-
 
 def build(*packages: str) -> grimp.ImportGraph:
     if str(ROOT) not in sys.path:
@@ -150,26 +137,19 @@ def graph() -> grimp.ImportGraph:
 
 def test_no_floor_imports_a_higher_floor_or_a_peer(graph: grimp.ImportGraph) -> None:
     found = layering_violations(graph)
-    broken = [message for importer, imported, message in found if (importer, imported) not in ALLOWED_UPWARD]
+    broken = [message for _importer, _imported, message in found]
     assert not broken, "imports against the floors (docs/architecture.md):\n" + "\n".join(broken)
-    stale = ALLOWED_UPWARD - {(importer, imported) for importer, imported, _message in found}
-    assert not stale, f"fixed, so delete from ALLOWED_UPWARD: {sorted(stale)}"
 
 
 def test_no_import_cycles_in_kesher_or_benchmarks(graph: grimp.ImportGraph) -> None:
     cycles = import_cycles(graph)
-    broken = [sorted(cycle) for cycle in cycles if cycle not in ALLOWED_CYCLES]
+    broken = [sorted(cycle) for cycle in cycles]
     assert not broken, "modules importing each other round a circle:\n" + "\n".join(map(str, broken))
-    stale = ALLOWED_CYCLES - set(cycles)
-    assert not stale, f"broken, so delete from ALLOWED_CYCLES: {[sorted(cycle) for cycle in stale]}"
 
 
 def test_no_module_over_a_thousand_lines() -> None:
     lengths = long_modules((ROOT / "kesher").rglob("*.py"))
-    broken = {path: lines for path, lines in lengths.items() if path not in ALLOWED_LONG}
-    assert not broken, f"modules over {MAX_LINES} lines (split them by sub-domain): {broken}"
-    stale = ALLOWED_LONG - set(lengths)
-    assert not stale, f"split, so delete from ALLOWED_LONG: {sorted(stale)}"
+    assert not lengths, f"modules over {MAX_LINES} lines (split them by sub-domain): {lengths}"
 
 
 # The checks themselves, on a small package written for the purpose: they see an import inside a

@@ -186,9 +186,9 @@ def test_consent_withdrawn_after_queuing_withholds_the_message(
     campaign = services.campaign_create(
         brand=brand, name="x", channel="email", subject="s", body="hi {{ first_name }}", advertising=True
     )
-    with mock.patch("kesher.campaigns.services._queue_later"):
+    with mock.patch("kesher.campaigns.services.sending.queuing_start"):
         services.campaign_send(campaign=campaign)
-    with mock.patch("kesher.campaigns.services._dispatch"):
+    with mock.patch("kesher.campaigns.services.sending.messages_dispatch"):
         assert services.campaign_queue(campaign_id=campaign.pk) == 1
     from kesher.members.services import consent_set
 
@@ -213,9 +213,9 @@ def _queued(brand: Any, count: int, **campaign_fields: Any) -> tuple[Campaign, l
         advertising=campaign_fields.pop("advertising", True),
         **campaign_fields,
     )
-    with mock.patch("kesher.campaigns.services._queue_later"):
+    with mock.patch("kesher.campaigns.services.sending.queuing_start"):
         services.campaign_send(campaign=campaign)
-    with mock.patch("kesher.campaigns.services._dispatch"):
+    with mock.patch("kesher.campaigns.services.sending.messages_dispatch"):
         services.campaign_queue(campaign_id=campaign.pk)
     return campaign, list(Message.objects.filter(campaign=campaign).order_by("to"))
 
@@ -299,7 +299,7 @@ def test_weekly_cap_leaves_out_members_who_had_enough_advertisements(brand, smtp
     second = services.campaign_create(
         brand=brand, name="again", channel="email", subject="s", body="hi {{ first_name }}", advertising=True
     )
-    with mock.patch("kesher.campaigns.services._queue_later"):
+    with mock.patch("kesher.campaigns.services.sending.queuing_start"):
         services.campaign_send(campaign=second)
     assert services.campaign_queue(campaign_id=second.pk) == 0
     second.refresh_from_db()
@@ -309,7 +309,7 @@ def test_weekly_cap_leaves_out_members_who_had_enough_advertisements(brand, smtp
     service = services.campaign_create(
         brand=brand, name="svc", channel="email", subject="s", body="hi {{ first_name }}", advertising=False
     )
-    with mock.patch("kesher.campaigns.services._queue_later"):
+    with mock.patch("kesher.campaigns.services.sending.queuing_start"):
         services.campaign_send(campaign=service)
     assert services.campaign_queue(campaign_id=service.pk) == 2
 

@@ -196,7 +196,7 @@ def test_each_message_carries_its_own_coupon_issued_once(api, brand, smtp_server
     again = services.message_coupon_issue(campaign=campaign, member_id=first.member_id)
     assert again == first.code
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.QUEUING)
-    with mock.patch("kesher.campaigns.services._dispatch"):
+    with mock.patch("kesher.campaigns.services.sending.messages_dispatch"):
         services.campaign_queue(campaign_id=campaign.pk)
     assert Coupon.objects.filter(reward=reward).count() == 2
     assert Message.objects.filter(campaign=campaign).count() == 2

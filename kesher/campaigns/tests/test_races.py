@@ -118,9 +118,9 @@ def test_two_queuings_of_a_coupon_campaign_issue_each_coupon_once(brand):
         advertising=True,
         coupon_reward=reward,
     )
-    with mock.patch("kesher.campaigns.services._queue_later"):
+    with mock.patch("kesher.campaigns.services.sending.queuing_start"):
         services.campaign_send(campaign=campaign)
-    with mock.patch("kesher.campaigns.services._dispatch"):
+    with mock.patch("kesher.campaigns.services.sending.messages_dispatch"):
         _at_once(lambda: services.campaign_queue(campaign_id=campaign.pk))
 
     assert Message.objects.filter(campaign=campaign).count() == 30

@@ -99,7 +99,7 @@ def test_killing_the_worker_mid_send_still_delivers_each_message_exactly_once(br
     producer = Celery(broker=REDIS_URL, set_as_current=False)  # shared tasks must keep the project app
     try:
         with mock.patch(
-            "kesher.campaigns.services._queue_later",
+            "kesher.campaigns.services.sending.queuing_start",
             lambda campaign_id: producer.send_task(
                 "kesher.campaigns.tasks.campaign_queue_task", args=[str(campaign_id)]
             ),
