@@ -185,6 +185,17 @@ DEFAULT_FROM_EMAIL = env_str("KESHER_DEFAULT_FROM_EMAIL", "Kesher <club@localhos
 # Campaigns: the public address links in messages point to, and the SMS provider (campaigns/channels.py).
 KESHER_BASE_URL = env_str("KESHER_BASE_URL", "http://127.0.0.1:8000")
 KESHER_SMS_URL = env_str("KESHER_SMS_URL", "console:")
+# A mail server that stops answering fails the send after this many seconds instead of holding a worker.
+EMAIL_TIMEOUT = env_int("KESHER_EMAIL_TIMEOUT", 30)
+# A delivery claim lasts this long unless its worker renews it (every quarter of it, while sending): the
+# messages of a worker that died are queued again within it plus a minute (docs/campaigns.md).
+KESHER_CAMPAIGNS_CLAIM_LEASE_SECONDS = env_int("KESHER_CAMPAIGNS_CLAIM_LEASE_SECONDS", 120)
+# Bounds on rendering one campaign message (campaigns/rendering.py): loop iterations over all its parts,
+# characters per part (subject, body, block), and milliseconds. Past one, a save or preview is a 422 and a
+# message at send time is failed with the reason.
+KESHER_CAMPAIGN_RENDER_MAX_LOOPS = env_int("KESHER_CAMPAIGN_RENDER_MAX_LOOPS", 10_000)
+KESHER_CAMPAIGN_RENDER_MAX_CHARS = env_int("KESHER_CAMPAIGN_RENDER_MAX_CHARS", 100_000)
+KESHER_CAMPAIGN_RENDER_MAX_MS = env_int("KESHER_CAMPAIGN_RENDER_MAX_MS", 250)
 
 # --- auth (django-allauth) ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

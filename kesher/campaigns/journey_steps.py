@@ -75,10 +75,13 @@ class SendStep(_Step):
     def _compiles(self) -> SendStep:
         if self.channel != "sms" and not self.subject.strip():
             raise ValueError(f"a message by {self.channel} needs a subject")
-        rendering.content_compile(self.subject, self.body, [])
+        # Tried for the longest possible member: a template past the render's bounds is refused here.
+        compiled = rendering.content_compile(self.subject, self.body, [])
+        rendering.content_check(compiled, locale="he")
         sources = [self.subject, self.body]
-        for translation in self.translations.values():
-            rendering.content_compile(translation.subject, translation.body, [])
+        for language, translation in self.translations.items():
+            compiled = rendering.content_compile(translation.subject, translation.body, [])
+            rendering.content_check(compiled, locale=language)
             sources += [translation.subject, translation.body]
         if "coupon" in rendering.names_used(*sources) and self.coupon_reward is None:
             # An empty code is never sent: the coupon comes from the step's reward.
@@ -113,6 +116,12 @@ class NotifyStep(_Step):
         except DjangoValidationError:
             raise ValueError("not an email address") from None
         return value.strip().lower()
+
+    @model_validator(mode="after")
+    def _compiles(self) -> NotifyStep:
+        compiled = rendering.content_compile(self.subject, self.body, [])
+        rendering.content_check(compiled, locale="he")
+        return self
 
 
 Step = Annotated[

@@ -565,7 +565,11 @@ def _send(run: JourneyRun, index: int, step: SendStep, now: datetime) -> str:
             return "no_coupon"
     contents = services.contents_compile(campaign)
     locale, content = contents.for_locale(member.locale)
-    rendered = rendering.content_render(content, _context(run, locale, coupon))
+    refused = ""
+    try:
+        rendered = rendering.content_render(content, _context(run, locale, coupon))
+    except rendering.RenderRefused as exc:  # past the render's bounds for this member: failed, not sent
+        refused, rendered = exc.message[:500], rendering.Rendered(subject="", body="")
     not_before = services.send_time_choose(campaign=campaign, ms=ms, now=now)
     message = Message.objects.create(
         brand=brand,
@@ -582,10 +586,14 @@ def _send(run: JourneyRun, index: int, step: SendStep, now: datetime) -> str:
         not_before=not_before,
         journey_run=run,
         journey_step=index,
+        status=MessageStatus.FAILED if refused else MessageStatus.QUEUED,
+        error=refused,
     )
     MessageEvent.objects.create(
         brand=brand, campaign=campaign, message=message, kind=EventKind.QUEUED, occurred_at=timezone.now()
     )
+    if refused:
+        return "render_refused"
     transaction.on_commit(lambda: services.messages_dispatch(message_ids=[message.pk], not_before=not_before))
     return "queued"
 
@@ -593,7 +601,10 @@ def _send(run: JourneyRun, index: int, step: SendStep, now: datetime) -> str:
 def _notify(run: JourneyRun, step: NotifyStep) -> str:
     member = run.member
     context = _context(run, run.journey.brand.default_locale)
-    rendered = rendering.content_render(rendering.content_compile(step.subject, step.body, []), context)
+    try:
+        rendered = rendering.content_render(rendering.content_compile(step.subject, step.body, []), context)
+    except rendering.RenderRefused:
+        return "render_refused"
     subject = rendered.subject
     who = f"{member.first_name} {member.last_name} · {member.card_number} · {member.pk}"
     body = f"{rendered.body}\n\n{who}".strip()

@@ -4,19 +4,27 @@ The template engine knows only the tags and filters in template_library and sees
 and numbers built here (never a model), so a template cannot reach the database, files or settings.
 The body is text: the email's HTML is made from it (paragraphs, escaped, links tracked), so a member's
 name can never inject markup.
+
+A render is bounded per message (settings KESHER_CAMPAIGN_RENDER_MAX_LOOPS, _MAX_CHARS, _MAX_MS): loop
+iterations over all its parts, characters per part, and time. Every loop-free piece of a compiled
+template is wrapped so its output is counted as it is made, and every loop body counts its iterations,
+so a hostile template stops at the bound instead of first building megabytes.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
+from django.conf import settings
 from django.template import Context, Engine, Template, TemplateSyntaxError
-from django.template.base import VariableNode
+from django.template.base import Node, NodeList, VariableNode
 from django.template.defaulttags import ForNode, WithNode
 from django.utils import translation
 from django.utils.translation import gettext
@@ -62,6 +70,115 @@ ENGINE = SandboxEngine(
 )
 
 
+class RenderRefused(ValidationFailed):
+    """A message's render went past a bound: too many loop iterations, too long, or too slow."""
+
+    code = "render_limit"
+
+
+@dataclass
+class RenderBudget:
+    """What one message's render may still spend; `field` names the part being rendered."""
+
+    loops_left: int
+    chars_left: int
+    deadline: float
+    field: str = "body"
+
+    @classmethod
+    def start(cls) -> RenderBudget:
+        return cls(
+            loops_left=settings.KESHER_CAMPAIGN_RENDER_MAX_LOOPS,
+            chars_left=settings.KESHER_CAMPAIGN_RENDER_MAX_CHARS,
+            deadline=time.monotonic() + settings.KESHER_CAMPAIGN_RENDER_MAX_MS / 1000,
+        )
+
+    def part(self, field: str) -> None:
+        """The next part (subject, body, a block): characters are counted per part."""
+        self.field = field
+        self.chars_left = settings.KESHER_CAMPAIGN_RENDER_MAX_CHARS
+
+    def charge(self, *, loops: int = 0, chars: int = 0) -> None:
+        self.loops_left -= loops
+        self.chars_left -= chars
+        if self.loops_left < 0:
+            limit = settings.KESHER_CAMPAIGN_RENDER_MAX_LOOPS
+            raise RenderRefused(
+                f"{self.field}: the template repeats more than {limit} times for one member", field=self.field
+            )
+        if self.chars_left < 0:
+            limit = settings.KESHER_CAMPAIGN_RENDER_MAX_CHARS
+            raise RenderRefused(
+                f"{self.field}: the message would be longer than {limit} characters", field=self.field
+            )
+        if time.monotonic() > self.deadline:
+            limit = settings.KESHER_CAMPAIGN_RENDER_MAX_MS
+            raise RenderRefused(
+                f"{self.field}: the template takes longer than {limit} ms to render for one member",
+                field=self.field,
+            )
+
+
+_BUDGET: ContextVar[RenderBudget | None] = ContextVar("campaign_render_budget", default=None)
+
+
+class _CountedOutput(Node):
+    """A loop-free piece of a template whose output is charged to the render's budget as it is made."""
+
+    child_nodelists = ()
+
+    def __init__(self, inner: Node) -> None:
+        self.inner = inner
+        self.token = inner.token
+        self.origin = inner.origin
+
+    def render_annotated(self, context: Context) -> str:
+        output = str(self.inner.render_annotated(context))
+        budget = _BUDGET.get()
+        if budget is not None:
+            budget.charge(chars=len(output))
+        return output
+
+    def render(self, context: Context) -> str:
+        return self.render_annotated(context)
+
+    def get_nodes_by_type(self, nodetype: Any) -> list[Any]:
+        return self.inner.get_nodes_by_type(nodetype)
+
+
+class _CountedLoop(NodeList):
+    """A loop's body: each pass over it (one iteration, as ForNode renders) is charged to the budget."""
+
+    def __iter__(self) -> Any:
+        budget = _BUDGET.get()
+        if budget is not None:
+            budget.charge(loops=1)
+        return super().__iter__()
+
+
+def _bound(nodelist: NodeList | list[Node]) -> None:
+    for index, node in enumerate(nodelist):
+        if isinstance(node, _CountedOutput):
+            continue
+        if not node.get_nodes_by_type(ForNode):
+            nodelist[index] = _CountedOutput(node)
+            continue
+        if isinstance(node, ForNode):
+            body = cast(NodeList, node.nodelist_loop)
+            loop = _CountedLoop(body)
+            loop.contains_nontext = body.contains_nontext
+            node.nodelist_loop = loop
+        conditions = getattr(node, "conditions_nodelists", None)  # an {% if %}: its branches
+        if conditions is not None:
+            for _condition, branch in conditions:
+                _bound(branch)
+            continue
+        for name in node.child_nodelists:
+            child = getattr(node, name, None)
+            if child is not None:
+                _bound(child)
+
+
 def template_compile(source: str, *, field: str = "body") -> Template:
     """Compile a campaign template or refuse it with a 422 naming the mistake."""
     if len(source) > MAX_TEMPLATE_CHARS:
@@ -74,6 +191,7 @@ def template_compile(source: str, *, field: str = "body") -> Template:
     if unknown:
         known = ", ".join(sorted(CONTEXT_NAMES))
         raise ValidationFailed(f"{field}: unknown name {unknown[0]!r}; a message knows {known}", field=field)
+    _bound(template.nodelist)
     return template
 
 
@@ -197,13 +315,53 @@ class Rendered:
 
 
 def content_render(content: CompiledContent, context: dict[str, Any]) -> Rendered:
-    block = content.block_for(context.get("interests") or [])
-    values = dict(context)
-    values["block"] = block.template.render(Context(values, autoescape=False)).strip() if block else ""
-    ctx = Context(values, autoescape=False)
-    subject = " ".join(content.subject.render(ctx).split())
-    body = content.body.render(ctx).strip()
+    """The member's subject and body; RenderRefused (a 422 naming the part) past a bound of the render."""
+    budget = RenderBudget.start()
+    started = _BUDGET.set(budget)
+    try:
+        block = content.block_for(context.get("interests") or [])
+        values = dict(context)
+        values["block"] = ""
+        if block is not None:
+            budget.part(f"blocks.{content.blocks.index(block)}.text")
+            values["block"] = block.template.render(Context(values, autoescape=False)).strip()
+        ctx = Context(values, autoescape=False)
+        budget.part("subject")
+        subject = " ".join(content.subject.render(ctx).split())
+        budget.part("body")
+        body = content.body.render(ctx).strip()
+    finally:
+        _BUDGET.reset(started)
     return Rendered(subject=subject, body=body)
+
+
+def longest_member_context(*, locale: str) -> dict[str, Any]:
+    """A member with every field as long as it can be, to try a template against at save time: a template
+    that stays within the bounds for this member stays within them for every member of usual size."""
+    return member_context(
+        first_name="א" * 100,
+        last_name="א" * 100,
+        locale=locale,
+        brand="א" * 200,
+        interests=[f"{index:02d}" + "א" * 48 for index in range(20)],
+        points=2_147_483_647,
+        points_expiring=2_147_483_647,
+        card_number="9" * 16,
+        coupon=CouponValue("X" * 32, expires_at=None),
+        forward_url="https://club.example.org/c/f/" + "x" * 120,
+    )
+
+
+def content_check(content: CompiledContent, *, locale: str) -> None:
+    """Refuse at save time (RenderRefused, naming the part) a template that renders past the bounds for the
+    longest member; each content block is tried in turn."""
+    context = longest_member_context(locale=locale)
+    content_render(CompiledContent(content.subject, content.body), context)
+    for block in content.blocks:
+        interests = sorted(block.interests)[:1] or context["interests"]
+        content_render(
+            CompiledContent(content.subject, content.body, [block]), {**context, "interests": interests}
+        )
 
 
 # --- the legal frame ---------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime
 
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
 
 from kesher.campaigns import journeys, services
@@ -21,12 +20,11 @@ def campaign_queue_task(self, campaign_id: str) -> int:  # type: ignore[no-untyp
 @shared_task(bind=True, acks_late=True)
 def message_deliver_task(self, message_ids: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
     # The task id is the claim token: a task the broker hands out again after its worker died is the same
-    # task, and takes back the messages it held (which it never finished sending).
+    # task, and takes back the messages it held. If the broker is slower than the claim's lease, the
+    # minute's messages_dispatch_due has queued them again already. Messages deferred by this run (quiet
+    # hours, a retry) wait in the database for messages_dispatch_due.
     token = self.request.id or uuid.uuid4().hex
     outcome = services.messages_deliver(message_ids=message_ids, claim_token=token)
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        for ids, eta in outcome.later:
-            message_deliver_task.apply_async(args=(ids,), eta=eta)
     return {
         "sent": outcome.sent,
         "bounced": outcome.bounced,
@@ -39,7 +37,8 @@ def message_deliver_task(self, message_ids: list[str]) -> dict[str, int]:  # typ
 
 @shared_task
 def messages_dispatch_due_task() -> int:
-    """Every minute (Celery beat): hand over messages held for quiet hours or a retry."""
+    """Every minute (Celery beat): queue again what a lost worker held, and hand over messages held for
+    quiet hours or a retry."""
     return services.messages_dispatch_due()
 
 

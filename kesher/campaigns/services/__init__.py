@@ -15,7 +15,7 @@ from kesher.campaigns.services.bounce_notices import (
 from kesher.campaigns.services.composing import sender_address
 from kesher.campaigns.services.contents import CampaignContents, contents_compile
 from kesher.campaigns.services.coupons import message_coupon_issue
-from kesher.campaigns.services.delivery import messages_deliver
+from kesher.campaigns.services.delivery import message_claims_recover, messages_deliver, messages_dispatch_due
 from kesher.campaigns.services.events import (
     conversion_record,
     message_click,
@@ -31,7 +31,6 @@ from kesher.campaigns.services.sending import (
     campaign_queue,
     campaign_send,
     messages_dispatch,
-    messages_dispatch_due,
     send_time_choose,
 )
 from kesher.campaigns.services.unsubscribe import message_unsubscribe, sms_reply_receive
@@ -52,6 +51,7 @@ __all__ = [
     "conversion_record",
     "email_suppression_remove",
     "forward_send",
+    "message_claims_recover",
     "message_click",
     "message_coupon_issue",
     "message_forward",

@@ -96,17 +96,23 @@ def campaign_create(
         raise ValidationFailed("segment belongs to another brand", field="segment")
     clean_translations = _clean_translations(channel, translations, locale)
     clean_blocks = _clean_blocks(blocks)
-    # Compile everything now, so a mistake is a 422 at creation and never a failure mid-send.
+
+    # Compile everything now, and render it for the longest possible member, so a mistake or a template
+    # past the render's bounds is a 422 at creation and not a failure mid-send.
+    def check(subject: str, body: str, locale: str) -> None:
+        compiled = rendering.content_compile(subject, body, clean_blocks)
+        rendering.content_check(compiled, locale=locale)
+
     for index, variant in enumerate(clean_variants):
         try:
-            rendering.content_compile(variant["subject"], variant["body"], clean_blocks)
-            for content in _clean_translations(channel, variant["translations"], locale).values():
-                rendering.content_compile(content["subject"], content["body"], clean_blocks)
+            check(variant["subject"], variant["body"], locale)
+            for other, content in _clean_translations(channel, variant["translations"], locale).items():
+                check(content["subject"], content["body"], other)
         except ValidationFailed as exc:
             raise ValidationFailed(f"variants.{index}.{exc.message}", field=f"variants.{index}") from None
-    rendering.content_compile(subject, body, clean_blocks)
-    for content in clean_translations.values():
-        rendering.content_compile(content["subject"], content["body"], clean_blocks)
+    check(subject, body, locale)
+    for other, content in clean_translations.items():
+        check(content["subject"], content["body"], other)
     campaign = Campaign.objects.create(
         brand=brand,
         name=name,

@@ -1,5 +1,7 @@
 """Delivering queued messages: claiming each before its send, sending through the channel, and marking what
-happened."""
+happened. The promise is at least once, with one Message-ID per message (docs/campaigns.md, "Delivery
+promise"): a claim is a lease the sending worker renews, and a claim whose worker died runs out within
+KESHER_CAMPAIGNS_CLAIM_LEASE_SECONDS and goes back to the queue."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -34,7 +37,7 @@ from kesher.campaigns.models import (
 from kesher.campaigns.quiet_hours import sms_allowed, sms_next_allowed
 from kesher.campaigns.services.composing import email_send, sms_send
 from kesher.campaigns.services.events import message_event_record
-from kesher.campaigns.services.sending import campaign_finish_if_done
+from kesher.campaigns.services.sending import campaign_finish_if_done, messages_dispatch
 from kesher.members.models import Member, MemberStatus
 
 log = logging.getLogger(__name__)
@@ -51,20 +54,79 @@ class DeliveryOutcome:
     suppressed: int = 0
     deferred: int = 0
     skipped: int = 0
-    later: list[tuple[list[str], datetime]] = field(default_factory=list)
+
+
+def claim_lease() -> timedelta:
+    """How long a delivery claim holds without its worker renewing it."""
+    return timedelta(seconds=settings.KESHER_CAMPAIGNS_CLAIM_LEASE_SECONDS)
+
+
+def _expired(now: datetime) -> Q:
+    return Q(status=MessageStatus.SENDING, claimed_at__lt=now - claim_lease())
 
 
 def _claim(message_ids: list[uuid.UUID], token: str, now: datetime) -> set[uuid.UUID]:
     """Take the messages for this delivery attempt with one atomic update, committed before anything is
-    sent: no other worker can then send them. A redelivered task (same token) takes back what it held
-    when it died, which is exactly what it had not finished sending."""
+    sent: no other worker can then send them while the claim's lease runs. A redelivered task (same
+    token) takes back what it held when it died, and any task takes a claim whose lease ran out."""
     due = Q(status=MessageStatus.QUEUED) & (Q(not_before__isnull=True) | Q(not_before__lte=now))
     mine = Q(status=MessageStatus.SENDING, claim_token=token)
-    Message.objects.filter(Q(pk__in=message_ids) & (due | mine)).update(
+    Message.objects.filter(Q(pk__in=message_ids) & (due | mine | _expired(now))).update(
         status=MessageStatus.SENDING, claim_token=token, claimed_at=now, attempts=F("attempts") + 1
     )
     held = Message.objects.filter(pk__in=message_ids, status=MessageStatus.SENDING, claim_token=token)
     return set(held.values_list("pk", flat=True))
+
+
+def _lease_renew(message_ids: list[uuid.UUID], token: str, now: datetime) -> set[uuid.UUID]:
+    """The worker is alive: stretch its claim on the messages it has not sent yet; the ones it still holds
+    (a claim that ran out and went to another worker is not sent here)."""
+    mine = Message.objects.filter(pk__in=message_ids, status=MessageStatus.SENDING, claim_token=token)
+    mine.update(claimed_at=now)
+    return set(mine.values_list("pk", flat=True))
+
+
+def message_claims_recover(*, now: datetime | None = None) -> int:
+    """Messages whose claim ran out (the worker sending them died or hung) go back to the queue, due at
+    once; a message that has used its MAX_ATTEMPTS fails instead. The one that was in the SMTP
+    conversation when its worker died may have arrived: it is sent again with the same Message-ID.
+    Returns how many went back to the queue."""
+    now = now or timezone.now()
+    expired = Message.objects.filter(_expired(now))
+    campaigns = set(expired.filter(attempts__gte=MAX_ATTEMPTS).values_list("campaign_id", flat=True))
+    if campaigns:
+        expired.filter(attempts__gte=MAX_ATTEMPTS).update(
+            status=MessageStatus.FAILED, error=f"gave up: its worker was lost {MAX_ATTEMPTS} times"
+        )
+    requeued = expired.update(
+        status=MessageStatus.QUEUED,
+        claim_token="",
+        not_before=now,
+        error="its worker was lost mid-send: queued again",
+    )
+    if requeued:
+        log.warning("expired delivery claims queued again", extra={"messages": requeued})
+    for campaign_id in campaigns:
+        campaign_finish_if_done(campaign_id=campaign_id)
+    return requeued
+
+
+def messages_dispatch_due(*, now: datetime | None = None, limit: int = 10_000) -> int:
+    """Run every minute (Celery beat; cron in the embedded mode): queue again the messages of a worker that
+    was lost (message_claims_recover), then hand over the messages held for quiet hours or a retry whose
+    time has come. Messages for later are never handed to the broker with an ETA: Redis gives an
+    unacknowledged task to another worker after its visibility timeout, and two copies of one delivery
+    task could then both send."""
+    now = now or timezone.now()
+    message_claims_recover(now=now)
+    due = list(
+        Message.objects.filter(status=MessageStatus.QUEUED, not_before__lte=now)
+        .order_by("not_before")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if due:
+        messages_dispatch(message_ids=due, not_before=None)
+    return len(due)
 
 
 def _finish(message: Message, token: str, status: str, **changes: Any) -> bool:
@@ -135,7 +197,8 @@ def _still_receiving(messages: list[Message]) -> set[uuid.UUID]:
 
 
 def messages_deliver(*, message_ids: Iterable[str | uuid.UUID], claim_token: str) -> DeliveryOutcome:
-    """Send each message at most once. Must run outside a transaction: each claim commits before its send."""
+    """Send each message this call holds once, marking it right after it left (a message another worker
+    holds is skipped). Must run outside a transaction: each claim commits before its send."""
     with _commits_without_flush_wait():
         return _messages_deliver(message_ids=message_ids, claim_token=claim_token)
 
@@ -143,8 +206,9 @@ def messages_deliver(*, message_ids: Iterable[str | uuid.UUID], claim_token: str
 @contextmanager
 def _commits_without_flush_wait() -> Iterator[None]:
     """On PostgreSQL, don't wait for each claim's and mark's WAL flush (synchronous_commit off): a commit is
-    at once visible to every worker, so a worker that dies still sends nothing twice; only a crash of the
-    database server itself could lose its last fraction of a second of marks and repeat those messages.
+    at once visible to every worker, so a worker that dies repeats at most the message it was sending; only
+    a crash of the database server itself could lose its last fraction of a second of marks and repeat
+    those messages (with their same Message-ID).
     Waiting for the disk on every message would cap one worker at the disk's flush rate."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
@@ -163,7 +227,11 @@ def _messages_deliver(*, message_ids: Iterable[str | uuid.UUID], claim_token: st
     wanted = [uuid.UUID(str(pk)) for pk in message_ids]
     messages = list(
         Message.objects.filter(pk__in=wanted)
-        .filter(Q(status=MessageStatus.QUEUED) | Q(status=MessageStatus.SENDING, claim_token=claim_token))
+        .filter(
+            Q(status=MessageStatus.QUEUED)
+            | Q(status=MessageStatus.SENDING, claim_token=claim_token)
+            | _expired(timezone.now())
+        )
         .select_related("campaign", "brand")
         .order_by("brand_id", "channel")
     )
@@ -204,7 +272,6 @@ def _defer(group: list[Message], until: datetime, outcome: DeliveryOutcome) -> N
     ids = [m.pk for m in group]
     Message.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(not_before=until)
     outcome.deferred += len(ids)
-    outcome.later.append(([str(pk) for pk in ids], until))
 
 
 def _deliver_group(
@@ -221,7 +288,15 @@ def _deliver_group(
     outcome.skipped += len(group) - len(held)
     group = [m for m in group if m.pk in held]
     allowed = _still_receiving(group) if group else set()
-    for message in group:
+    renew_every = claim_lease().total_seconds() / 4
+    renewed = time.monotonic()
+    for position, message in enumerate(group):
+        if time.monotonic() - renewed >= renew_every:
+            held = _lease_renew([m.pk for m in group[position:]], token, timezone.now())
+            renewed = time.monotonic()
+        if message.pk not in held:  # the claim ran out while this worker was stalled: another sends it
+            outcome.skipped += 1
+            continue
         now = timezone.now()
         if message.pk not in allowed:
             _finish(
@@ -239,7 +314,6 @@ def _deliver_group(
             later = _release(message, token, str(exc), now)
             if later is not None:
                 outcome.deferred += 1
-                outcome.later.append(([str(message.pk)], later))
             else:
                 outcome.failed += 1
             continue

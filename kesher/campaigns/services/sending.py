@@ -10,7 +10,6 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -159,6 +158,7 @@ def campaign_queue(*, campaign_id: uuid.UUID | str) -> int:
         # A coupon is issued in the same transaction as the message that carries it.
         with transaction.atomic() if campaign.coupon_reward_id else nullcontext():
             messages: list[dict[str, Any]] = []
+            refused: dict[str, list[uuid.UUID]] = {}
             for row in rows:
                 if campaign.advertising and row["consent_event_id"] is None:
                     exclusions["no_consent_proof"] += 1
@@ -175,21 +175,26 @@ def campaign_queue(*, campaign_id: uuid.UUID | str) -> int:
                 variant_index = written % len(contents_list)
                 locale, content = contents_list[variant_index].for_locale(row["locale"])
                 message_id = uuid.uuid4()
-                rendered = rendering.content_render(
-                    content,
-                    rendering.member_context(
-                        first_name=row["first_name"],
-                        last_name=row["last_name"],
-                        locale=locale,
-                        brand=sender,
-                        interests=row["interests"] or [],
-                        points=row.get("points__balance") or 0,
-                        points_expiring=expiring.get(row["pk"], 0),
-                        card_number=row["card_number"],
-                        coupon=coupon,
-                        forward_url=tracking.forward_url(message_id) if "forward_url" in names else "",
-                    ),
-                )
+                try:
+                    rendered = rendering.content_render(
+                        content,
+                        rendering.member_context(
+                            first_name=row["first_name"],
+                            last_name=row["last_name"],
+                            locale=locale,
+                            brand=sender,
+                            interests=row["interests"] or [],
+                            points=row.get("points__balance") or 0,
+                            points_expiring=expiring.get(row["pk"], 0),
+                            card_number=row["card_number"],
+                            coupon=coupon,
+                            forward_url=tracking.forward_url(message_id) if "forward_url" in names else "",
+                        ),
+                    )
+                except rendering.RenderRefused as exc:
+                    # Past the render's bounds for this member: the message is failed with the reason.
+                    refused.setdefault(exc.message[:500], []).append(message_id)
+                    rendered = rendering.Rendered(subject="", body="")
                 written += 1
                 messages.append(
                     {
@@ -216,9 +221,16 @@ def campaign_queue(*, campaign_id: uuid.UUID | str) -> int:
                 )
             with transaction.atomic():
                 _messages_write(messages)
+                for reason, ids in refused.items():
+                    Message.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(
+                        status=MessageStatus.FAILED, error=reason
+                    )
                 queued += _queued_events_record(campaign, after, last_pk, now)
                 Campaign.objects.filter(pk=campaign.pk).update(exclusions=exclusions)
-        messages_dispatch(message_ids=[m["id"] for m in messages], not_before=not_before)
+        failed = {pk for ids in refused.values() for pk in ids}
+        messages_dispatch(
+            message_ids=[m["id"] for m in messages if m["id"] not in failed], not_before=not_before
+        )
     finished: dict[str, Any] = {"status": CampaignStatus.SENDING}
     if testing:
         finished.update(ab_state=AbState.TESTING, ab_test_queued_at=timezone.now())
@@ -312,15 +324,14 @@ def send_time_choose(*, campaign: Campaign, ms: MessagingSettings, now: datetime
 
 
 def messages_dispatch(*, message_ids: list[uuid.UUID], not_before: datetime | None) -> None:
-    """Hand queued messages to delivery, DELIVER_BATCH to a task, now or at `not_before`."""
-    if not_before is not None and settings.CELERY_TASK_ALWAYS_EAGER:
-        return  # in-process, a task "for later" would run now: messages_dispatch_due hands them over
+    """Hand queued messages to delivery, DELIVER_BATCH to a task. Messages held until `not_before` wait in
+    the database: messages_dispatch_due hands them over when their time comes (never an ETA in the
+    broker, which Redis would hand out twice once it outlived the visibility timeout)."""
+    if not_before is not None:
+        return
     for start in range(0, len(message_ids), DELIVER_BATCH):
         batch = [str(pk) for pk in message_ids[start : start + DELIVER_BATCH]]
-        if not_before is None:
-            enqueue("kesher.campaigns.tasks.message_deliver_task", batch)
-        else:
-            enqueue("kesher.campaigns.tasks.message_deliver_task", batch, eta=not_before)
+        enqueue("kesher.campaigns.tasks.message_deliver_task", batch)
 
 
 def campaign_finish_if_done(*, campaign_id: uuid.UUID) -> bool:
@@ -334,16 +345,3 @@ def campaign_finish_if_done(*, campaign_id: uuid.UUID) -> bool:
         .update(status=CampaignStatus.SENT, finished_at=timezone.now())
         == 1
     )
-
-
-def messages_dispatch_due(*, now: datetime | None = None, limit: int = 10_000) -> int:
-    """Hand over messages held for quiet hours or a retry whose time has come (run every minute)."""
-    now = now or timezone.now()
-    due = list(
-        Message.objects.filter(status=MessageStatus.QUEUED, not_before__lte=now)
-        .order_by("not_before")
-        .values_list("pk", flat=True)[:limit]
-    )
-    if due:
-        messages_dispatch(message_ids=due, not_before=None)
-    return len(due)

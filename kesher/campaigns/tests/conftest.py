@@ -8,6 +8,7 @@ import email.policy
 import json
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     raw: bytes
+    at: float = field(default_factory=time.monotonic)  # when the server had it all (time.monotonic)
 
     @property
     def message(self) -> EmailMessage:
@@ -60,11 +62,13 @@ class Received:
 
 @dataclass
 class SmtpSink:
-    """aiosmtpd handler: keeps every accepted message; `on_rcpt` lets a test act mid-conversation."""
+    """aiosmtpd handler: keeps every accepted message; `on_rcpt` and `on_data` let a test act
+    mid-conversation (`on_data` runs once the message is kept and before the server answers it)."""
 
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     on_rcpt: Callable[[str, int], None] | None = None
+    on_data: Callable[[int], None] | None = None
     rcpt_count: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -84,6 +88,9 @@ class SmtpSink:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
             )
+            count = len(self.received)
+        if self.on_data is not None:
+            self.on_data(count)
         return "250 Message accepted"
 
     def to(self, address: str) -> list[Received]:
