@@ -11,8 +11,9 @@ class CampaignsConfig(AppConfig):
             activity_types,  # noqa: F401  (registers message_* types, conversions)
             journeys,  # noqa: F401  (registers the journeys' activity consumer)
         )
-        from kesher.campaigns.selectors import segment_has_member
-        from kesher.loyalty.services import segment_matcher_install
+        from kesher.campaigns.selectors import segment_audience, segment_has_member
+        from kesher.loyalty.services import segment_audience_install, segment_matcher_install
 
-        # Earning rules may be limited to a saved segment; segments live here.
+        # Earning rules may be limited to a saved segment, and surprises sent to one; segments live here.
         segment_matcher_install(segment_has_member)
+        segment_audience_install(segment_audience)

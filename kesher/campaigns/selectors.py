@@ -456,6 +456,11 @@ def segment_has_member(segment_id: Any, member: Member) -> bool:
     return rules_members(brand=member.brand, rules=segment.rules).filter(pk=member.pk).exists()
 
 
+def segment_audience(brand: Brand, segment_id: Any) -> QuerySet[Member]:
+    """The members in the brand's saved segment now (loyalty's surprises to a segment); 404 if unknown."""
+    return rules_members(brand=brand, rules=segment_get(brand=brand, segment_id=segment_id).rules)
+
+
 # --- journeys ----------------------------------------------------------------------------------------
 
 
