@@ -48,8 +48,8 @@ class LockedSignInAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["username", "ip_address", "failures_since_start", "attempt_time", "path_info"]
     search_fields = ["username", "ip_address"]
     ordering = ["-attempt_time"]
-    fields = list_display
-    readonly_fields = list_display
+    fields = ["username", "ip_address", "failures_since_start", "attempt_time", "path_info"]
+    readonly_fields = ["username", "ip_address", "failures_since_start", "attempt_time", "path_info"]
     actions = ["unlock"]
 
     def _installation_admin(self, request: HttpRequest) -> bool:
