@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -35,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # django-axes: the one lock-out policy for every password sign-in (kesher/members/lockout.py).
+    "axes",
     # Before allauth: its page layout is overridden by kesher/web/templates/allauth/ (first app wins).
     "kesher.web",
     "allauth",
@@ -65,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "kesher.core.middleware.DomainErrorPagesMiddleware",
+    # Last, so it sees the answer of every login view: a locked-out attempt gets the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -199,6 +204,9 @@ KESHER_CAMPAIGN_RENDER_MAX_MS = env_int("KESHER_CAMPAIGN_RENDER_MAX_MS", 250)
 
 # --- auth (django-allauth) ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First: it refuses any password check for a locked-out login, whichever page asked (allauth's
+    # /accounts/login/, the admin's /admin/login/, reauthentication), before the others look at it.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -209,8 +217,34 @@ ACCOUNT_UNIQUE_EMAIL = True
 # Links a login to the club cards with its verified email, in every brand (kesher/web/accounts.py).
 ACCOUNT_ADAPTER = "kesher.web.accounts.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
+# allauth's own counting of logins and failed logins is off (it kept its counts in each process's memory
+# and only for its own page): django-axes below is the one lock-out policy, the same at every sign-in page.
+# allauth's throttles on signing up, password-reset emails and email confirmations stay.
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None}
 LOGIN_REDIRECT_URL = "/portal/"
 LOGIN_URL = "/accounts/login/"
+
+# --- sign-in lock-out (django-axes; docs/security.md "Lock-out") -----------------------------------
+# Counted in the database (AccessAttempt rows), so every web process and machine sees the same count.
+AXES_HANDLER = "kesher.members.lockout.LockoutHandler"
+# A login from one address is locked after this many wrong passwords in a row...
+AXES_FAILURE_LIMIT = env_int("KESHER_LOGIN_FAILURE_LIMIT", 5)
+# ...and an address, whatever logins it tries, after this many (credential stuffing).
+KESHER_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("KESHER_LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("KESHER_LOGIN_COOLOFF_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+# A wrong password while locked does not push the end of the cool-off further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The same person is one login whether they typed their email (allauth) or their username (the admin).
+AXES_USERNAME_CALLABLE = "kesher.members.lockout.login_identity"
+AXES_LOCKOUT_CALLABLE = "kesher.members.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Kesher's own admin page for locked logins unlocks through the audited service (kesher/members/admin.py).
+AXES_ENABLE_ADMIN = False
+# REMOTE_ADDR only, as everywhere in Kesher: a forwarded header is whatever the client wrote.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_VERBOSE = False
 
 # --- internationalisation: Hebrew first ---------------------------------------------------------
 LANGUAGE_CODE = "he"

@@ -180,6 +180,29 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_login_locked(args: argparse.Namespace) -> int:
+    from kesher.members.lockout import locks_list
+
+    locks = locks_list()
+    for lock in locks:
+        when = f"{lock.last_attempt:%Y-%m-%d %H:%M}"
+        print(f"{lock.login or '-':<40} {lock.address or '-':<40} {lock.failures:>4} {when}")
+    print(f"{len(locks)} logins or addresses with wrong passwords counted now")
+    return 0
+
+
+def cmd_login_unlock(args: argparse.Namespace) -> int:
+    from kesher.core.audit import SYSTEM
+    from kesher.members.lockout import lock_release
+
+    if not args.login and not args.address:
+        print("error: name a login (--login) or an address (--address)", file=sys.stderr)
+        return 1
+    removed = lock_release(login=args.login, address=args.address, actor=SYSTEM)
+    print(f"unlocked: {removed} counted attempts removed")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -258,6 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = ledger.add_parser("verify", help="check every ledger invariant; exits 1 on a breach")
     p.add_argument("--brand")
     p.set_defaults(func=cmd_ledger_verify)
+
+    login = sub.add_parser("login", help="sign-in lock-outs").add_subparsers(dest="action", required=True)
+    p = login.add_parser("locked", help="logins and addresses with wrong passwords counted now")
+    p.set_defaults(func=cmd_login_locked)
+    p = login.add_parser("unlock", help="end a sign-in lock now (audited)")
+    p.add_argument("--login", help="the email or username")
+    p.add_argument("--address", help="the IP address; with --login, only that login from it")
+    p.set_defaults(func=cmd_login_unlock)
 
     p = sub.add_parser("manage", help="any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)

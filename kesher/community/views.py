@@ -74,11 +74,22 @@ def _reader(request: HttpRequest, brand: Brand) -> Reader:
     return reader_for_user(brand, request.user)
 
 
+# Staff who speak for the brand in its community (an analyst reads the figures and does not post), and
+# those who may accept an answer for the asker (it grants points and reputation).
+SPEAKING_ROLES = (StaffRole.OWNER, StaffRole.MODERATOR, StaffRole.MARKETER, StaffRole.SERVICE_AGENT)
+MODERATING_ROLES = (StaffRole.OWNER, StaffRole.MODERATOR)
+
+
+def _staff_in(request: HttpRequest, brand: Brand, roles: tuple[StaffRole, ...]) -> bool:
+    user_id = int(getattr(request.user, "pk", 0) or 0)
+    return StaffMembership.objects.filter(brand=brand, user_id=user_id, role__in=roles).exists()
+
+
 def _author(request: HttpRequest, reader: Reader) -> services.Author:
     """The signed-in person writes as their own member; staff with no member card write as the brand."""
     if reader.member is not None:
         return services.Author(member=reader.member)
-    if reader.is_staff:
+    if reader.is_staff and _staff_in(request, reader.brand, SPEAKING_ROLES):
         return services.Author(by_brand=True, actor=Actor(user=request.user))  # type: ignore[arg-type]
     raise NotFound(_("Join the club to take part"), code="not_a_member")
 
@@ -487,7 +498,7 @@ def accept(request: HttpRequest, brand_slug: str, answer_id: str) -> HttpRespons
             and answer_post.question.author_id == reader.member.pk
         ):
             services.answer_accept(answer=answer_post, member=reader.member)
-        elif reader.is_staff:
+        elif reader.is_staff and _staff_in(request, reader.brand, MODERATING_ROLES):
             services.answer_accept(answer=answer_post, staff=Actor(user=request.user))  # type: ignore[arg-type]
         else:
             services.answer_accept(answer=answer_post, member=reader.member)
@@ -519,13 +530,10 @@ def flag(request: HttpRequest, brand_slug: str, post_id: str) -> HttpResponse:
 
 # --- moderation ----------------------------------------------------------------------------------
 
-MODERATING_ROLES = (StaffRole.OWNER, StaffRole.MODERATOR)
-
 
 def _moderator_or_404(request: HttpRequest, brand: Brand) -> Actor:
     """Owners and moderators of this brand; for anyone else the queue does not exist."""
-    user_id = int(getattr(request.user, "pk", 0) or 0)
-    if not StaffMembership.objects.filter(brand=brand, user_id=user_id, role__in=MODERATING_ROLES).exists():
+    if not _staff_in(request, brand, MODERATING_ROLES):
         raise Http404
     return Actor(user=request.user)  # type: ignore[arg-type]
 

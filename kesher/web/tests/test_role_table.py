@@ -1,0 +1,389 @@
+"""Which role may open which page: one table, tried page by page for every role.
+
+`PAGES` names every URL pattern of the site by its URL name (a new page the table does not mention fails
+the test); the API's operations are in kesher/api/tests/test_scope_table.py and the admin's pages are
+checked model by model below. Each role opens every page (a page that takes only POST is posted to): an
+allowed page is never 401/403/404 nor a sign-in redirect; a refused one is 403, 404 or the sign-in
+redirect, and a refused POST changes no row.
+
+There is no separate cashier role: the cashier's counter is open to every staff role of the brand, and the
+table's "cashier" is the service agent the counter is usually staffed by.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib import admin as django_admin
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from kesher.api.tests.test_scope_table import _scene
+from kesher.brands.models import StaffRole
+from kesher.brands.services import staff_grant
+from kesher.core.tests.fingerprint import changed_models, rows_fingerprint
+from kesher.loyalty.models import Store
+from kesher.members.models import Member
+from kesher.web.tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+ANONYMOUS, MEMBER, CASHIER, MODERATOR, MARKETER, ANALYST, OWNER, INSTALLATION_ADMIN = (
+    "anonymous",
+    "member",
+    "cashier (service agent)",
+    "moderator",
+    "marketer",
+    "analyst",
+    "owner",
+    "installation admin",
+)
+ROLES = [ANONYMOUS, MEMBER, CASHIER, MODERATOR, MARKETER, ANALYST, OWNER, INSTALLATION_ADMIN]
+STAFF_ROLES = {
+    CASHIER: StaffRole.SERVICE_AGENT,
+    MODERATOR: StaffRole.MODERATOR,
+    MARKETER: StaffRole.MARKETER,
+    ANALYST: StaffRole.ANALYST,
+    OWNER: StaffRole.OWNER,
+}
+
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {ANONYMOUS}
+STAFF = frozenset(STAFF_ROLES)
+CAMPAIGNERS = frozenset({OWNER, MARKETER})
+MODERATORS = frozenset({OWNER, MODERATOR})
+TOKEN = "token"  # the address carries its own credential: with a made-up one it is 404 for every role
+
+# URL name → the roles that may use it (or TOKEN).
+PAGES: dict[str, frozenset[str] | str] = {
+    "home": EVERYONE,
+    "healthz": EVERYONE,
+    "set_language": EVERYONE,
+    "join": EVERYONE,
+    "join_card": EVERYONE,  # only the browser that joined sees a card; anyone else is sent to the join
+    "brand_image": TOKEN,  # served under the current image's own name only
+    "portal": SIGNED_IN,
+    "portal_redeem": frozenset({MEMBER}),
+    "portal_settings": SIGNED_IN,
+    "portal_profile": frozenset({MEMBER}),
+    "portal_settings_consent": frozenset({MEMBER}),
+    "portal_settings_digest": frozenset({MEMBER}),
+    "check_in": EVERYONE,  # someone not signed in is offered to join or sign in
+    "cashier": STAFF,
+    "cashier_stores": STAFF,
+    # community
+    "community:spaces": EVERYONE,
+    "community:search": EVERYONE,
+    "community:ask": SIGNED_IN,
+    "community:suggest": EVERYONE,
+    "community:sitemap": EVERYONE,
+    "community:space": EVERYONE,
+    "community:question_short": EVERYONE,
+    "community:question": EVERYONE,
+    "community:merge": MODERATORS,
+    # staff without a card answer and comment as the brand; an analyst does not speak for it
+    "community:answer": frozenset({MEMBER, CASHIER, MODERATOR, MARKETER, OWNER}),
+    "community:vote": frozenset({MEMBER}),
+    "community:comment": frozenset({MEMBER, CASHIER, MODERATOR, MARKETER, OWNER}),
+    "community:flag": frozenset({MEMBER}),
+    "community:accept": frozenset({MEMBER}) | MODERATORS,
+    "community:member": EVERYONE,
+    "community:follow": frozenset({MEMBER}),
+    # a member's own: staff without a card there have none
+    "community:notifications": frozenset({MEMBER}),
+    "community:notifications_read": frozenset({MEMBER}),
+    "community:digest_settings": frozenset({MEMBER}),
+    "community:digest_unsubscribe": TOKEN,
+    "community:moderation": MODERATORS,
+    "community:moderation_act": MODERATORS,
+    # campaigns: links in messages and providers' callbacks carry their token
+    "campaigns:open": TOKEN,
+    "campaigns:click": TOKEN,
+    "campaigns:unsubscribe": TOKEN,
+    "campaigns:sms_receipt": TOKEN,
+    "campaigns:sms_inbound": TOKEN,
+    "campaigns:forward": TOKEN,
+    "campaigns:bounces": TOKEN,
+    "campaigns:notices": SIGNED_IN,
+    "campaigns:notices_read": SIGNED_IN,
+    "campaigns:notices_unread": EVERYONE,
+    # the installation's admin sees every brand's campaigns and journeys
+    "campaigns:staff_journeys": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "campaigns:staff_journey_install": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "campaigns:staff_journey": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "campaigns:staff_journey_status": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "campaigns:staff_list": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "campaigns:staff_detail": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    # the loyalty console: every staff role reads; changes are checked by role inside
+    "loyalty:overview": STAFF,
+    "brand_look": frozenset({OWNER}),
+    "loyalty:rules": STAFF,
+    "loyalty:rewards": STAFF,
+    "loyalty:tiers": STAFF,
+    "loyalty:members": STAFF,
+    "loyalty:member": STAFF,
+    "loyalty:referrals": STAFF,
+    # the magazine
+    "magazine:index": EVERYONE,
+    "magazine:article": EVERYONE,
+    "magazine:console": STAFF,
+    # every staff role may open the editor; saving is checked by role (WRITES below)
+    "magazine:console_new": STAFF,
+    "magazine:console_issue": CAMPAIGNERS,
+    "magazine:console_edit": STAFF,
+    "magazine:console_preview": STAFF,
+    # accounts (allauth)
+    "account_login": EVERYONE,
+    "account_logout": EVERYONE,
+    "account_inactive": EVERYONE,
+    "account_signup": EVERYONE,
+    "account_reauthenticate": SIGNED_IN,
+    "account_request_reauthentication_code": SIGNED_IN,
+    "account_confirm_reauthentication_code": SIGNED_IN,
+    "account_email": SIGNED_IN,
+    "account_email_verification_sent": EVERYONE,
+    "account_change_password": SIGNED_IN,
+    "account_set_password": SIGNED_IN,
+    "account_reset_password": EVERYONE,
+    "account_confirm_login_code": SIGNED_IN,  # only during a sign-in by code; else back to sign-in
+    "account_confirm_email": TOKEN,
+    "account_reset_password_from_key_done": EVERYONE,
+    "account_reset_password_from_key": TOKEN,
+    "account_reset_password_done": EVERYONE,
+}
+
+
+def _url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace
+                walk(
+                    pattern.url_patterns,
+                    f"{namespace}:{inner}" if namespace and inner else inner or namespace,
+                )
+            elif isinstance(pattern, URLPattern):
+                names.add(f"{namespace}:{pattern.name}" if namespace else str(pattern.name))
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_the_table_names_every_page_and_nothing_else():
+    names = {name for name in _url_names() if not name.startswith(("api-v1:", "admin:"))}
+    assert names - PAGES.keys() == set(), "pages the role table does not say who may open"
+    assert PAGES.keys() - names == set(), "the table names pages that no longer exist"
+
+
+def _people(brand: Any, scene_ids: dict[str, str]) -> dict[str, Any]:
+    people: dict[str, Any] = {ANONYMOUS: None}
+    member_user = make_user("noa@example.org")
+    Member.objects.filter(pk=scene_ids["member_id"]).update(user=member_user)
+    people[MEMBER] = member_user
+    for role, staff_role in STAFF_ROLES.items():
+        user = make_user(f"{staff_role}@staff.example.org")
+        staff_grant(brand=brand, user=user, role=staff_role)
+        people[role] = user
+    people[INSTALLATION_ADMIN] = get_user_model().objects.create_superuser(
+        "root", "root@example.org", "correct horse battery staple"
+    )
+    return people
+
+
+def _kwargs(name: str, brand: Any, ids: dict[str, str], article: dict[str, Any]) -> dict[str, str]:
+    values = {
+        "brand_slug": brand.slug,
+        "slug": brand.slug,
+        "store_code": "dizengoff",
+        "space_slug": "general",
+        "question_id": ids["question_id"],
+        "post_id": ids["question_id"],
+        "answer_id": ids["answer_id"],
+        "member_id": ids["member_id"],
+        "journey_id": ids["journey_id"],
+        "campaign_id": ids["campaign_id"],
+        "article_id": article["id"],
+        "token": "made-up-token",
+        "kind": "logo",
+        "name": "made-up-token.png",
+        "key": "made-up-key",
+        "uidb36": "zz",
+    }
+    kwargs = {param: values[param] for param in _pattern_params(name)}
+    if name == "community:question":
+        kwargs["slug"] = "is-the-oat-milk-free"
+    if name == "magazine:article":
+        kwargs["slug"] = article["slug"]
+    return kwargs
+
+
+def _pattern_params(name: str) -> list[str]:
+    found: dict[str, list[str]] = {}
+
+    def walk(patterns: list[Any], namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace
+                outer = list(pattern.pattern.regex.groupindex)
+                for sub in pattern.url_patterns:
+                    if isinstance(sub, URLResolver):
+                        walk([sub], f"{namespace}:{inner}" if namespace and inner else inner or namespace)
+                    elif isinstance(sub, URLPattern):
+                        key = f"{inner}:{sub.name}" if inner else str(sub.name)
+                        found[key] = outer + list(sub.pattern.regex.groupindex)
+            elif isinstance(pattern, URLPattern):
+                found[str(pattern.name)] = list(pattern.pattern.regex.groupindex)
+
+    walk(get_resolver().url_patterns, None)
+    return found[name]
+
+
+def _post_data(name: str, brand: Any, ids: dict[str, str]) -> dict[str, str]:
+    """What the page's form would send: a refusal must be the role's, not an empty form's."""
+    member = {"member": ids["member_id"]}
+    return {
+        "portal_redeem": {
+            **member,
+            "reward": ids["reward_id"],
+            "token": "6f1d3c1e-4a55-4f3b-9d61-3a1f5f3c2b10",
+        },
+        "portal_settings_consent": {**member, "channel": "email", "granted": "0"},
+        "portal_settings_digest": {**member, "frequency": "weekly"},
+        "community:answer": {"body": "An answer typed into the page"},
+        "community:vote": {"value": "1"},
+        "community:comment": {"body": "A comment typed into the page"},
+        "community:flag": {"reason": "spam"},
+        "community:follow": {"question": ids["question_id"]},
+        "community:digest_settings": {"frequency": "weekly"},
+        "community:merge": {"into": ids["other_question_id"]},
+        "community:moderation_act": {"action": "hide", "reason": "table"},
+        "campaigns:staff_journey_install": {"brand": str(brand.pk), "kind": "birthday"},
+        "campaigns:staff_journey_status": {"status": "paused"},
+    }.get(name, {})
+
+
+def _refused(response: Any) -> bool:
+    if response.status_code in (403, 404):
+        return True
+    location = response.get("Location", "") if response.status_code in (301, 302, 303) else ""
+    return location.startswith(("/accounts/login/", "/admin/login/"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_answers_each_role_as_the_table_says(brand, make_api, role):
+    admin_api = make_api(brand, "all")
+    scene = _scene(brand, admin_api)
+    Store.objects.create(brand=brand, name="Dizengoff", code="dizengoff")
+    article = admin_api.post(
+        "/magazine/articles",
+        {"title": "Our new roast", "body": "Dark.", "status": "published"},
+        idem="article",
+    ).body
+    person = _people(brand, scene.ids)[role]
+    client = Client()
+    if person is not None:
+        client.force_login(person)
+
+    wrong: list[str] = []
+    # Pages that take something away from the scene go last.
+    order = sorted(
+        PAGES, key=lambda name: name in {"community:merge", "community:moderation_act", "account_logout"}
+    )
+    for name in order:
+        url = reverse(name, kwargs=_kwargs(name, brand, scene.ids, article))
+        response = client.get(url)
+        method = "GET"
+        before = None
+        if response.status_code == 405:
+            method = "POST"
+            before = rows_fingerprint()
+            response = client.post(url, _post_data(name, brand, scene.ids))
+        rule = PAGES[name]
+        status = response.status_code
+        where = f"{role}: {method} {name} {url} → {status} {response.get('Location', '')}"
+        if rule == TOKEN:
+            if status != 404 and not (status < 400 and not _refused(response)):
+                wrong.append(f"a made-up token is not simply not found: {where}")
+            continue
+        assert isinstance(rule, frozenset)
+        if role in rule:
+            if _refused(response) or status == 401:
+                wrong.append(f"refused, the table allows it: {where}")
+        else:
+            changed = changed_models(before, rows_fingerprint()) if before is not None else []
+            # A form may also say no on its own page (a redirect back with a message): then nothing changed.
+            soft_no = before is not None and status in (302, 303) and not changed
+            if not (_refused(response) or soft_no):
+                wrong.append(f"allowed, the table refuses it: {where} {changed}")
+            elif changed:
+                wrong.append(f"refused but changed {changed}: {where}")
+        if person is not None and "_auth_user_id" not in client.session:
+            client.force_login(person)  # a page that signs out (or in) must not change the next page's role
+    assert wrong == [], "\n".join(wrong)
+
+
+# --- the Django admin: every registered model's list and add page ------------------------------------
+
+ADMIN_ROLES_ALLOWED_IN = {OWNER, INSTALLATION_ADMIN}  # owners are `is_staff`; the admin scopes their rows
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_admin_lets_in_only_owners_and_installation_admins(brand, role):
+    scene_people = _people(brand, {"member_id": _any_member(brand)})
+    person = scene_people[role]
+    client = Client()
+    if person is not None:
+        client.force_login(person)
+    wrong: list[str] = []
+    urls = [reverse("admin:index")]
+    for model in django_admin.site._registry:
+        urls.append(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"))
+    for url in urls:
+        response = client.get(url)
+        refused = _refused(response)
+        if role not in ADMIN_ROLES_ALLOWED_IN and not refused:
+            wrong.append(f"{role} was let into {url} ({response.status_code})")
+        if role == INSTALLATION_ADMIN and response.status_code != 200:
+            wrong.append(f"{role} was kept out of {url} ({response.status_code})")
+    if role == OWNER:
+        assert client.get(reverse("admin:index")).status_code == 200
+    assert wrong == [], "\n".join(wrong)
+
+
+def _any_member(brand: Any) -> str:
+    from kesher.members.tests.factories import MemberFactory
+
+    return str(MemberFactory(brand=brand, email="noa@example.org").pk)
+
+
+def test_the_admin_url_names_are_all_model_pages_or_the_sites_own():
+    """Every admin URL is one of a registered model's pages, or the site's own (index, login, ...)."""
+    own = {
+        "index",
+        "login",
+        "logout",
+        "password_change",
+        "password_change_done",
+        "autocomplete",
+        "jsi18n",
+        "view_on_site",
+        "app_list",
+        "auth_user_password_change",
+    }
+    models = {f"{m._meta.app_label}_{m._meta.model_name}" for m in django_admin.site._registry}
+    pages = {"changelist", "add", "history", "delete", "change"}
+    stray = []
+    for name in _url_names():
+        if not name.startswith("admin:"):
+            continue
+        short = name.removeprefix("admin:")
+        if short in own or short == "None":  # the admin's unnamed catch-all
+            continue
+        model, _, page = short.rpartition("_")
+        if model not in models or page not in pages:
+            stray.append(name)
+    assert stray == []
