@@ -90,6 +90,12 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return _error(request, 413, "body_too_large", "The request body is larger than this server accepts")
 
 
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """A path under /api/ that no operation has (such as a campaign id that is not a UUID): the JSON error,
+    not the pages' HTML 404."""
+    return _error(request, 404, "not_found", "Not found")
+
+
 def _mount() -> None:
     from kesher.activity.api import router as activity_router
     from kesher.campaigns.api import router as campaigns_router
