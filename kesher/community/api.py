@@ -13,10 +13,11 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict, StringConstraints
+from pydantic import StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, key_of, require_scope
 from kesher.api.common import ERRORS, idempotent
+from kesher.api.common import StrictInput as Strict
 from kesher.community import search, selectors, services
 from kesher.community.access import Reader, reader_anonymous, reader_member, reader_staff
 from kesher.community.models import Flag, Follow, Post, ReputationRule, Space, Tag
@@ -27,10 +28,6 @@ router = Router()
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Text = Annotated[str, StringConstraints(max_length=30_000)]
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SpaceIn(Strict):
@@ -675,8 +672,7 @@ def set_reputation_rule(request: HttpRequest, event: str, payload: ReputationRul
 # --- follows and notifications -------------------------------------------------------------------
 
 
-class FollowIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+class FollowIn(Strict):
     member_id: UUID
     question_id: UUID | None = None
     tag: str | None = None

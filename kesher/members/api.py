@@ -8,20 +8,17 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
 from kesher.api.common import ERRORS, idempotent
+from kesher.api.common import StrictInput as Strict
 from kesher.members import selectors, services
 from kesher.members.models import Member
 
 router = Router()
 
 ShortText = Annotated[str, StringConstraints(max_length=100)]
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class MemberIn(Strict):
