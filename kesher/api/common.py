@@ -82,8 +82,11 @@ def _kinds(annotation: Any) -> set[type]:
 
 def loose_coercion(value: Any, annotation: Any) -> str | None:
     """Why pydantic's lax mode would take this JSON value for the field although the contract does not:
-    true or false for a number, a number for a date or a time (read as seconds since 1970)."""
+    true or false for a number, 0 or "yes" for true or false, a number for a date or a time (seconds since
+    1970)."""
     kinds = _kinds(annotation)
+    if bool in kinds and not kinds - {bool, type(None)} and value is not None and not isinstance(value, bool):
+        return "must be true or false"
     if isinstance(value, bool):
         if bool not in kinds and any(issubclass(kind, _NUMBERS) for kind in kinds):
             return "must be a number, not true or false"

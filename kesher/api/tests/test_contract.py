@@ -151,3 +151,30 @@ def test_what_integrators_send_today_is_still_taken(api, brand):
 )
 def test_the_document_lists_the_values_a_field_takes(api, schema_name, field, values):
     assert _field_schema(api, schema_name, field)["enum"] == values
+
+
+def test_a_field_called_body_is_named_in_the_error(api, brand):
+    member = api.post("/members", {"external_id": "pos-1"}).body
+    long = {"member_id": member["id"], "title": "Opening hours?", "body": "x" * 30_001}
+    answer = api.post("/community/questions", long)
+    assert answer.status == 422
+    assert answer.body["error"]["field"] == "body"
+
+
+def test_a_number_past_what_the_database_holds_is_a_422_and_nothing_is_written(api, brand):
+    answer = api.post("/rewards", {"name": "Coffee", "cost_points": 2**70, "kind": "free_item"})
+    assert answer.status == 422, answer.body
+    assert answer.body["error"]["code"] == "validation_error"
+    assert not Reward.objects.filter(brand=brand).exists()
+
+
+def test_a_question_with_a_word_longer_than_any_index_takes_is_asked_and_found(api, brand):
+    member = api.post("/members", {"external_id": "pos-1", "first_name": "Dana"}).body
+    body = "opening hours " + "x" * 5000
+    answer = api.post(
+        "/community/questions", {"member_id": member["id"], "title": "Opening hours?", "body": body}
+    )
+    assert answer.status == 201, answer.body
+    found = api.get("/community/search?q=opening")
+    assert found.status == 200
+    assert [hit["question"]["id"] for hit in found.body] == [answer.body["id"]]
