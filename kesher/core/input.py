@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ _JSON_ESCAPE = re.compile(rb"\\[ubf]")
 MAX_PARAM_CHARS = 2000  # one query parameter's value, the path, a header used as input
 MAX_IDEMPOTENCY_KEY_CHARS = 255
 API_PREFIX = "/api/"
+TOO_LARGE = "The request body is larger than this server accepts"
 JSON_TYPES = ("application/json",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -96,7 +98,7 @@ def _read_chunked(request: HttpRequest) -> None:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     body = meta["wsgi.input"].read(limit + 1) if limit is not None else meta["wsgi.input"].read()
     if limit is not None and len(body) > limit:
-        raise BadInput(None, "The request body is larger than this server accepts", 413, "body_too_large")
+        raise BadInput(None, TOO_LARGE, 413, "body_too_large")
     meta["CONTENT_LENGTH"] = str(len(body))
     request._stream = io.BytesIO(body)  # type: ignore[attr-defined]
 
@@ -118,7 +120,10 @@ def _check_api(request: HttpRequest) -> None:
     media = _media_type(request)
     if media not in JSON_TYPES and not media.endswith("+json"):
         raise BadInput(None, "Send the body as application/json", 415, "unsupported_media_type")
-    body = request.body
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise BadInput(None, TOO_LARGE, 413, "body_too_large") from None
     if body.isascii() and not _JSON_ESCAPE.search(body):
         return  # nothing in it can be a control character or need normalising
     try:
@@ -133,7 +138,11 @@ def _check_api(request: HttpRequest) -> None:
 def _check_form(request: HttpRequest) -> None:
     if request.method != "POST" or _media_type(request) not in FORM_TYPES:
         return
-    cleaned = _query_clean(request.POST, multiline=True, max_chars=None)
+    try:
+        form = request.POST
+    except RequestDataTooBig:
+        raise BadInput(None, TOO_LARGE, 413, "body_too_large") from None
+    cleaned = _query_clean(form, multiline=True, max_chars=None)
     if cleaned is not None:
         request._post = cleaned  # type: ignore[attr-defined]
 
