@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "kesher.core.middleware.RequestIdMiddleware",
     "kesher.api.middleware.RateLimitHeadersMiddleware",
+    # The one input rule (control characters, NFC, lengths, chunked bodies) for the API and the pages.
+    "kesher.core.input.InputMiddleware",
     "kesher.api.middleware.ApiShortcutMiddleware",  # /api/ goes on through its API_MIDDLEWARE
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

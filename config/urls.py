@@ -1,14 +1,15 @@
 """Top-level URLs: the web pages, accounts, the admin, the API and the health check."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from kesher.api.api import api
+from kesher.api.api import api, api_not_found
 from kesher.brands import views as brand_views
 from kesher.web import views
 
 urlpatterns = [
     path("api/v1/", api.urls),  # first: the busiest paths are matched before the pages' patterns
+    re_path(r"^api/", api_not_found),  # any other path under /api/ (an id that is not one): JSON 404
     path("", views.home, name="home"),
     path("portal/", views.portal, name="portal"),
     path("portal/redeem/", views.portal_redeem, name="portal_redeem"),

@@ -8,12 +8,12 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from kesher.activity.models import Activity
 from kesher.activity.services import Draft, activities_record_many, activity_record
 from kesher.api.auth import brand_of
-from kesher.api.common import ERRORS
+from kesher.api.common import ERRORS, loose_coercion
 from kesher.brands.models import Brand
 from kesher.core.errors import KesherError, NotFound, ValidationFailed
 from kesher.core.idempotency import MAX_KEY_LENGTH, error_body, request_fingerprint
@@ -43,6 +43,14 @@ class ActivityIn(BaseModel):
         description="Your own id for this activity (an order number); a second one from the same source "
         "is a replay",
     )
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def occurred_at_written_out(cls, value: Any) -> Any:
+        problem = loose_coercion(value, datetime)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def one_member_reference(self) -> ActivityIn:

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kesher.api.auth import ApiKeyAuth, RateLimited
+from kesher.api.document import document_with_input_rule
 from kesher.core.errors import KesherError
 
 log = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class KesherAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        return document_with_input_rule(super().get_openapi_schema(**kwargs))
+
+
+api = KesherAPI(
     title="Kesher API",
     version="1",
     description="Customer club API: members, activities, points, rewards and coupons. "
@@ -45,9 +54,13 @@ def on_kesher_error(request: HttpRequest, exc: KesherError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    location = [
-        str(part) for part in first.get("loc", ()) if part not in ("body", "payload", "query", "path")
-    ]
+    # ("body", "payload", "attributes", "amount") or ("query", "q"): the source and the body's parameter
+    # name are dropped, not a field that happens to be called "body".
+    location = [str(part) for part in first.get("loc", ())]
+    if location[:1] and location[0] in ("body", "query", "path", "header", "cookie", "form"):
+        location = location[1:]
+        if location[:1] == ["payload"]:
+            location = location[1:]
     field = ".".join(location) or None
     kind = first.get("type", "")
     if kind == "extra_forbidden":
@@ -85,9 +98,24 @@ def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "not_found", "Not found")
 
 
+@api.exception_handler(DataError)
+@api.exception_handler(OverflowError)
+def on_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A value the database cannot hold (a number past its column's range) that no schema bound caught:
+    refused like any other bad input, and nothing was written (the transaction rolled back)."""
+    log.warning("value out of the database's range: %s", exc)
+    return _error(request, 422, "validation_error", "A value is out of the range this server can store")
+
+
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return _error(request, 413, "body_too_large", "The request body is larger than this server accepts")
+
+
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """A path under /api/ that no operation has (such as a campaign id that is not a UUID): the JSON error,
+    not the pages' HTML 404."""
+    return _error(request, 404, "not_found", "Not found")
 
 
 def _mount() -> None:

@@ -3,16 +3,17 @@ campaigns, sending (idempotent), stats, previews and test sends, and the brand's
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict, StringConstraints
+from pydantic import StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
-from kesher.api.common import ERRORS, idempotent
+from kesher.api.common import ERRORS, ClockTime, PatchField, idempotent
+from kesher.api.common import StrictInput as Strict
 from kesher.campaigns import journeys, selectors, services, tracking
 from kesher.campaigns.models import (
     Campaign,
@@ -23,7 +24,7 @@ from kesher.campaigns.models import (
     Segment,
 )
 from kesher.campaigns.rules import rules_parse
-from kesher.core.errors import NotFound, ValidationFailed
+from kesher.core.errors import NotFound
 from kesher.loyalty.models import Reward
 from kesher.members.models import Member
 from kesher.members.normalize import normalize_phone
@@ -32,10 +33,6 @@ from kesher.members.selectors import member_get
 router = Router()
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- shapes ------------------------------------------------------------------------------------------
@@ -241,16 +238,16 @@ class SettingsIn(Strict):
     postal_address: Annotated[str, StringConstraints(max_length=300)] | None = None
     sms_sender: Annotated[str, StringConstraints(max_length=11)] | None = None
     sms_provider_url: Annotated[str, StringConstraints(max_length=500)] | None = None
-    sms_opt_out_word: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
-    quiet_start: time | None = None
-    quiet_end: time | None = None
-    quiet_on_shabbat: bool | None = None
+    sms_opt_out_word: Annotated[str, StringConstraints(min_length=1, max_length=20)] = PatchField()
+    quiet_start: ClockTime = PatchField()
+    quiet_end: ClockTime = PatchField()
+    quiet_on_shabbat: bool = PatchField()
     weekly_advertising_cap: int | None = Field(None, ge=0, le=100)
-    conversion_days: int | None = Field(None, ge=1, le=90)
+    conversion_days: int = PatchField(ge=1, le=90)
     email_per_second: int | None = Field(None, ge=0, le=100_000)
     sms_per_second: int | None = Field(None, ge=0, le=100_000)
-    bounce_signature_required: bool | None = Field(
-        None, description="Refuse (401) bounce notices without a valid X-Kesher-Signature header"
+    bounce_signature_required: bool = PatchField(
+        description="Refuse (401) bounce notices without a valid X-Kesher-Signature header"
     )
 
 
@@ -262,8 +259,8 @@ class SettingsOut(Schema):
     sms_sender: str
     sms_provider_configured: bool
     sms_opt_out_word: str
-    quiet_start: time
-    quiet_end: time
+    quiet_start: ClockTime
+    quiet_end: ClockTime
     quiet_on_shabbat: bool
     weekly_advertising_cap: int | None
     conversion_days: int
@@ -443,16 +440,6 @@ def get_settings(request: HttpRequest) -> dict[str, Any]:
 def patch_settings(request: HttpRequest, payload: SettingsIn) -> Status[Any]:
     _manage(request)
     changes = payload.model_dump(exclude_unset=True)
-    for name in (
-        "quiet_start",
-        "quiet_end",
-        "quiet_on_shabbat",
-        "conversion_days",
-        "sms_opt_out_word",
-        "bounce_signature_required",
-    ):
-        if name in changes and changes[name] is None:
-            raise ValidationFailed(f"{name} cannot be empty", field=name)
     for name in (
         "sender_name",
         "sender_email",

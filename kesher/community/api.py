@@ -13,13 +13,14 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict, StringConstraints
+from pydantic import StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, key_of, require_scope
 from kesher.api.common import ERRORS, idempotent
+from kesher.api.common import StrictInput as Strict
 from kesher.community import search, selectors, services
 from kesher.community.access import Reader, reader_anonymous, reader_member, reader_staff
-from kesher.community.models import Flag, Follow, Post, ReputationRule, Space, Tag
+from kesher.community.models import Follow, Post, ReputationRule, Space, Tag
 from kesher.core.errors import NotFound
 from kesher.members.selectors import member_get
 
@@ -27,10 +28,6 @@ router = Router()
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Text = Annotated[str, StringConstraints(max_length=30_000)]
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SpaceIn(Strict):
@@ -108,7 +105,7 @@ class QuestionIn(Strict):
     member_id: UUID | None = Field(None, description="The member asking; leave out with as_brand")
     as_brand: bool = Field(False, description="Post as the brand itself (manage scope)")
     space: Slug = "general"
-    title: Annotated[str, StringConstraints(max_length=200)]
+    title: Annotated[str, StringConstraints(min_length=5, max_length=200)]
     body: Text
     tags: list[Annotated[str, StringConstraints(max_length=60)]] = Field(default_factory=list, max_length=10)
 
@@ -139,7 +136,7 @@ class VoteIn(Strict):
 
 class FlagIn(Strict):
     member_id: UUID
-    reason: str = Field(description=", ".join(Flag.Reason.values))
+    reason: Literal["spam", "offensive", "off_topic", "duplicate", "other"]
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
@@ -352,7 +349,7 @@ def list_questions(
     request: HttpRequest,
     space: str | None = None,
     tag: str | None = None,
-    sort: str = "active",
+    sort: Literal["active", "newest", "votes", "unanswered"] = "active",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,  # type: ignore[type-arg]
     member_id: UUID | None = None,
 ) -> dict[str, Any]:
@@ -675,8 +672,7 @@ def set_reputation_rule(request: HttpRequest, event: str, payload: ReputationRul
 # --- follows and notifications -------------------------------------------------------------------
 
 
-class FollowIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+class FollowIn(Strict):
     member_id: UUID
     question_id: UUID | None = None
     tag: str | None = None

@@ -136,9 +136,13 @@ def fold(text: str) -> str:
     return bare.casefold().translate(FINAL_LETTERS)
 
 
+# Longer "words" are not words anyone searches for, and PostgreSQL refuses a lexeme over 2,047 bytes.
+MAX_WORD_CHARS = 100
+
+
 def words(text: str) -> list[str]:
-    """The folded words of a text, in order."""
-    return WORD.findall(fold(text))
+    """The folded words of a text, in order (without any longer than MAX_WORD_CHARS)."""
+    return [word for word in WORD.findall(fold(text)) if len(word) <= MAX_WORD_CHARS]
 
 
 def is_hebrew(word: str) -> bool:

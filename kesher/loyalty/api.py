@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
@@ -12,7 +12,8 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
-from kesher.api.common import ERRORS, idempotent
+from kesher.api.common import ERRORS, PatchField, idempotent
+from kesher.api.common import StrictInput as Strict
 from kesher.core.errors import NotFound, ValidationFailed
 from kesher.core.limits import (
     MAX_COUNT,
@@ -34,10 +35,6 @@ router = Router()
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- shapes ---------------------------------------------------------------------------------------
@@ -85,24 +82,24 @@ class ProgramOut(Schema):
 
 
 class ProgramPatch(Strict):
-    pending_days: int | None = Field(None, ge=0, le=365)
-    expiry: str | None = Field(None, description=", ".join(LoyaltyProgram.Expiry.values))
-    expiry_value: int | None = Field(None, ge=1, le=3650)
-    expiry_warning_days: int | None = Field(None, ge=1, le=365)
-    allow_transfers: bool | None = None
-    allow_debt: bool | None = None
-    coupon_expiry_refund: bool | None = None
-    point_value: Decimal | None = Field(None, ge=0, le=MAX_POINT_VALUE, max_digits=10, decimal_places=4)
-    tier_basis: str | None = Field(None, pattern="^(points|spend)$")
-    tier_period: str | None = Field(None, pattern="^(rolling_12|calendar_year)$")
-    tier_grace_days: int | None = Field(None, ge=0, le=3650)
-    referral_review_threshold: int | None = Field(None, ge=1, le=MAX_COUNT)
+    pending_days: int = PatchField(ge=0, le=365)
+    expiry: Literal["never", "days", "end_of_month", "end_of_year"] = PatchField()
+    expiry_value: int = PatchField(ge=1, le=3650)
+    expiry_warning_days: int = PatchField(ge=1, le=365)
+    allow_transfers: bool = PatchField()
+    allow_debt: bool = PatchField()
+    coupon_expiry_refund: bool = PatchField()
+    point_value: Decimal = PatchField(ge=0, le=MAX_POINT_VALUE, max_digits=10, decimal_places=4)
+    tier_basis: Literal["points", "spend"] = PatchField()
+    tier_period: Literal["rolling_12", "calendar_year"] = PatchField()
+    tier_grace_days: int = PatchField(ge=0, le=3650)
+    referral_review_threshold: int = PatchField(ge=1, le=MAX_COUNT)
 
 
 class RewardIn(Strict):
     name: Name
     cost_points: int = Field(gt=0, le=MAX_POINTS_PER_OPERATION)
-    kind: str = Field(description=", ".join(Reward.Kind.values))
+    kind: Literal["discount_percent", "discount_fixed", "free_item", "gift", "experience", "donation"]
     value: Decimal = Field(Decimal(0), ge=0, le=MAX_REWARD_VALUE, max_digits=12, decimal_places=2)
     stock: int | None = Field(None, ge=0, le=MAX_COUNT)
     per_member_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
@@ -117,17 +114,17 @@ class RewardIn(Strict):
 
 
 class RewardPatch(Strict):
-    name: Name | None = None
-    cost_points: int | None = Field(None, gt=0, le=MAX_POINTS_PER_OPERATION)
-    value: Decimal | None = Field(None, ge=0, le=MAX_REWARD_VALUE, max_digits=12, decimal_places=2)
+    name: Name = PatchField()
+    cost_points: int = PatchField(gt=0, le=MAX_POINTS_PER_OPERATION)
+    value: Decimal = PatchField(ge=0, le=MAX_REWARD_VALUE, max_digits=12, decimal_places=2)
     stock: int | None = Field(None, ge=0, le=MAX_COUNT)
     per_member_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
-    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
-    coupon_valid_days: int | None = Field(None, ge=1, le=3650)
-    texts: dict[str, dict[str, str]] | None = None
+    description: Annotated[str, StringConstraints(max_length=5000)] = PatchField()
+    coupon_valid_days: int = PatchField(ge=1, le=3650)
+    texts: dict[str, dict[str, str]] = PatchField()
     available_from: datetime | None = None
     available_until: datetime | None = None
-    active: bool | None = None
+    active: bool = PatchField()
 
 
 class RewardOut(Schema):
@@ -156,7 +153,7 @@ def _reward_out(reward: Reward) -> dict[str, Any]:
 class RuleFields(Strict):
     name: Name
     activity_type: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    effect: str = Field(description="fixed, per_unit or multiplier")
+    effect: Literal["fixed", "per_unit", "multiplier"]
     points: int = Field(0, ge=0, le=MAX_POINTS_PER_OPERATION)
     per_amount: Decimal = Field(Decimal(1), gt=0, le=MAX_PER_AMOUNT, max_digits=10, decimal_places=2)
     multiplier: Decimal = Field(Decimal(1), ge=1, le=MAX_MULTIPLIER, max_digits=5, decimal_places=2)
@@ -189,20 +186,20 @@ class EarningRuleIn(RuleFields):
 
 
 class EarningRulePatch(Strict):
-    name: Name | None = None
-    points: int | None = Field(None, ge=0, le=MAX_POINTS_PER_OPERATION)
-    per_amount: Decimal | None = Field(None, gt=0, le=MAX_PER_AMOUNT, max_digits=10, decimal_places=2)
-    multiplier: Decimal | None = Field(None, ge=1, le=MAX_MULTIPLIER, max_digits=5, decimal_places=2)
+    name: Name = PatchField()
+    points: int = PatchField(ge=0, le=MAX_POINTS_PER_OPERATION)
+    per_amount: Decimal = PatchField(gt=0, le=MAX_PER_AMOUNT, max_digits=10, decimal_places=2)
+    multiplier: Decimal = PatchField(ge=1, le=MAX_MULTIPLIER, max_digits=5, decimal_places=2)
     min_amount: Decimal | None = Field(None, ge=0, le=MAX_MONEY, max_digits=14, decimal_places=2)
     daily_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
     weekly_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
     monthly_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
     budget_points: int | None = Field(None, ge=1, le=MAX_POINTS_HELD)
-    stackable: bool | None = None
-    priority: int | None = Field(None, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
+    stackable: bool = PatchField()
+    priority: int = PatchField(ge=-MAX_PRIORITY, le=MAX_PRIORITY)
     valid_from: datetime | None = None
     valid_until: datetime | None = None
-    active: bool | None = None
+    active: bool = PatchField()
 
 
 class EarningRuleOut(RuleFields):

@@ -11,16 +11,14 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
-from kesher.api.common import ERRORS, idempotent
+from kesher.api.common import ERRORS, StrictInput, idempotent
 from kesher.magazine import selectors, services
 from kesher.magazine.models import Article
 
 router = Router()
 
 
-class ArticleIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class ArticleIn(StrictInput):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     body: Annotated[str, StringConstraints(min_length=1, max_length=services.MAX_BODY)] = Field(
         ..., description="Markdown; rendered and sanitised on the server"

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
-from kesher.api.common import ERRORS, idempotent
+from kesher.api.common import ERRORS, PatchField, idempotent
+from kesher.api.common import StrictInput as Strict
 from kesher.members import selectors, services
 from kesher.members.models import Member
 
 router = Router()
 
 ShortText = Annotated[str, StringConstraints(max_length=100)]
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class MemberIn(Strict):
@@ -33,7 +30,7 @@ class MemberIn(Strict):
     first_name: ShortText = ""
     last_name: ShortText = ""
     birthday: date | None = None
-    locale: str | None = Field(None, description="he or en; the brand's default when absent")
+    locale: Literal["he", "en"] | None = Field(None, description="The brand's default when absent")
     interests: list[Annotated[str, StringConstraints(max_length=50)]] = Field(
         default_factory=list, max_length=50
     )
@@ -55,7 +52,7 @@ class MemberPatch(Strict):
     first_name: ShortText | None = None
     last_name: ShortText | None = None
     birthday: date | None = None
-    locale: str | None = None
+    locale: Literal["he", "en"] = PatchField()
     interests: list[Annotated[str, StringConstraints(max_length=50)]] | None = Field(None, max_length=50)
     status: str | None = None
 
