@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "kesher.campaigns",
     "kesher.magazine",
     "kesher.api",
+    # django-ninja's own templates and static files: the API docs' Swagger UI is served from Kesher's
+    # static files (a CDN otherwise), so /api/v1/docs works with no internet.
+    "ninja",
 ]
 
 MIDDLEWARE = [
