@@ -233,6 +233,7 @@ LOGIN_URL = "/accounts/login/"
 LANGUAGE_CODE = "he"
 LANGUAGES = [("he", _("Hebrew")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "kesher" / "locale"]
+FORMAT_MODULE_PATH = ["kesher.formats"]  # Hebrew numbers grouped by thousands (kesher/formats/he)
 TIME_ZONE = "Asia/Jerusalem"
 USE_I18N = True
 USE_TZ = True
