@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
@@ -51,6 +52,9 @@ INSTALLED_APPS = [
     "kesher.campaigns",
     "kesher.magazine",
     "kesher.api",
+    # django-ninja's own templates and static files: the API docs' Swagger UI is served from Kesher's
+    # static files (a CDN otherwise), so /api/v1/docs works with no internet.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -123,12 +127,36 @@ else:
         DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- cache (rate limits) ------------------------------------------------------------------------
+# --- caches -------------------------------------------------------------------------------------
+# "default" holds what every process must agree on: the community pages' versions, journey triggers,
+# send and forward budgets and view counts. "pages" holds rendered pages and fragments, whose keys carry
+# the versions they were rendered under, so a process's own copy is never stale. With KESHER_CACHE_URL
+# all of it lives in Redis (the API keys' rate limit too, see kesher/api/auth.py). In the embedded mode
+# "default" is a file cache under var/cache that every worker process reads (kesher/core/filecache.py),
+# "pages" is each process's own, and so is "ratelimit": counting an API call in the shared file cost
+# 0.2 ms against microseconds in memory, so there a key's limit holds per worker process.
 CACHE_URL = env_str("KESHER_CACHE_URL")
+CACHES: dict[str, dict[str, Any]]
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL},
+        "pages": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL},
+        "ratelimit": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL},
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kesher"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "kesher.core.filecache.SharedFileCache",
+            "LOCATION": env_str("KESHER_CACHE_DIR", str(VAR_DIR / "cache")),
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "kesher-pages",
+            "OPTIONS": {"MAX_ENTRIES": 2_000},
+        },
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kesher-rl"},
+    }
 
 # --- background work ----------------------------------------------------------------------------
 BROKER_URL = env_str("KESHER_BROKER_URL")
@@ -252,6 +280,7 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "he"
 LANGUAGES = [("he", _("Hebrew")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "kesher" / "locale"]
+FORMAT_MODULE_PATH = ["kesher.web.formats"]  # Hebrew numbers grouped by thousands (kesher/web/formats/he)
 TIME_ZONE = "Asia/Jerusalem"
 USE_I18N = True
 USE_TZ = True

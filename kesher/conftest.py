@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, which must not happen: {report.longrepr}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_of_this_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The embedded mode's shared file cache in a folder of this run's own: nothing cached by an earlier
+    run (or the other database's pass) reaches this one, and var/cache is left to `kesher run`."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    caches = {alias: dict(config) for alias, config in settings.CACHES.items()}
+    if caches["default"]["BACKEND"].endswith("SharedFileCache"):
+        caches["default"]["LOCATION"] = str(tmp_path_factory.mktemp("cache"))
+    with override_settings(CACHES=caches):
+        yield
 
 
 @pytest.fixture(autouse=True)

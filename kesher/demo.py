@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -21,14 +22,124 @@ from kesher.members.models import Member, MemberStatus
 from kesher.members.services import member_create
 
 PASSWORD = "kesher-demo"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    first_name: str
+    last_name: str
+    role: str  # "admin", "member" or a staff role (kesher.brands.models.StaffRole)
+    brand: str | None  # the brand's slug; None for the installation administrator
+    try_this: str
+
+
+# Every demo login, with what to try; `kesher run` prints them and README lists them. A member's login is
+# the brand's first member, who carries the login's name, so the portal greets them by it.
+DEMO_PEOPLE: list[DemoLogin] = [
+    DemoLogin("admin@demo.kesher.local", "Admin", "Kesher", "admin", None, "the Django admin at /admin/"),
+    DemoLogin(
+        "owner@shahar.demo.kesher.local",
+        "דנה",
+        "שחר",
+        "owner",
+        "shahar",
+        "every staff page of קפה שחר: /console/shahar/",
+    ),
+    DemoLogin(
+        "marketer@shahar.demo.kesher.local",
+        "רוני",
+        "אלון",
+        "marketer",
+        "shahar",
+        "members, rules and rewards, campaigns and journeys, the magazine",
+    ),
+    DemoLogin(
+        "analyst@shahar.demo.kesher.local",
+        "גיל",
+        "שמיר",
+        "analyst",
+        "shahar",
+        "read everything, export members as CSV, change nothing",
+    ),
+    DemoLogin(
+        "moderator@shahar.demo.kesher.local",
+        "מיכל",
+        "דגן",
+        "moderator",
+        "shahar",
+        "the community's moderation queue: /community/shahar/moderation/",
+    ),
+    DemoLogin(
+        "cashier@shahar.demo.kesher.local",
+        "אבי",
+        "רון",
+        "service_agent",
+        "shahar",
+        "the cashier: find a member by phone however typed, burn a coupon: /cashier/",
+    ),
+    DemoLogin(
+        "noa@demo.kesher.local",
+        "נועה",
+        "כהן",
+        "member",
+        "shahar",
+        "the member's portal in Hebrew: points, rewards, card: /portal/",
+    ),
+    DemoLogin(
+        "owner@northwind.demo.kesher.local",
+        "Sam",
+        "Reed",
+        "owner",
+        "northwind",
+        "every staff page of Northwind Outfitters: /console/northwind/",
+    ),
+    DemoLogin(
+        "marketer@northwind.demo.kesher.local",
+        "Taylor",
+        "Brooks",
+        "marketer",
+        "northwind",
+        "members, rules and rewards, campaigns and journeys, the magazine",
+    ),
+    DemoLogin(
+        "analyst@northwind.demo.kesher.local",
+        "Jordan",
+        "Hayes",
+        "analyst",
+        "northwind",
+        "read everything, export members as CSV, change nothing",
+    ),
+    DemoLogin(
+        "moderator@northwind.demo.kesher.local",
+        "Morgan",
+        "Ellis",
+        "moderator",
+        "northwind",
+        "the community's moderation queue: /community/northwind/moderation/",
+    ),
+    DemoLogin(
+        "cashier@northwind.demo.kesher.local",
+        "Chris",
+        "Park",
+        "service_agent",
+        "northwind",
+        "the cashier: find a member, burn a coupon: /cashier/",
+    ),
+    DemoLogin(
+        "emma@demo.kesher.local",
+        "Emma",
+        "Walsh",
+        "member",
+        "northwind",
+        "the member's portal in English: /portal/",
+    ),
+]
 DEMO_LOGINS = {
     "password": PASSWORD,
     "users": [
-        ("installation admin", "admin@demo.kesher.local"),
-        ("owner, קפה שחר", "owner@shahar.demo.kesher.local"),
-        ("owner, Northwind Outfitters", "owner@northwind.demo.kesher.local"),
-        ("member, קפה שחר (Hebrew)", "noa@demo.kesher.local"),
-        ("member, Northwind (English)", "emma@demo.kesher.local"),
+        (f"{person.role.replace('_', ' ')}{', ' + person.brand if person.brand else ''}", person.email)
+        for person in DEMO_PEOPLE
     ],
 }
 
@@ -287,13 +398,15 @@ def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     if Brand.objects.filter(slug__in=["shahar", "northwind"]).exists():
         print("demo brands are already loaded")
         return
-    _user("admin@demo.kesher.local", "Admin", "Kesher", superuser=True)
     cafe = brand_create(slug="shahar", name="קפה שחר", default_locale="he")
     shop = brand_create(slug="northwind", name="Northwind Outfitters", default_locale="en")
-    staff_grant(brand=cafe, user=_user("owner@shahar.demo.kesher.local", "דנה", "שחר"), role=StaffRole.OWNER)
-    staff_grant(
-        brand=shop, user=_user("owner@northwind.demo.kesher.local", "Sam", "Reed"), role=StaffRole.OWNER
-    )
+    brands = {"shahar": cafe, "northwind": shop}
+    for person in DEMO_PEOPLE:
+        if person.role == "admin":
+            _user(person.email, person.first_name, person.last_name, superuser=True)
+        elif person.role != "member" and person.brand:
+            user = _user(person.email, person.first_name, person.last_name)
+            staff_grant(brand=brands[person.brand], user=user, role=StaffRole(person.role))
     tier_create(
         brand=cafe, name="כסף", threshold=Decimal(300), texts={"en": "Silver"}, perks="קפה כפול בימי הולדת"
     )
@@ -327,12 +440,13 @@ def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     with tqdm(total=members_per_brand * 2, desc="demo members", unit="member") as progress:
         for brand in (cafe, shop):
             activities += _load_brand(brand=brand, members=members_per_brand, rng=rng, progress=progress)
-    noa = Member.objects.get(brand=cafe, external_id="shahar-00000")
-    noa.user = _user("noa@demo.kesher.local", noa.first_name, noa.last_name)
-    noa.save(update_fields=["user"])
-    emma = Member.objects.get(brand=shop, external_id="northwind-00000")
-    emma.user = _user("emma@demo.kesher.local", emma.first_name, emma.last_name)
-    emma.save(update_fields=["user"])
+    for person in DEMO_PEOPLE:
+        if person.role == "member" and person.brand:
+            # The brand's first member is this login's card, under the login's own name.
+            member = Member.objects.get(brand=brands[person.brand], external_id=f"{person.brand}-00000")
+            member.user = _user(person.email, person.first_name, person.last_name)
+            member.first_name, member.last_name = person.first_name, person.last_name
+            member.save(update_fields=["user", "first_name", "last_name"])
     _community(cafe, COMMUNITY_HE)
     _community(shop, COMMUNITY_EN)
     print(

@@ -47,8 +47,8 @@ class RateState:
 
 def _count(bucket: str) -> int:
     """Count one more call in this minute's bucket and say how many there were (without Redis; with it,
-    see _count_and_generation)."""
-    backend = caches["default"]
+    see _count_and_generation). The "ratelimit" cache is each process's own in the embedded mode."""
+    backend = caches["ratelimit"]
     backend.add(bucket, 0, timeout=BUCKET_SECONDS)
     try:
         return int(backend.incr(bucket))

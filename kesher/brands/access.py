@@ -12,6 +12,15 @@ from kesher.core.errors import PermissionDenied
 CHANGE_PROGRAM = {StaffRole.OWNER, StaffRole.MARKETER}
 ADJUST_POINTS = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.SERVICE_AGENT}
 
+# What each role works with: the staff navigation shows a role these parts only (kesher/web/staff_nav.py).
+SEE_PROGRAM = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST}  # rules, rewards, tiers, referrals
+SEE_MEMBERS = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.SERVICE_AGENT, StaffRole.ANALYST}
+EXPORT_MEMBERS = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST}  # a file of personal data
+SEE_CAMPAIGNS = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST}
+MODERATE = {StaffRole.OWNER, StaffRole.MODERATOR}
+SEE_MAGAZINE = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST, StaffRole.MODERATOR}
+SERVE_AT_COUNTER = {StaffRole.OWNER, StaffRole.SERVICE_AGENT}
+
 
 def staff_membership(*, user: AbstractBaseUser | AnonymousUser, slug: str) -> StaffMembership:
     """The user's membership in the brand; 404 when there is none (the brand's existence stays private)."""
@@ -23,6 +32,10 @@ def staff_membership(*, user: AbstractBaseUser | AnonymousUser, slug: str) -> St
     if membership is None:
         raise Http404("No such brand")
     return membership
+
+
+def may(membership: StaffMembership, roles: set[StaffRole]) -> bool:
+    return membership.role in roles or membership.user.is_superuser
 
 
 def require_role(membership: StaffMembership, roles: set[StaffRole]) -> Brand:

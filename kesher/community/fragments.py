@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -87,10 +87,10 @@ def thread_pieces(
         return _render(question=question, hold_reasons=hold_reasons, json_ld=json_ld)
     where = f"{request.get_host()}|{request.is_secure()}|{get_language()}"  # JSON-LD has absolute URLs
     key = f"community:thread:{question.pk}:{pagecache.versioned_digest(where, [('q', question.pk)])}"
-    kept: ThreadPieces | None = cache.get(key)
+    kept: ThreadPieces | None = caches["pages"].get(key)
     if kept is None:
         kept = _render(question=question, hold_reasons=hold_reasons, json_ld=json_ld)
-        cache.set(key, kept, timeout=FRAGMENT_TIMEOUT)
+        caches["pages"].set(key, kept, timeout=FRAGMENT_TIMEOUT)
     return kept
 
 

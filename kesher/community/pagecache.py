@@ -4,7 +4,9 @@ Every write to a thread moves three versions on commit: the question's, its spac
 A cached page's key holds the versions it was rendered under, so a change shows on the next request.
 The CSRF token in a cached page is a placeholder swapped for the reader's own token when served.
 Signed-in readers get no shared page, but the question page's posts are kept under the same versions
-(see fragments.py).
+(see fragments.py). The versions live in the "default" cache, which every process shares (Redis, or the
+embedded mode's file cache); the rendered pages live in "pages", which may be each process's own: a page
+is found only under the versions it was rendered with, so no process serves one older than a change.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -105,13 +107,13 @@ def cached_page(
     """
     where = f"{request.get_host()}|{request.is_secure()}|{request.get_full_path()}|{get_language()}"
     page_key = f"community:page:{name}:{versioned_digest(where, scopes)}"
-    kept = cache.get(page_key)
+    kept = caches["pages"].get(page_key)
     if kept is None:
         response = render_page({"csrf_token": CSRF_PLACEHOLDER})
         if response.status_code != 200 or response.streaming:
             return response
         kept = (response.content.decode(response.charset), response["Content-Type"])
-        cache.set(page_key, kept, timeout=PAGE_TIMEOUT)
+        caches["pages"].set(page_key, kept, timeout=PAGE_TIMEOUT)
         state = "miss"
     else:
         state = "hit"

@@ -3,26 +3,39 @@ a member's ledger with adjustments, and the referral review queue."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from kesher.brands.access import ADJUST_POINTS, CHANGE_PROGRAM, require_role, staff_membership
+from kesher.brands.access import (
+    ADJUST_POINTS,
+    CHANGE_PROGRAM,
+    EXPORT_MEMBERS,
+    SEE_MEMBERS,
+    may,
+    require_role,
+    staff_membership,
+)
 from kesher.brands.models import Brand
-from kesher.core.audit import Actor
+from kesher.core.audit import Actor, audit_record
 from kesher.core.errors import KesherError
 from kesher.loyalty import selectors, services
 from kesher.loyalty.forms import AdjustForm, EarningRuleForm, RewardForm, TierForm
 from kesher.loyalty.models import EarningRule, Referral, Reward, Tier
-from kesher.members.selectors import member_find, member_get
+from kesher.members import directory
+from kesher.members.selectors import member_get
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -137,22 +150,143 @@ def tiers(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+MEMBERS_PER_PAGE = 50
+
+
+def _directory_options(brand: Brand, query: directory.DirectoryQuery) -> dict[str, Any]:
+    from kesher.campaigns.selectors import segment_list
+
+    labels = {"email": _("Email"), "sms": _("SMS"), "push": _("Push")}
+    return {
+        "tiers": list(Tier.objects.filter(brand=brand).order_by("threshold", "name")),
+        "segments": segment_list(brand=brand),
+        "windows": directory.PURCHASE_WINDOWS,
+        "consent_filters": [
+            (channel, labels[channel], query.consent.get(channel, "")) for channel in directory.CHANNELS
+        ],
+    }
+
+
 @login_required
 def members(request: HttpRequest, slug: str) -> HttpResponse:
+    """The brand's members: search, filters, sorting, pages of 50, and the same selection as a CSV file."""
     membership = staff_membership(user=request.user, slug=slug)
-    query = request.GET.get("q", "").strip()
-    found = member_find(brand=membership.brand, query=query) if query else []
+    require_role(membership, SEE_MEMBERS)
+    brand = membership.brand
+    error = None
+    try:
+        query = directory.DirectoryQuery.from_params(request.GET)
+    except KesherError as refusal:
+        query, error = directory.DirectoryQuery(), refusal
+    found = directory.member_directory(brand=brand, query=query)
+    page = Paginator(found, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    sort_links = {}
+    for column in ("name", "joined", "points", "last_purchase"):
+        flipped = kept.copy()
+        flipped["sort"] = f"-{column}" if query.sort == column else column
+        sort_links[column] = flipped.urlencode()
     return render(
         request,
         "loyalty/members.html",
-        {"brand": membership.brand, "membership": membership, "query": query, "found": found},
+        {
+            "brand": brand,
+            "membership": membership,
+            "query": query,
+            "error": error,
+            "page": page,
+            "kept": kept.urlencode(),
+            "sort_links": sort_links,
+            "may_export": may(membership, EXPORT_MEMBERS),
+            **_directory_options(brand, query),
+        },
+        status=422 if error else 200,
     )
+
+
+def _day(moment: datetime | None) -> str:
+    """A date as spreadsheets read it whatever their language: 2026-12-07, in the brand's time zone."""
+    return timezone.localtime(moment).date().isoformat() if moment else ""
+
+
+class _Echo:
+    """csv.writer writes each row to this and the row comes back to be streamed."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def members_export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """The list's selection as CSV, streamed row by row: UTF-8 with a byte-order mark, so Excel opens Hebrew
+    names as Hebrew. Audited: it is a file of personal data."""
+    membership = staff_membership(user=request.user, slug=slug)
+    require_role(membership, EXPORT_MEMBERS)
+    brand = membership.brand
+    query = directory.DirectoryQuery.from_params(request.GET)
+    found = directory.member_directory(brand=brand, query=query)
+    audit_record(
+        brand=brand,
+        actor=_actor(request),
+        action="members.export",
+        target_type="brand",
+        target_id=brand.pk,
+        data={key: value for key, value in request.GET.items() if key != "page"},
+    )
+    header = [
+        _("Card number"),
+        _("First name"),
+        _("Last name"),
+        _("Email"),
+        _("Phone"),
+        _("Tier"),
+        _("Points"),
+        _("Points earned, all time"),
+        _("Last purchase"),
+        _("Email consent"),
+        _("SMS consent"),
+        _("Push consent"),
+        _("Joined"),
+        _("Status"),
+    ]
+    yes, no = _("yes"), _("no")
+
+    def rows() -> Any:
+        writer = csv.writer(_Echo())
+        yield "\ufeff" + writer.writerow(header)
+        for member in found.iterator(chunk_size=500):
+            points = getattr(member, "points", None)
+            yield writer.writerow(
+                [
+                    member.card_number,
+                    member.first_name,
+                    member.last_name,
+                    member.email or "",
+                    member.phone or "",
+                    points.tier.name if points is not None and points.tier is not None else "",
+                    points.balance if points is not None else 0,
+                    points.lifetime_earned if points is not None else 0,
+                    _day(getattr(member, "last_purchase_at", None)),
+                    yes if member.consent_email else no,
+                    yes if member.consent_sms else no,
+                    yes if member.consent_push else no,
+                    _day(member.joined_at),
+                    member.get_status_display(),
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="members-{brand.slug}-{stamp}.csv"'
+    return response
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def member_ledger(request: HttpRequest, slug: str, member_id: str) -> HttpResponse:
     membership = staff_membership(user=request.user, slug=slug)
+    require_role(membership, SEE_MEMBERS)
     member = member_get(brand=membership.brand, member_id=member_id)
     form = AdjustForm(request.POST or None)
     if request.method == "POST":
@@ -176,6 +310,8 @@ def member_ledger(request: HttpRequest, slug: str, member_id: str) -> HttpRespon
             "progress": services.tier_progress(account=member.points),
             "entries": selectors.ledger_page(member=member, limit=100).entries,
             "coupons": selectors.coupon_wallet(member=member),
+            "record": directory.member_record(member=member),
+            "may_adjust": may(membership, ADJUST_POINTS),
         },
         status=422 if form.errors else 200,
     )

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict, StringConstraints
+from pydantic import StringConstraints
 
 from kesher.api.auth import actor_of, brand_of, require_scope
 from kesher.api.common import ERRORS, StrictInput, idempotent

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,14 +68,35 @@ def members_by_reference(
     }
 
 
+# What people put between digits: spaces (also no-break and thin), dashes of every kind, dots, slashes,
+# underscores, brackets, and the invisible direction marks a phone's keyboard or a copy from RTL text adds.
+DIGIT_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212._/()\[\]\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def digits_typed(query: str) -> str | None:
+    """The digits of a number typed with separators ("8123 4567-8901" -> "812345678901"), in any script's
+    digits; None when the text is more than a number with separators."""
+    compact = DIGIT_SEPARATORS.sub("", query)
+    if not compact or not compact.isdecimal():
+        return None
+    return "".join(str(unicodedata.decimal(char)) for char in compact)
+
+
 def member_find(*, brand: Brand, query: str) -> list[Member]:
-    """What a cashier types: a phone number in any local form, a card number, an email or an external id."""
+    """What a cashier types: a phone number in any local or international form (spaces, dashes, dots,
+    brackets, a leading 0, +972, 972 or 00972), a card number with spaces or dashes, an email or an
+    external id."""
     query = query.strip()
     if not query:
         return []
     conditions = Q(card_number=query) | Q(external_id=query) | Q(email=query.lower())
-    with contextlib.suppress(ValidationFailed):
-        conditions |= Q(phone=normalize_phone(query, default_country=brand.default_country))
+    digits = digits_typed(query.removeprefix("+"))
+    if digits is not None:
+        conditions |= Q(card_number=digits)
+    for form in {query, f"+{digits}" if query.startswith("+") and digits else digits}:
+        if form:
+            with contextlib.suppress(ValidationFailed):
+                conditions |= Q(phone=normalize_phone(form, default_country=brand.default_country))
     return list(Member.objects.filter(brand=brand).filter(conditions).order_by("-created_at")[:20])
 
 

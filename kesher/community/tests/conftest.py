@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 
 from kesher.brands.models import Brand
@@ -47,6 +47,7 @@ def make_member(brand: Brand) -> Callable[..., Member]:
 def _empty_page_cache() -> None:
     """Cached pages and their versions from one test never reach another."""
     cache.clear()
+    caches["pages"].clear()
 
 
 @pytest.fixture(autouse=True)

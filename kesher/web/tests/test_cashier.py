@@ -63,7 +63,28 @@ def test_a_member_who_is_not_staff_is_refused(client, scene):
     assert not AuditEntry.objects.filter(action="coupon.redeem").exists()
 
 
-@pytest.mark.parametrize("typed", ["050-1234567", "0501234567", "+972 50 123 4567", "050 123 4567"])
+PHONE_FORMS = [
+    "050-1234567",
+    "0501234567",
+    "050 123 4567",
+    "050.123.4567",
+    "(050) 123-4567",
+    "050–123–4567",  # en dashes, as a phone's keyboard or a word processor gives them
+    " 050 - 1234567 ",
+    "+972 50 123 4567",
+    "+972-50-1234567",
+    "+972501234567",
+    "+972 (0)50 123 4567",
+    "+972-050-1234567",
+    "972501234567",
+    "972-50-123-4567",
+    "00972 50 123 4567",
+    "\u200e050-1234567\u200f",  # direction marks from a copy out of right-to-left text
+    "٠٥٠١٢٣٤٥٦٧",  # Arabic-Indic digits
+]
+
+
+@pytest.mark.parametrize("typed", PHONE_FORMS)
 def test_staff_find_a_member_by_phone_in_any_form(client, scene, typed):
     client.force_login(scene.staff_user)
     response = client.get("/cashier/", {"q": typed})
@@ -83,6 +104,39 @@ def test_staff_find_a_member_by_card_number_or_email(client, scene):
     by_email = client.get("/cashier/", {"q": "NOA@example.org"})
     assert by_card.context["panel"]["member"] == scene.member
     assert by_email.context["panel"]["member"] == scene.member
+
+
+@pytest.mark.parametrize(
+    "spacing",
+    [
+        lambda card: f"{card[:4]} {card[4:8]} {card[8:]}",
+        lambda card: f"{card[:4]}-{card[4:8]}-{card[8:]}",
+        lambda card: f" {card[:3]}.{card[3:6]}.{card[6:9]}.{card[9:]} ",
+        lambda card: " ".join(card),
+    ],
+)
+def test_staff_find_a_member_by_card_number_typed_with_spaces_or_dashes(client, scene, spacing):
+    client.force_login(scene.staff_user)
+    typed = spacing(scene.member.card_number)
+    assert typed.strip() != scene.member.card_number
+    response = client.get("/cashier/", {"q": typed})
+    assert response.status_code == 200
+    assert response.context["panel"]["member"] == scene.member
+
+
+@pytest.mark.parametrize("typed", ["050-1234568", "8", "noa", "050-12345", "+1 50 123 4567"])
+def test_a_near_miss_finds_nobody(client, scene, typed):
+    client.force_login(scene.staff_user)
+    response = client.get("/cashier/", {"q": typed})
+    assert response.status_code == 404  # the page says nobody was found
+    assert response.context["panel"] is None and list(response.context["results"]) == []
+
+
+def test_another_brand_s_member_is_not_found_however_typed(client, scene, elsewhere):
+    client.force_login(scene.staff_user)
+    for typed in ("052-7654321", "+972 52 765 4321", " ".join(elsewhere.member.card_number)):
+        response = client.get("/cashier/", {"q": typed})
+        assert response.context["panel"] is None and list(response.context["results"]) == [], typed
 
 
 def test_several_matches_are_listed_to_choose_from(client, scene):
