@@ -34,8 +34,8 @@ from kesher.core.errors import KesherError
 from kesher.loyalty import selectors, services
 from kesher.loyalty.forms import AdjustForm, EarningRuleForm, RewardForm, TierForm
 from kesher.loyalty.models import EarningRule, Referral, Reward, Tier
-from kesher.members import directory
 from kesher.members.selectors import member_get
+from kesher.web import directory
 
 
 def _actor(request: HttpRequest) -> Actor:
