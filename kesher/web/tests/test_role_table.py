@@ -60,6 +60,7 @@ TOKEN = "token"  # the address carries its own credential: with a made-up one it
 PAGES: dict[str, frozenset[str] | str] = {
     "home": EVERYONE,
     "healthz": EVERYONE,
+    "api_not_found": TOKEN,  # a path under /api/ that no operation has: the JSON 404 for everyone
     "set_language": EVERYONE,
     "join": EVERYONE,
     "join_card": EVERYONE,  # only the browser that joined sees a card; anyone else is sent to the join
@@ -122,8 +123,10 @@ PAGES: dict[str, frozenset[str] | str] = {
     "loyalty:rules": STAFF,
     "loyalty:rewards": STAFF,
     "loyalty:tiers": STAFF,
-    "loyalty:members": STAFF,
-    "loyalty:member": STAFF,
+    # members' personal data: not a moderator's work; the export (a file of it) not a cashier's either
+    "loyalty:members": STAFF - {MODERATOR},
+    "loyalty:member": STAFF - {MODERATOR},
+    "loyalty:members_export": frozenset({OWNER, MARKETER, ANALYST}),
     "loyalty:referrals": STAFF,
     # the magazine
     "magazine:index": EVERYONE,
