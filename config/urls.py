@@ -9,7 +9,8 @@ from kesher.web import views
 
 urlpatterns = [
     path("api/v1/", api.urls),  # first: the busiest paths are matched before the pages' patterns
-    re_path(r"^api/", api_not_found, name="api_not_found"),  # any other path under /api/ (an id that is not one): JSON 404
+    # any other path under /api/ (an id that is not one): the JSON 404
+    re_path(r"^api/", api_not_found, name="api_not_found"),
     path("", views.home, name="home"),
     path("portal/", views.portal, name="portal"),
     path("portal/redeem/", views.portal_redeem, name="portal_redeem"),
