@@ -6,6 +6,8 @@ import multiprocessing
 import time
 from pathlib import Path
 
+import pytest
+
 from kesher.core.filecache import SharedFileCache
 
 
@@ -63,10 +65,6 @@ def test_an_increment_keeps_the_entry_expiry(tmp_path: Path) -> None:
 
 def test_incrementing_a_missing_key_is_refused(tmp_path: Path) -> None:
     cache = _cache(tmp_path)
-    try:
+    with pytest.raises(ValueError):
         cache.incr("missing")
-    except ValueError:
-        pass
-    else:
-        raise AssertionError("incr of a missing key must raise ValueError")
     assert cache.get("missing") is None

@@ -5,10 +5,7 @@ Chromium to see that no script ran."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +17,7 @@ from kesher.brands.services import api_key_create, brand_create, staff_grant
 from kesher.community.models import CommunityProfile
 from kesher.conftest import ApiClient
 from kesher.members.models import Member
+from kesher.web.tests.test_browser import browser  # noqa: F401  (the fixture)
 
 SCRIPT = "<script>window.__xss=1</script>"
 BREAK_OUT = '"><img src=x onerror="window.__xss=2">'
@@ -174,33 +172,15 @@ def test_every_written_field_is_text_on_every_page_that_shows_it(settings: Any) 
 
 # --- in the real browser -----------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+# The real Chromium, launched once a module by the page tests' fixture.
 
 
 @pytest.mark.browser
 def test_no_script_runs_in_chromium(
-    browser: Any, transactional_db: None, live_server: Any, settings: Any
+    browser: Any,  # noqa: F811  (the fixture imported above)
+    transactional_db: None,
+    live_server: Any,
+    settings: Any,
 ) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     brand = brand_create(slug="cafe", name="Café", default_locale="he")
