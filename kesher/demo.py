@@ -37,7 +37,14 @@ class DemoLogin:
 # Every demo login, with what to try; `kesher run` prints them and README lists them. A member's login is
 # the brand's first member, who carries the login's name, so the portal greets them by it.
 DEMO_PEOPLE: list[DemoLogin] = [
-    DemoLogin("admin@demo.kesher.local", "Admin", "Kesher", "admin", None, "the Django admin at /admin/"),
+    DemoLogin(
+        "admin@demo.kesher.local",
+        "Admin",
+        "Kesher",
+        "admin",
+        None,
+        "the Django admin at /admin/; every brand's staff pages for support, audited",
+    ),
     DemoLogin(
         "owner@shahar.demo.kesher.local",
         "דנה",

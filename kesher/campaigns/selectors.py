@@ -542,12 +542,24 @@ def campaign_variant_stats(*, campaign: Campaign) -> list[dict[str, Any]]:
 # --- portal notices ----------------------------------------------------------------------------------
 
 
+def notice_shown_q() -> Q:
+    """The portal notices that may be shown now: a service notice always, an advertising one only while
+    the member consents to advertising (by email: docs/campaigns.md). Consent withdrawn after the notice
+    was sent hides it from then on; granted again, it shows again."""
+    consent = f"member__consent_{consent_channel(CampaignChannel.PORTAL)}"
+    return Q(advertising=False) | Q(**{consent: True})
+
+
 def _notices(user_id: Any) -> QuerySet[Message]:
-    return Message.objects.filter(
-        member__user_id=user_id,
-        channel=CampaignChannel.PORTAL,
-        status__in=[MessageStatus.SENT, MessageStatus.DELIVERED],
-    ).exclude(member__status=MemberStatus.ERASED)
+    return (
+        Message.objects.filter(
+            member__user_id=user_id,
+            channel=CampaignChannel.PORTAL,
+            status__in=[MessageStatus.SENT, MessageStatus.DELIVERED],
+        )
+        .filter(notice_shown_q())
+        .exclude(member__status=MemberStatus.ERASED)
+    )
 
 
 def portal_notices(*, user_id: Any, limit: int = 50) -> list[Message]:

@@ -28,6 +28,7 @@ from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kesher.brands.access import support_brand
 from kesher.brands.models import Brand, StaffRole
 from kesher.brands.selectors import staff_brands
 from kesher.campaigns import bounces as bounce_notices
@@ -180,6 +181,7 @@ def staff_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
     allowed = _staff_brand_ids(request)
     if allowed is not None and campaign.brand_id not in allowed:
         raise PermissionDenied
+    support_brand(user=request.user, brand=campaign.brand)
     stats = selectors.campaign_stats(campaign=campaign)
     counts = [(kind, str(label), stats.funnel.get(kind, 0)) for kind, label in EventKind.choices]
     top = max([count for _, _, count in counts] + [1])
@@ -406,6 +408,7 @@ def staff_journey_install(request: HttpRequest) -> HttpResponse:
     )
     if brand is None:
         raise PermissionDenied
+    support_brand(user=request.user, brand=brand)
     try:
         journey = journeys.journey_install(
             brand=brand,
@@ -424,6 +427,7 @@ def _staff_journey(request: HttpRequest, journey_id: Any, roles: set[StaffRole])
         raise Http404("no such journey")
     if journey.brand_id not in {brand.pk for brand in _journey_brands(request, roles)}:
         raise PermissionDenied
+    support_brand(user=request.user, brand=journey.brand)
     return journey
 
 

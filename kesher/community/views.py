@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kesher.brands.access import support_brand
 from kesher.brands.models import Brand, StaffMembership, StaffRole
 from kesher.community import digests, fragments, pagecache, search, selectors, services
 from kesher.community.access import Reader, reader_anonymous, reader_for_user, reader_staff
@@ -533,7 +534,7 @@ def flag(request: HttpRequest, brand_slug: str, post_id: str) -> HttpResponse:
 
 def _moderator_or_404(request: HttpRequest, brand: Brand) -> Actor:
     """Owners and moderators of this brand; for anyone else the queue does not exist."""
-    if not _staff_in(request, brand, MODERATING_ROLES):
+    if not (_staff_in(request, brand, MODERATING_ROLES) or support_brand(user=request.user, brand=brand)):
         raise Http404
     return Actor(user=request.user)  # type: ignore[arg-type]
 

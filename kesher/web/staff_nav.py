@@ -28,6 +28,7 @@ class StaffNav:
     membership: StaffMembership
     links: list[NavLink]
     other_brands: list[Brand]
+    support: bool = False  # the installation admin's support access (no membership of the brand)
 
 
 # (key, label, URL name, takes the brand's slug, roles that see it, current on sub-pages too)
@@ -53,6 +54,8 @@ def _links(membership: StaffMembership, path: str) -> list[NavLink]:
     for key, label, name, by_slug, roles, prefix in _SECTIONS:
         if roles is not None and not access.may(membership, roles):
             continue
+        if key == "cashier" and access.is_support(membership):
+            continue  # support looks after the brand's pages; the counter serves its customers
         url = reverse(name, args=[brand.slug] if by_slug else [])
         if key == "campaigns":  # its detail pages live beside the journeys, under /c/staff/
             journeys = reverse("campaigns:staff_journeys")
@@ -83,4 +86,10 @@ def staff_nav(
         return None
     membership, links = chosen
     others = [m.brand for m in memberships if m.brand_id != membership.brand_id]
-    return StaffNav(brand=membership.brand, membership=membership, links=links, other_brands=others)
+    return StaffNav(
+        brand=membership.brand,
+        membership=membership,
+        links=links,
+        other_brands=others,
+        support=access.is_support(membership),
+    )

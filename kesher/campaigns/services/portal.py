@@ -18,6 +18,7 @@ def portal_notice_read(*, user_id: Any, message_id: Any) -> bool:
     """The member read a notice (shown in their portal): its `opened` event. True when new."""
     message = (
         Message.objects.filter(pk=message_id, member__user_id=user_id, channel=CampaignChannel.PORTAL)
+        .filter(selectors.notice_shown_q())  # a notice not shown is not there to read
         .exclude(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SUPPRESSED])
         .first()
     )

@@ -54,6 +54,8 @@ SIGNED_IN = EVERYONE - {ANONYMOUS}
 STAFF = frozenset(STAFF_ROLES)
 CAMPAIGNERS = frozenset({OWNER, MARKETER})
 MODERATORS = frozenset({OWNER, MODERATOR})
+# The brand's staff pages, which the installation admin also opens for support (not the cashier's counter).
+SUPPORTED_STAFF = STAFF | {INSTALLATION_ADMIN}
 TOKEN = "token"  # the address carries its own credential: with a made-up one it is 404 for every role
 
 # URL name → the roles that may use it (or TOKEN).
@@ -83,7 +85,7 @@ PAGES: dict[str, frozenset[str] | str] = {
     "community:space": EVERYONE,
     "community:question_short": EVERYONE,
     "community:question": EVERYONE,
-    "community:merge": MODERATORS,
+    "community:merge": MODERATORS | {INSTALLATION_ADMIN},
     # staff without a card answer and comment as the brand; an analyst does not speak for it
     "community:answer": frozenset({MEMBER, CASHIER, MODERATOR, MARKETER, OWNER}),
     "community:vote": frozenset({MEMBER}),
@@ -97,8 +99,9 @@ PAGES: dict[str, frozenset[str] | str] = {
     "community:notifications_read": frozenset({MEMBER}),
     "community:digest_settings": frozenset({MEMBER}),
     "community:digest_unsubscribe": TOKEN,
-    "community:moderation": MODERATORS,
-    "community:moderation_act": MODERATORS,
+    # the installation admin reaches every brand's staff pages for support, as an owner, audited
+    "community:moderation": MODERATORS | {INSTALLATION_ADMIN},
+    "community:moderation_act": MODERATORS | {INSTALLATION_ADMIN},
     # campaigns: links in messages and providers' callbacks carry their token
     "campaigns:open": TOKEN,
     "campaigns:click": TOKEN,
@@ -118,25 +121,26 @@ PAGES: dict[str, frozenset[str] | str] = {
     "campaigns:staff_list": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
     "campaigns:staff_detail": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
     # the loyalty console: every staff role reads; changes are checked by role inside
-    "loyalty:overview": STAFF,
-    "brand_look": frozenset({OWNER}),
-    "loyalty:rules": STAFF,
-    "loyalty:rewards": STAFF,
-    "loyalty:tiers": STAFF,
-    # members' personal data: not a moderator's work; the export (a file of it) not a cashier's either
-    "loyalty:members": STAFF - {MODERATOR},
-    "loyalty:member": STAFF - {MODERATOR},
-    "loyalty:members_export": frozenset({OWNER, MARKETER, ANALYST}),
-    "loyalty:referrals": STAFF,
+    "loyalty:overview": SUPPORTED_STAFF,
+    "brand_look": frozenset({OWNER, INSTALLATION_ADMIN}),
+    "loyalty:rules": SUPPORTED_STAFF,
+    "loyalty:rewards": SUPPORTED_STAFF,
+    "loyalty:tiers": SUPPORTED_STAFF,
+    # the members console: not the moderator's (kesher.brands.access.SEE_MEMBERS)
+    "loyalty:members": SUPPORTED_STAFF - {MODERATOR},
+    "loyalty:member": SUPPORTED_STAFF - {MODERATOR},
+    # a file of personal data: not the cashier's nor the moderator's
+    "loyalty:members_export": frozenset({OWNER, MARKETER, ANALYST, INSTALLATION_ADMIN}),
+    "loyalty:referrals": SUPPORTED_STAFF,
     # the magazine
     "magazine:index": EVERYONE,
     "magazine:article": EVERYONE,
-    "magazine:console": STAFF,
+    "magazine:console": SUPPORTED_STAFF,
     # every staff role may open the editor; saving is checked by role (WRITES below)
-    "magazine:console_new": STAFF,
-    "magazine:console_issue": CAMPAIGNERS,
-    "magazine:console_edit": STAFF,
-    "magazine:console_preview": STAFF,
+    "magazine:console_new": SUPPORTED_STAFF,
+    "magazine:console_issue": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "magazine:console_edit": SUPPORTED_STAFF,
+    "magazine:console_preview": SUPPORTED_STAFF,
     # accounts (allauth)
     "account_login": EVERYONE,
     "account_logout": EVERYONE,
