@@ -51,6 +51,15 @@ INSTALLED_APPS = [
     "kesher.community",
     "kesher.campaigns",
     "kesher.magazine",
+    # feedback: peers above the community (reviews, the ideas board and beta programs, surveys)
+    "kesher.reviews",
+    "kesher.ideas",
+    "kesher.surveys",
+    # the whole customer: parts that read or act across every other one
+    "kesher.insights",
+    "kesher.customers",
+    "kesher.privacy",
+    "kesher.webhooks",
     "kesher.api",
     # django-ninja's own templates and static files: the API docs' Swagger UI is served from Kesher's
     # static files (a CDN otherwise), so /api/v1/docs works with no internet.

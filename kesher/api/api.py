@@ -125,9 +125,16 @@ def _mount() -> None:
     from kesher.brands.api import router as brand_router
     from kesher.campaigns.api import router as campaigns_router
     from kesher.community.api import router as community_router
+    from kesher.customers.api import router as customers_router
+    from kesher.ideas.api import router as ideas_router
+    from kesher.insights.api import router as insights_router
     from kesher.loyalty.api import router as loyalty_router
     from kesher.magazine.api import router as magazine_router
     from kesher.members.api import router as members_router
+    from kesher.privacy.api import router as privacy_router
+    from kesher.reviews.api import router as reviews_router
+    from kesher.surveys.api import router as surveys_router
+    from kesher.webhooks.api import router as webhooks_router
 
     api.add_router("/members", members_router, tags=["members"])
     api.add_router("/activities", activity_router, tags=["activities"])
@@ -136,6 +143,13 @@ def _mount() -> None:
     api.add_router("/campaigns", campaigns_router, tags=["campaigns"])
     api.add_router("/magazine", magazine_router, tags=["magazine"])
     api.add_router("/brand", brand_router, tags=["brand"])
+    api.add_router("/", reviews_router, tags=["reviews"])
+    api.add_router("/", ideas_router, tags=["ideas"])
+    api.add_router("/", surveys_router, tags=["surveys"])
+    api.add_router("/", insights_router, tags=["insights"])
+    api.add_router("/", customers_router, tags=["customers"])
+    api.add_router("/", privacy_router, tags=["privacy"])
+    api.add_router("/", webhooks_router, tags=["webhooks"])
 
 
 _mount()

@@ -26,6 +26,8 @@ FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"loyalty"}),
     frozenset({"campaigns"}),  # messaging: the community's digests and the magazine are sent through it
     frozenset({"community", "magazine"}),
+    frozenset({"reviews", "ideas", "surveys"}),  # feedback: contributions count in points and reputation
+    frozenset({"insights", "customers", "privacy", "webhooks"}),  # the whole customer, across every part
 )
 # The edges sit above every floor and may import any of them: the whole of these packages and modules,
 EDGE_PACKAGES = frozenset({"api", "web", "cli", "demo"})

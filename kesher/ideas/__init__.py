@@ -1,0 +1,1 @@
+"""The ideas board (co-creation), challenges and beta programs (issue 16)."""

@@ -1,0 +1,4 @@
+"""The insights part's pages, included at the root by config/urls.py: each path names its prefix."""
+
+app_name = "insights"
+urlpatterns: list = []

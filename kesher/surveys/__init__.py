@@ -1,0 +1,1 @@
+"""Satisfaction surveys: CSAT, NPS and free questions, with their results (issue 16)."""

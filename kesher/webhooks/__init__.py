@@ -1,0 +1,1 @@
+"""Outbound webhooks: other systems hear what happens, signed per Standard Webhooks (issue 18)."""
