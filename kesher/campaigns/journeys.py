@@ -34,6 +34,7 @@ from kesher.campaigns.journey_steps import (
     steps_parse,
 )
 from kesher.campaigns.models import (
+    UNSENT_STATUSES,
     Campaign,
     CampaignChannel,
     CampaignStatus,
@@ -156,6 +157,76 @@ def journey_status_set(*, journey: Journey, status: str, actor: Actor = SYSTEM) 
             target_id=journey.pk,
             data={"name": journey.name},
         )
+    return journey
+
+
+def _new_index(origin_to_new: dict[int, int], old: int, old_count: int, new_count: int) -> int:
+    """Where a run waiting before old step `old` goes on: that step where it went, or else the next one
+    after it that is kept (past the end: the run finishes at its next advance)."""
+    for k in range(old, old_count):
+        if k in origin_to_new:
+            return origin_to_new[k]
+    return new_count
+
+
+@transaction.atomic
+def journey_steps_update(
+    *, journey: Journey, steps: list[dict[str, Any]], origins: list[int | None], actor: Actor = SYSTEM
+) -> Journey:
+    """Replace the steps (added, removed, reordered, changed). `origins[i]` is the old index of new step
+    i (None: a new step). Runs waiting in the journey go on from the same step where it moved (or the next
+    kept one); a send step's campaign, and so its funnel, moves with its step, and the campaign of a
+    removed step leaves the journey with its messages. Refused while a run is mid-step."""
+    locked = Journey.objects.select_for_update().get(pk=journey.pk)
+    parsed = steps_parse(steps)
+    _check_coupon_rewards(journey.brand, parsed)
+    if len(origins) != len(parsed):
+        raise ValidationFailed("origins must name one old index (or none) per step", field="origins")
+    old_count = len(locked.steps)
+    kept = [origin for origin in origins if origin is not None]
+    if len(set(kept)) != len(kept) or any(not 0 <= origin < old_count for origin in kept):
+        raise ValidationFailed("origins must be distinct old step numbers", field="origins")
+    if JourneyRun.objects.filter(journey=locked, status=RunStatus.RUNNING).exists():
+        raise Conflict("A run is taking a step now; try again in a moment", code="journey_running")
+    origin_to_new = {origin: index for index, origin in enumerate(origins) if origin is not None}
+    new_steps = [step.model_dump(mode="json", exclude_defaults=False) for step in parsed]
+    # Step campaigns: out of the way first (the unique step number), then to their new place.
+    campaigns = list(Campaign.objects.filter(journey=locked, journey_step__isnull=False))
+    for campaign in campaigns:
+        new = origin_to_new.get(campaign.journey_step)  # type: ignore[arg-type]
+        if new is None or new_steps[new]["type"] != "send":
+            Campaign.objects.filter(pk=campaign.pk).update(journey=None, journey_step=None)
+        else:
+            Campaign.objects.filter(pk=campaign.pk).update(journey_step=1000 + new)
+    for campaign in Campaign.objects.filter(journey=locked, journey_step__gte=1000):
+        step = new_steps[campaign.journey_step - 1000]  # type: ignore[operator]
+        Campaign.objects.filter(pk=campaign.pk).update(
+            journey_step=campaign.journey_step - 1000,  # type: ignore[operator]
+            channel=step["channel"],
+            locale=step["locale"],
+            subject=step["subject"],
+            body=step["body"],
+            translations=step["translations"],
+            advertising=step["advertising"],
+            coupon_reward_id=step["coupon_reward"],
+        )
+    waiting = JourneyRun.objects.filter(journey=locked, status=RunStatus.WAITING)
+    for old in sorted(set(waiting.values_list("step", flat=True))):
+        new = _new_index(origin_to_new, old, old_count, len(new_steps))
+        if new != old:
+            waiting.filter(step=old).update(step=1000 + new)
+    for value in sorted(set(waiting.filter(step__gte=1000).values_list("step", flat=True))):
+        waiting.filter(step=value).update(step=value - 1000)
+    Journey.objects.filter(pk=locked.pk).update(steps=new_steps)
+    journey.refresh_from_db()
+    audit_record(
+        brand=journey.brand,
+        actor=actor,
+        action="journey.update",
+        target_type="journey",
+        target_id=journey.pk,
+        data={"name": journey.name, "steps": [step["type"] for step in new_steps], "origins": origins},
+    )
     return journey
 
 
@@ -548,7 +619,7 @@ def _send(run: JourneyRun, index: int, step: SendStep, now: datetime) -> str:
                 Message.objects.filter(
                     member=member, advertising=True, created_at__gte=now - timedelta(days=7)
                 )
-                .exclude(status__in=[MessageStatus.FAILED, MessageStatus.SUPPRESSED, MessageStatus.BOUNCED])
+                .exclude(status__in=UNSENT_STATUSES)
                 .count()
             )
             if recent >= cap:

@@ -104,9 +104,12 @@ class AbState(models.TextChoices):
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
     QUEUING = "queuing", _("Preparing messages")
     SENDING = "sending", _("Sending")
+    PAUSED = "paused", _("Paused")
     SENT = "sent", _("Sent")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Campaign(models.Model):
@@ -155,6 +158,11 @@ class Campaign(models.Model):
     created_by = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     send_requested_at = models.DateTimeField(null=True, blank=True)
+    # A scheduled campaign starts sending at this time (messages_dispatch_due starts it).
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    # While paused: the status it goes back to when resumed (scheduled, queuing or sending).
+    paused_from = models.CharField(max_length=10, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -202,6 +210,16 @@ class MessageStatus(models.TextChoices):
     BOUNCED = "bounced", _("Bounced")
     FAILED = "failed", _("Failed")
     SUPPRESSED = "suppressed", _("Withheld (consent withdrawn before sending)")
+    CANCELLED = "cancelled", _("Not sent: the campaign was cancelled")
+
+
+# Messages that never reached the member: they count for no weekly cap and show on no portal page.
+UNSENT_STATUSES = (
+    MessageStatus.FAILED,
+    MessageStatus.SUPPRESSED,
+    MessageStatus.BOUNCED,
+    MessageStatus.CANCELLED,
+)
 
 
 class ConsentBasis(models.TextChoices):

@@ -6,6 +6,7 @@ import base64
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection
@@ -15,6 +16,7 @@ from django.utils import timezone
 from kesher.activity.models import Activity
 from kesher.brands.models import Brand
 from kesher.campaigns.models import (
+    UNSENT_STATUSES,
     Campaign,
     CampaignChannel,
     CampaignVariant,
@@ -364,7 +366,7 @@ def advertisements_this_week(
             _key_range("member_id", after, upto), brand=brand, advertising=True, created_at__gte=since
         )
         .exclude(campaign=exclude_campaign)
-        .exclude(status__in=[MessageStatus.FAILED, MessageStatus.SUPPRESSED, MessageStatus.BOUNCED])
+        .exclude(status__in=UNSENT_STATUSES)
         .values("member_id")
         .annotate(n=Count("pk"))
     )
@@ -585,3 +587,57 @@ def journey_coupon_rewards(*, journey: Journey) -> dict[str, Reward]:
     if not ids:
         return {}
     return {str(reward.pk): reward for reward in Reward.objects.filter(brand_id=journey.brand_id, pk__in=ids)}
+
+
+# --- results -----------------------------------------------------------------------------------------
+
+RESULT_KINDS = (
+    EventKind.SENT,
+    EventKind.DELIVERED,
+    EventKind.OPENED,
+    EventKind.CLICKED,
+    EventKind.CONVERTED,
+    EventKind.UNSUBSCRIBED,
+)
+
+
+def _amount(data: Any) -> Decimal:
+    try:
+        return Decimal(str((data or {}).get("amount") or "0"))
+    except (InvalidOperation, ValueError):
+        return Decimal(0)
+
+
+def campaign_results(*, campaign: Campaign) -> dict[str, Any]:
+    """What the campaign achieved, in all and per A/B variant: messages reaching each of RESULT_KINDS
+    (counted once a message), and the revenue of the purchases its conversions credit to it."""
+    rows = (
+        MessageEvent.objects.filter(campaign=campaign, kind__in=RESULT_KINDS)
+        .values("message__variant_id", "kind")
+        .annotate(n=Count("message_id", distinct=True))
+    )
+    totals = {str(kind): 0 for kind in RESULT_KINDS}
+    by_variant: dict[Any, dict[str, int]] = {}
+    for row in rows:
+        totals[row["kind"]] += row["n"]
+        if row["message__variant_id"] is not None:
+            by_variant.setdefault(row["message__variant_id"], {})[row["kind"]] = row["n"]
+    revenue = Decimal(0)
+    revenue_by_variant: dict[Any, Decimal] = {}
+    conversions = MessageEvent.objects.filter(campaign=campaign, kind=EventKind.CONVERTED).values_list(
+        "message__variant_id", "data"
+    )
+    for variant_id, data in conversions.iterator():
+        revenue += _amount(data)
+        if variant_id is not None:
+            revenue_by_variant[variant_id] = revenue_by_variant.get(variant_id, Decimal(0)) + _amount(data)
+    variants = [
+        {
+            "name": variant.name,
+            "winner": campaign.ab_winner_id == variant.pk,
+            "counts": {str(kind): by_variant.get(variant.pk, {}).get(kind, 0) for kind in RESULT_KINDS},
+            "revenue": revenue_by_variant.get(variant.pk, Decimal(0)),
+        }
+        for variant in CampaignVariant.objects.filter(campaign=campaign).order_by("position")
+    ]
+    return {"counts": totals, "revenue": revenue, "variants": variants}

@@ -35,10 +35,6 @@ from kesher.campaigns import bounces as bounce_notices
 from kesher.campaigns import journeys, rendering, selectors, services, tracking
 from kesher.campaigns.journey_library import LIBRARY
 from kesher.campaigns.models import (
-    AbState,
-    Campaign,
-    CampaignStatus,
-    EventKind,
     Journey,
     JourneyStatus,
     Message,
@@ -152,70 +148,6 @@ def sms_inbound(request: HttpRequest, token: str) -> HttpResponse:
 
 
 # --- staff -------------------------------------------------------------------------------------------
-
-
-def _staff_brand_ids(request: HttpRequest) -> set[Any] | None:
-    """The brands whose campaigns this user may see; None means every brand (an installation admin)."""
-    user = request.user
-    if getattr(user, "is_superuser", False):
-        return None
-    return {m.brand_id for m in staff_brands(user=user) if m.role in CAMPAIGN_ROLES}  # type: ignore[arg-type]
-
-
-@login_required
-def staff_campaigns(request: HttpRequest) -> HttpResponse:
-    allowed = _staff_brand_ids(request)
-    if allowed is not None and not allowed:
-        raise PermissionDenied
-    campaigns = Campaign.objects.select_related("brand").order_by("-created_at")
-    if allowed is not None:
-        campaigns = campaigns.filter(brand_id__in=allowed)
-    return render(request, "campaigns/staff/list.html", {"campaigns": list(campaigns[:200])})
-
-
-@login_required
-def staff_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
-    campaign = Campaign.objects.select_related("brand", "segment").filter(pk=campaign_id).first()
-    if campaign is None:
-        raise Http404("no such campaign")
-    allowed = _staff_brand_ids(request)
-    if allowed is not None and campaign.brand_id not in allowed:
-        raise PermissionDenied
-    support_brand(user=request.user, brand=campaign.brand)
-    stats = selectors.campaign_stats(campaign=campaign)
-    counts = [(kind, str(label), stats.funnel.get(kind, 0)) for kind, label in EventKind.choices]
-    top = max([count for _, _, count in counts] + [1])
-    funnel = [
-        {"kind": kind, "label": label, "count": count, "share": round(100 * count / top)}
-        for kind, label, count in counts
-    ]
-    timeline = selectors.campaign_timeline(campaign=campaign)
-    peak = max([max(hour["sent"], hour["opened"], hour["clicked"]) for hour in timeline] + [1])
-    context = {
-        "campaign": campaign,
-        "stats": stats,
-        "funnel": funnel,
-        "progress_percent": round(stats.progress * 100),
-        # While an A/B test waits for its winner there is nothing to watch live.
-        "sending": campaign.status in (CampaignStatus.QUEUING, CampaignStatus.SENDING)
-        and campaign.ab_state != AbState.TESTING,
-        "timeline": [
-            {
-                **hour,
-                "opened_pct": round(100 * hour["opened"] / peak),
-                "clicked_pct": round(100 * hour["clicked"] / peak),
-            }
-            for hour in timeline
-        ],
-        "excluded": sorted((stats.excluded or {}).items()),
-        "variants": selectors.campaign_variant_stats(campaign=campaign),
-    }
-    template = (
-        "campaigns/staff/partials/funnel.html"
-        if request.headers.get("HX-Request")
-        else "campaigns/staff/detail.html"
-    )
-    return render(request, template, context)
 
 
 # --- forward to a friend -----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Every write for campaigns, one module per thing a user does (in the manner of Zulip's `actions/`):
 `segments`, `messaging` (a brand's sender settings), `authoring`, `sending` (queuing one message per
 member), `delivery`, `events` (opens, clicks, receipts, conversions), `unsubscribe`, `previews`,
-`forwards`, `coupons`, `ab_tests`, `bounce_notices`, `portal`; `contents` and `composing` are the
-pieces they share. This package exports what other domains and the campaigns edges (api, views, tasks,
-journeys, management commands) call; anything else is imported from its module."""
+`forwards`, `coupons`, `scheduling` (schedule, pause, resume, cancel), `ab_tests`, `bounce_notices`,
+`portal`; `contents` and `composing` are the pieces they share. This package exports what other
+domains and the campaigns edges (api, views, tasks, journeys, management commands) call; anything else
+is imported from its module."""
 
 from kesher.campaigns.services.ab_tests import ab_tests_decide
 from kesher.campaigns.services.authoring import campaign_create
@@ -26,6 +27,13 @@ from kesher.campaigns.services.forwards import FORWARDS_PER_MESSAGE, forward_sen
 from kesher.campaigns.services.messaging import messaging_settings_update
 from kesher.campaigns.services.portal import portal_notice_read, portal_notices_read_all
 from kesher.campaigns.services.previews import campaign_preview, campaign_test_send, content_warnings
+from kesher.campaigns.services.scheduling import (
+    campaign_cancel,
+    campaign_pause,
+    campaign_resume,
+    campaign_schedule,
+    campaigns_start_due,
+)
 from kesher.campaigns.services.segments import segment_create
 from kesher.campaigns.services.sending import (
     campaign_queue,
@@ -41,11 +49,16 @@ __all__ = [
     "CampaignContents",
     "ab_tests_decide",
     "bounce_notice_record",
+    "campaign_cancel",
     "campaign_create",
+    "campaign_pause",
     "campaign_preview",
     "campaign_queue",
+    "campaign_resume",
+    "campaign_schedule",
     "campaign_send",
     "campaign_test_send",
+    "campaigns_start_due",
     "content_warnings",
     "contents_compile",
     "conversion_record",

@@ -26,6 +26,7 @@ from kesher.campaigns import selectors
 from kesher.campaigns.channels import EmailChannel, NotSent, Refused, sms_provider
 from kesher.campaigns.models import (
     CampaignChannel,
+    CampaignStatus,
     EmailSuppression,
     EventKind,
     Message,
@@ -37,6 +38,7 @@ from kesher.campaigns.models import (
 from kesher.campaigns.quiet_hours import sms_allowed, sms_next_allowed
 from kesher.campaigns.services.composing import email_send, sms_send
 from kesher.campaigns.services.events import message_event_record
+from kesher.campaigns.services.scheduling import campaigns_start_due
 from kesher.campaigns.services.sending import campaign_finish_if_done, messages_dispatch
 from kesher.members.models import Member, MemberStatus
 
@@ -69,7 +71,11 @@ def _claim(message_ids: list[uuid.UUID], token: str, now: datetime) -> set[uuid.
     """Take the messages for this delivery attempt with one atomic update, committed before anything is
     sent: no other worker can then send them while the claim's lease runs. A redelivered task (same
     token) takes back what it held when it died, and any task takes a claim whose lease ran out."""
-    due = Q(status=MessageStatus.QUEUED) & (Q(not_before__isnull=True) | Q(not_before__lte=now))
+    due = (
+        Q(status=MessageStatus.QUEUED)
+        & (Q(not_before__isnull=True) | Q(not_before__lte=now))
+        & ~Q(campaign__status=CampaignStatus.PAUSED)  # a paused campaign's messages wait
+    )
     mine = Q(status=MessageStatus.SENDING, claim_token=token)
     Message.objects.filter(Q(pk__in=message_ids) & (due | mine | _expired(now))).update(
         status=MessageStatus.SENDING, claim_token=token, claimed_at=now, attempts=F("attempts") + 1
@@ -119,8 +125,10 @@ def messages_dispatch_due(*, now: datetime | None = None, limit: int = 10_000) -
     task could then both send."""
     now = now or timezone.now()
     message_claims_recover(now=now)
+    campaigns_start_due(now=now)
     due = list(
         Message.objects.filter(status=MessageStatus.QUEUED, not_before__lte=now)
+        .exclude(campaign__status=CampaignStatus.PAUSED)
         .order_by("not_before")
         .values_list("pk", flat=True)[:limit]
     )

@@ -46,11 +46,13 @@ class SendOutcome:
     audience: selectors.AudienceBreakdown
 
 
-def campaign_send(*, campaign: Campaign, actor: Actor = SYSTEM) -> SendOutcome:
-    """Start sending. Idempotent: only the first call moves a draft on; a later one changes nothing."""
+def campaign_send(*, campaign: Campaign, actor: Actor = SYSTEM, scheduled: bool = False) -> SendOutcome:
+    """Start sending now, a draft or a scheduled campaign (`scheduled`: only a scheduled one, as its time
+    came). Idempotent: only the first call moves it on; a later one changes nothing."""
+    starts = [CampaignStatus.SCHEDULED] if scheduled else [CampaignStatus.DRAFT, CampaignStatus.SCHEDULED]
     with transaction.atomic():
         started = (
-            Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
+            Campaign.objects.filter(pk=campaign.pk, status__in=starts).update(
                 status=CampaignStatus.QUEUING, send_requested_at=timezone.now()
             )
             == 1
@@ -62,7 +64,7 @@ def campaign_send(*, campaign: Campaign, actor: Actor = SYSTEM) -> SendOutcome:
                 action="campaign.send",
                 target_type="campaign",
                 target_id=campaign.pk,
-                data={"name": campaign.name},
+                data={"name": campaign.name, "scheduled": scheduled},
             )
             transaction.on_commit(lambda: queuing_start(campaign_id=campaign.pk))
         audience = selectors.campaign_audience_breakdown(campaign=campaign)
