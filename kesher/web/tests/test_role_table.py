@@ -120,6 +120,17 @@ PAGES: dict[str, frozenset[str] | str] = {
     "campaigns:staff_journey_status": CAMPAIGNERS | {INSTALLATION_ADMIN},
     "campaigns:staff_list": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
     "campaigns:staff_detail": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    # authoring and sending: owners and marketers (and support); an analyst only reads
+    "campaigns:staff_new": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "campaigns:staff_audience": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "campaigns:staff_preview": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "campaigns:staff_test_send": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "campaigns:staff_send": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "campaigns:staff_schedule": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "campaigns:staff_pause": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "campaigns:staff_resume": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "campaigns:staff_cancel": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "campaigns:staff_journey_edit": CAMPAIGNERS | {INSTALLATION_ADMIN},
     # the loyalty console: every staff role reads; changes are checked by role inside
     "loyalty:overview": SUPPORTED_STAFF,
     "brand_look": frozenset({OWNER, INSTALLATION_ADMIN}),
