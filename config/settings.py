@@ -185,6 +185,8 @@ CELERY_BEAT_SCHEDULE = {
     "activity-outbox-relay": {"task": "kesher.activity.tasks.outbox_relay", "schedule": 30.0},
     "loyalty-tick": {"task": "kesher.loyalty.tasks.loyalty_tick", "schedule": 600.0},
     "tiers-review": {"task": "kesher.loyalty.tasks.tiers_review_all", "schedule": 86_400.0},
+    # Insights (RFM cut points, BG/NBD and Gamma-Gamma fits) are recomputed once a day.
+    "insights-refresh": {"task": "kesher.insights.tasks.insights_refresh_all_task", "schedule": 86_400.0},
     # Held messages (quiet hours, retries) are handed over every minute.
     "campaigns-dispatch-due": {"task": "kesher.campaigns.tasks.messages_dispatch_due_task", "schedule": 60.0},
     "journeys-advance": {"task": "kesher.campaigns.tasks.journeys_advance_task", "schedule": 60.0},

@@ -108,6 +108,10 @@ def cmd_tick(args: argparse.Namespace) -> int:
     done["outbox_relayed"] = outbox_relay()
     if args.tiers:
         done["tier_changes"] = tiers_review_all()
+    if args.insights:
+        from kesher.insights.services import insights_refresh_all
+
+        done["insights_brands"] = insights_refresh_all()
     print(" ".join(f"{name}={value}" for name, value in done.items()))
     return 0
 
@@ -203,6 +207,35 @@ def cmd_login_unlock(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_insights_clv_fit(args: argparse.Namespace) -> int:
+    import json
+
+    import pandas as pd
+
+    from kesher.core.errors import KesherError
+    from kesher.insights.clv import clv_fit
+
+    try:
+        frame = pd.read_csv(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    frame.columns = [str(name).strip() for name in frame.columns]
+    try:
+        print(json.dumps(clv_fit(frame=frame)))
+    except KesherError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_insights_refresh(args: argparse.Namespace) -> int:
+    from kesher.insights.services import insights_refresh_all
+
+    print(f"insights recomputed for {insights_refresh_all()} brands")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -253,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tick", help="run due time-driven work once: pending points, expiry, reminders")
     p.add_argument("--tiers", action="store_true", help="also review tiers (downgrades at the period end)")
+    p.add_argument("--insights", action="store_true", help="also recompute insights (nightly: RFM, CLV models)")
     p.set_defaults(func=cmd_tick)
 
     p = sub.add_parser("demo", help="load the demo brands")
@@ -289,6 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--login", help="the email or username")
     p.add_argument("--address", help="the IP address; with --login, only that login from it")
     p.set_defaults(func=cmd_login_unlock)
+
+    insights = sub.add_parser("insights", help="insights").add_subparsers(dest="action", required=True)
+    p = insights.add_parser("clv-fit", help="fit BG/NBD (and Gamma-Gamma) to a CSV: frequency, recency, T[, monetary_value]")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_insights_clv_fit)
+    p = insights.add_parser("refresh", help="recompute every brand's insights now (the nightly task)")
+    p.set_defaults(func=cmd_insights_refresh)
 
     p = sub.add_parser("manage", help="any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)

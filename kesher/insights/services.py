@@ -1,0 +1,107 @@
+"""The nightly recomputation of a brand's insights: one SQL pass over its purchases, the quintiles and the
+models fitted over the result in pandas (vectorised), kept in `InsightsFit` (issue 17)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+from django.db.models import Count, DecimalField, Max, Min, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, TruncDate
+from django.utils import timezone
+
+from kesher.activity.models import Activity
+from kesher.brands.models import Brand
+from kesher.core.errors import ValidationFailed
+from kesher.insights import clv
+from kesher.insights.models import InsightsFit
+from kesher.members.models import Member
+
+log = logging.getLogger(__name__)
+
+MIN_BUYERS_TO_FIT = 20  # fewer repeat buyers than this and the models are not fitted (null figures)
+QUANTILES = (0.2, 0.4, 0.6, 0.8)
+
+
+def purchases_frame(*, brand: Brand, now: datetime) -> pd.DataFrame:
+    """One row a buyer: distinct purchase days, count, spend, first and last purchase, in one GROUP BY."""
+    amount = Cast(KeyTextTransform("amount", "attributes"), DecimalField(max_digits=14, decimal_places=2))
+    rows = (
+        Activity.objects.filter(brand=brand, type="purchase", occurred_at__lte=now)
+        .values("member_id")
+        .annotate(
+            days=Count(TruncDate("occurred_at"), distinct=True),
+            purchases=Count("id"),
+            spend=Sum(amount),
+            first=Min("occurred_at"),
+            last=Max("occurred_at"),
+        )
+        .values_list("member_id", "days", "purchases", "spend", "first", "last")
+    )
+    frame = pd.DataFrame.from_records(
+        list(rows), columns=["member_id", "days", "purchases", "spend", "first", "last"]
+    )
+    if frame.empty:
+        return frame.assign(frequency=[], recency=[], T=[], monetary_value=[], since_last=[])
+    first = pd.to_datetime(frame["first"], utc=True)
+    last = pd.to_datetime(frame["last"], utc=True)
+    stamp = pd.Timestamp(now)
+    frame["spend"] = frame["spend"].astype(float)
+    frame["frequency"] = frame["days"] - 1
+    frame["recency"] = (last - first).dt.total_seconds() / 86400.0
+    frame["T"] = np.maximum((stamp - first).dt.total_seconds() / 86400.0, frame["recency"])
+    frame["since_last"] = (stamp - last).dt.total_seconds() / 86400.0
+    frame["monetary_value"] = frame["spend"] / frame["purchases"]
+    return frame
+
+
+def _cuts(series: pd.Series) -> list[float]:
+    return [float(v) for v in series.quantile(list(QUANTILES)).to_numpy()]
+
+
+@transaction.atomic
+def insights_refresh(*, brand: Brand, now: datetime | None = None) -> InsightsFit:
+    """Recompute the brand's RFM cut points and refit BG/NBD and Gamma-Gamma; safe to run at any time."""
+    now = now or timezone.now()
+    frame = purchases_frame(brand=brand, now=now)
+    cuts: dict[str, list[float]] = {}
+    bgnbd: dict[str, float] | None = None
+    gamma_gamma: dict[str, float] | None = None
+    if not frame.empty:
+        cuts = {
+            "recency": _cuts(frame["since_last"]),
+            "frequency": _cuts(frame["purchases"].astype(float)),
+            "monetary": _cuts(frame["spend"]),
+        }
+        if int((frame["frequency"] > 0).sum()) >= MIN_BUYERS_TO_FIT:
+            try:
+                bgnbd = vars(clv.bgnbd_fit(frame=frame))
+                gamma_gamma = vars(clv.gamma_gamma_fit(frame=frame))
+            except (ValidationFailed, ValueError, ArithmeticError) as exc:  # a fit that does not converge
+                log.warning("insights: models not fitted for brand %s: %s", brand.slug, exc)
+                bgnbd = gamma_gamma = None
+    fit, _ = InsightsFit.objects.update_or_create(
+        brand=brand,
+        defaults={
+            "computed_at": now,
+            "members": Member.objects.filter(brand=brand).count(),
+            "buyers": len(frame),
+            "bgnbd": bgnbd,
+            "gamma_gamma": gamma_gamma,
+            "rfm_cuts": cuts,
+        },
+    )
+    return fit
+
+
+def insights_refresh_all(*, now: datetime | None = None) -> int:
+    """Every brand's recomputation (the nightly task and `kesher tick`)."""
+    done = 0
+    for brand in Brand.objects.order_by("slug"):
+        insights_refresh(brand=brand, now=now)
+        done += 1
+    return done
