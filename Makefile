@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint layers typecheck unit bench install clean messages
+.PHONY: run test lint layers typecheck unit bench install clean messages tools screenshots
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -33,7 +33,19 @@ typecheck: $(STAMP)
 messages: $(STAMP)
 	cd kesher && ../$(BIN)/django-admin compilemessages --ignore=.venv
 
-unit: $(STAMP)
+# The page checkers (the Nu HTML checker and axe-core), pinned in tools/package-lock.json.
+TOOLS := tools/node_modules/vnu-jar/build/dist/vnu.jar tools/node_modules/axe-core/axe.min.js
+$(TOOLS): tools/package.json tools/package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --prefix tools
+	@touch $(TOOLS)
+
+tools: $(TOOLS)
+
+# docs/screenshots/: every page of the role table, both languages, desktop and phone width.
+screenshots: $(STAMP)
+	$(BIN)/pytest -q -p no:randomly kesher/web/tests/shoot_pages.py
+
+unit: $(STAMP) $(TOOLS)
 	$(BIN)/pytest
 	@if [ -n "$$KESHER_TEST_DATABASE_URL" ]; then \
 	  echo "== the whole suite again on $$KESHER_TEST_DATABASE_URL =="; \
