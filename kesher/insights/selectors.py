@@ -46,8 +46,11 @@ def _buying(member: Member, now: datetime) -> Buying:
 
 
 def _score(value: float, cuts: list[float], *, lower_is_better: bool = False) -> int:
-    above = sum(1 for cut in cuts if value > cut)
-    return 5 - above if lower_is_better else 1 + above
+    """The quintile (1-5, 5 best) of `value` against the four cuts; a value tied with a cut scores the
+    better side of it, so the best value of a brand scores 5 even when many members share it."""
+    if lower_is_better:
+        return 5 - sum(1 for cut in cuts if value > cut)
+    return 1 + sum(1 for cut in cuts if value >= cut)
 
 
 def member_insights(*, member: Member, now: datetime | None = None) -> dict[str, Any]:
