@@ -286,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tick", help="run due time-driven work once: pending points, expiry, reminders")
     p.add_argument("--tiers", action="store_true", help="also review tiers (downgrades at the period end)")
-    p.add_argument("--insights", action="store_true", help="also recompute insights (nightly: RFM, CLV models)")
+    p.add_argument(
+        "--insights", action="store_true", help="also recompute insights (nightly: RFM, CLV models)"
+    )
     p.set_defaults(func=cmd_tick)
 
     p = sub.add_parser("demo", help="load the demo brands")
@@ -325,7 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_login_unlock)
 
     insights = sub.add_parser("insights", help="insights").add_subparsers(dest="action", required=True)
-    p = insights.add_parser("clv-fit", help="fit BG/NBD (and Gamma-Gamma) to a CSV: frequency, recency, T[, monetary_value]")
+    p = insights.add_parser(
+        "clv-fit", help="fit BG/NBD (and Gamma-Gamma) to a CSV: frequency, recency, T[, monetary_value]"
+    )
     p.add_argument("file")
     p.set_defaults(func=cmd_insights_clv_fit)
     p = insights.add_parser("refresh", help="recompute every brand's insights now (the nightly task)")

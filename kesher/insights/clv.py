@@ -54,20 +54,23 @@ def _columns_check(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return out
 
 
-def bgnbd_fit(*, frame: pd.DataFrame) -> BgNbd:
-    """Fit BG/NBD by maximum likelihood to `frequency, recency, T` (no penalty: the published fit)."""
+def bgnbd_fit(*, frame: pd.DataFrame, penalizer: float = 0.0) -> BgNbd:
+    """Fit BG/NBD by maximum likelihood to `frequency, recency, T` (no penalty: the published fit; a small
+    one keeps a brand's fit finite when its data cannot tell the parameters apart)."""
     from lifetimes import BetaGeoFitter
 
     data = _columns_check(frame, REQUIRED_COLUMNS)
     if len(data) < 2 or not (data["frequency"] > 0).any():
         raise ValidationFailed("BG/NBD needs at least two customers and some repeat purchases")
-    fitter = BetaGeoFitter(penalizer_coef=0.0)
+    fitter = BetaGeoFitter(penalizer_coef=penalizer)
     fitter.fit(data["frequency"], data["recency"], data["T"])
     params = fitter.params_
-    return BgNbd(r=float(params["r"]), alpha=float(params["alpha"]), a=float(params["a"]), b=float(params["b"]))
+    return BgNbd(
+        r=float(params["r"]), alpha=float(params["alpha"]), a=float(params["a"]), b=float(params["b"])
+    )
 
 
-def gamma_gamma_fit(*, frame: pd.DataFrame) -> GammaGamma:
+def gamma_gamma_fit(*, frame: pd.DataFrame, penalizer: float = 0.0) -> GammaGamma:
     """Fit Gamma-Gamma to the customers with repeat purchases (`frequency > 0`) and their mean spend."""
     from lifetimes import GammaGammaFitter
 
@@ -75,7 +78,7 @@ def gamma_gamma_fit(*, frame: pd.DataFrame) -> GammaGamma:
     returning = data[(data["frequency"] > 0) & (data["monetary_value"] > 0)]
     if len(returning) < 2:
         raise ValidationFailed("Gamma-Gamma needs at least two customers with repeat purchases and spend")
-    fitter = GammaGammaFitter(penalizer_coef=0.0)
+    fitter = GammaGammaFitter(penalizer_coef=penalizer)
     fitter.fit(returning["frequency"], returning["monetary_value"])
     params = fitter.params_
     return GammaGamma(p=float(params["p"]), q=float(params["q"]), v=float(params["v"]))

@@ -93,7 +93,9 @@ def track_scores(*, counts: dict[str, int]) -> dict[str, int]:
     }
 
 
-def funnel_stage(*, purchases_in_window: int, purchases_ever: int, advocacy_in_window: int, engaged: int) -> str:
+def funnel_stage(
+    *, purchases_in_window: int, purchases_ever: int, advocacy_in_window: int, engaged: int
+) -> str:
     """The member's stage now. Stages are states, not steps: a lapsed buyer drops from loyalty to
     purchase, an advocate who stops advocating falls back, so members move in and out of each."""
     if advocacy_in_window > 0 and purchases_ever > 0:

@@ -96,7 +96,9 @@ def member_insights(*, member: Member, now: datetime | None = None) -> dict[str,
             bgnbd = clv.BgNbd(**fit.bgnbd)
             gg = clv.GammaGamma(**fit.gamma_gamma) if fit.gamma_gamma else None
             alive = float(clv.p_alive(model=bgnbd, frequency=frequency, recency=recency, T=age)[0])
-            expected = clv.expected_purchases(model=bgnbd, days=90.0, frequency=frequency, recency=recency, T=age)
+            expected = clv.expected_purchases(
+                model=bgnbd, days=90.0, frequency=frequency, recency=recency, T=age
+            )
             value = clv.value_12m(
                 bgnbd=bgnbd, gamma_gamma=gg, frequency=frequency, recency=recency, T=age, monetary=monetary
             )
@@ -107,7 +109,9 @@ def member_insights(*, member: Member, now: datetime | None = None) -> dict[str,
             }
             churn_risk = round(1.0 - alive, 4)
         else:
-            churn_risk = round(rhythm_risk(frequency=buying.days - 1, recency=recency[0], since_last=since_last), 4)
+            churn_risk = round(
+                rhythm_risk(frequency=buying.days - 1, recency=recency[0], since_last=since_last), 4
+            )
     return {
         "funnel_stage": stage,
         "tracks": rules.track_scores(counts=counts),

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MIN_BUYERS_TO_FIT = 20  # fewer repeat buyers than this and the models are not fitted (null figures)
 QUANTILES = (0.2, 0.4, 0.6, 0.8)
+PENALIZERS = (0.0, 0.001, 0.01, 0.1)
 
 
 def purchases_frame(*, brand: Brand, now: datetime) -> pd.DataFrame:
@@ -63,6 +64,22 @@ def _cuts(series: pd.Series) -> list[float]:
     return [float(v) for v in series.quantile(list(QUANTILES)).to_numpy()]
 
 
+def _models_fit(frame: pd.DataFrame, brand: Brand) -> tuple[dict[str, float] | None, dict[str, float] | None]:
+    """The maximum-likelihood fit; where it does not converge (a young brand whose buyers all still buy
+    tells nothing of drop-out), again with the small penalties lifetimes suggests; else none."""
+    for penalizer in PENALIZERS:
+        try:
+            bgnbd = vars(clv.bgnbd_fit(frame=frame, penalizer=penalizer))
+            gamma_gamma = vars(clv.gamma_gamma_fit(frame=frame, penalizer=penalizer))
+        except (ValidationFailed, ValueError, ArithmeticError) as exc:  # lifetimes: "did not converge"
+            log.info("insights: brand %s, penalizer %s: %s", brand.slug, penalizer, str(exc).strip())
+            continue
+        if all(np.isfinite(list(bgnbd.values()))) and all(np.isfinite(list(gamma_gamma.values()))):
+            return bgnbd, gamma_gamma
+    log.warning("insights: the models could not be fitted for brand %s", brand.slug)
+    return None, None
+
+
 @transaction.atomic
 def insights_refresh(*, brand: Brand, now: datetime | None = None) -> InsightsFit:
     """Recompute the brand's RFM cut points and refit BG/NBD and Gamma-Gamma; safe to run at any time."""
@@ -78,12 +95,7 @@ def insights_refresh(*, brand: Brand, now: datetime | None = None) -> InsightsFi
             "monetary": _cuts(frame["spend"]),
         }
         if int((frame["frequency"] > 0).sum()) >= MIN_BUYERS_TO_FIT:
-            try:
-                bgnbd = vars(clv.bgnbd_fit(frame=frame))
-                gamma_gamma = vars(clv.gamma_gamma_fit(frame=frame))
-            except (ValidationFailed, ValueError, ArithmeticError) as exc:  # a fit that does not converge
-                log.warning("insights: models not fitted for brand %s: %s", brand.slug, exc)
-                bgnbd = gamma_gamma = None
+            bgnbd, gamma_gamma = _models_fit(frame, brand)
     fit, _ = InsightsFit.objects.update_or_create(
         brand=brand,
         defaults={

@@ -42,6 +42,7 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/activities"): ANY,
     ("POST", "/activities/bulk"): ANY,
     ("GET", "/members/{member_id}/points"): ANY,
+    ("GET", "/members/{member_id}/insights"): MANAGE,
     ("GET", "/members/{member_id}/ledger"): ANY,
     ("GET", "/members/{member_id}/coupons"): ANY,
     ("GET", "/members/{member_id}/tier"): ANY,

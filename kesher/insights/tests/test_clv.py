@@ -19,7 +19,12 @@ from kesher.insights import clv
 def test_bgnbd_reproduces_the_published_cdnow_estimates():
     fit = clv.bgnbd_fit(frame=load_cdnow_summary(index_col=[0]))
     # Fader, Hardie and Lee (2005): r=0.243, alpha=4.414, a=0.793, b=2.426
-    assert (round(fit.r, 3), round(fit.alpha, 3), round(fit.a, 3), round(fit.b, 3)) == (0.243, 4.414, 0.793, 2.426)
+    assert (round(fit.r, 3), round(fit.alpha, 3), round(fit.a, 3), round(fit.b, 3)) == (
+        0.243,
+        4.414,
+        0.793,
+        2.426,
+    )
 
 
 def test_gamma_gamma_reproduces_the_published_cdnow_estimates():
@@ -35,7 +40,9 @@ def test_the_closed_forms_agree_with_the_library():
     gg = clv.gamma_gamma_fit(frame=data)
     ref = BetaGeoFitter().fit(data["frequency"], data["recency"], data["T"])
     f, r, t = data["frequency"].to_numpy(), data["recency"].to_numpy(), data["T"].to_numpy()
-    assert np.allclose(clv.p_alive(model=model, frequency=f, recency=r, T=t), ref.conditional_probability_alive(f, r, t))
+    assert np.allclose(
+        clv.p_alive(model=model, frequency=f, recency=r, T=t), ref.conditional_probability_alive(f, r, t)
+    )
     assert np.allclose(
         clv.expected_purchases(model=model, days=39, frequency=f, recency=r, T=t),
         ref.conditional_expected_number_of_purchases_up_to_time(39, f, r, t),
@@ -50,7 +57,9 @@ def test_the_closed_forms_agree_with_the_library():
 
 def test_a_customer_long_silent_is_less_likely_alive():
     model = clv.BgNbd(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    alive = clv.p_alive(model=model, frequency=np.array([5, 5]), recency=np.array([30.0, 30.0]), T=np.array([31.0, 60.0]))
+    alive = clv.p_alive(
+        model=model, frequency=np.array([5, 5]), recency=np.array([30.0, 30.0]), T=np.array([31.0, 60.0])
+    )
     assert alive[0] > 0.8 and alive[1] < 0.3
 
 

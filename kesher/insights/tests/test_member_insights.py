@@ -67,7 +67,10 @@ def test_a_prospect_an_engaged_member_a_buyer_a_loyal_and_an_advocate(brand):
     advocate = MemberFactory(brand=brand)
     buy(advocate, 90, 20)
     record(advocate, "social_share", 2, network="facebook")
-    stages = {m.first_name + str(i): member_insights(member=m)["funnel_stage"] for i, m in enumerate([prospect, curious, once, loyal, advocate])}
+    stages = {
+        m.first_name + str(i): member_insights(member=m)["funnel_stage"]
+        for i, m in enumerate([prospect, curious, once, loyal, advocate])
+    }
     assert list(stages.values()) == ["awareness", "consideration", "purchase", "loyalty", "advocacy"]
 
 
@@ -95,7 +98,6 @@ def test_tracks_follow_the_rule_table_and_cap_at_100(brand):
 def test_a_rule_for_a_type_registered_later_counts_once_it_exists(brand):
     member = MemberFactory(brand=brand)
     assert member_insights(member=member)["tracks"]["collaborate"] == 0  # review_published is not registered
-    assert "review_published" not in registry.types or True
 
     class Review(BaseModel):
         review_id: str
@@ -112,6 +114,27 @@ def test_a_rule_for_a_type_registered_later_counts_once_it_exists(brand):
             registry.types["review_published"] = existed
 
 
+def test_the_nightly_fit_gives_rfm_quintiles_and_lifetime_value(brand):
+    buyers(brand, 40)
+    fit = insights_refresh(brand=brand)
+    assert fit.buyers == 40 and fit.bgnbd is not None and fit.gamma_gamma is not None
+    assert set(fit.bgnbd) == {"r", "alpha", "a", "b"}
+    fresh = MemberFactory(brand=brand)
+    for days in (150, 120, 90, 60, 30, 2):
+        buy(fresh, 200, days)
+    figures = member_insights(member=fresh)
+    assert (
+        figures["rfm"]["recency"] == 5
+        and figures["rfm"]["frequency"] == 5
+        and figures["rfm"]["monetary"] == 5
+    )
+    assert figures["rfm"]["segment"] == "champions"
+    assert 0.5 < figures["clv"]["p_alive"] <= 1 and figures["churn_risk"] == pytest.approx(
+        1 - figures["clv"]["p_alive"], abs=1e-3
+    )
+    assert figures["clv"]["expected_purchases_90d"] > 0 and figures["clv"]["value_12m"] > 0
+
+
 def test_without_a_fit_churn_risk_follows_the_members_own_rhythm(brand):
     steady = MemberFactory(brand=brand)
     slipping = MemberFactory(brand=brand)
@@ -122,7 +145,11 @@ def test_without_a_fit_churn_risk_follows_the_members_own_rhythm(brand):
     assert not InsightsFit.objects.filter(brand=brand).exists()
     assert member_insights(member=steady)["churn_risk"] == 0
     assert member_insights(member=slipping)["churn_risk"] == 1
-    assert member_insights(member=steady)["clv"] == {"p_alive": None, "expected_purchases_90d": None, "value_12m": None}
+    assert member_insights(member=steady)["clv"] == {
+        "p_alive": None,
+        "expected_purchases_90d": None,
+        "value_12m": None,
+    }
 
 
 def test_too_few_buyers_leave_the_models_unfitted(brand):
