@@ -118,8 +118,6 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/campaigns/journeys/{journey_id}/resume"): MANAGE,
     ("POST", "/magazine/articles"): MANAGE,
     ("GET", "/magazine/articles"): MANAGE,
-    # insights (issue 17)
-    ("GET", "/members/{member_id}/insights"): MANAGE,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {

@@ -246,6 +246,7 @@ def test_schedule_pause_resume_cancel_and_the_refusals_change_nothing(
     assert post("schedule", scheduled_for=soon.isoformat()).status_code == 302
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SCHEDULED
+    assert campaign.scheduled_for is not None
     assert abs((campaign.scheduled_for - soon).total_seconds()) < 1
     assert 'data-test="scheduled-for"' in owner.get(detail).content.decode()
     assert post("pause").status_code == 302
