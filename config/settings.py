@@ -307,9 +307,27 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# --- uploaded files (reward images, photos): a local folder by default ----------------------------
+# --- uploaded files (reward images, photos): a local folder by default, any S3-compatible store -----
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("KESHER_MEDIA_DIR", str(VAR_DIR / "media")))
+KESHER_S3_BUCKET = env_str("KESHER_S3_BUCKET")
+if KESHER_S3_BUCKET:  # django-storages; the keys come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": KESHER_S3_BUCKET,
+            "endpoint_url": env_str("KESHER_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("KESHER_S3_REGION") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": env_bool("KESHER_S3_SIGNED_URLS", True),
+        },
+    }
+
+# --- encryption at rest (kesher/core/crypto.py): Fernet keys, newest first ------------------------------
+KESHER_ENCRYPTION_KEYS = env_list("KESHER_ENCRYPTION_KEYS", [])
+if PRODUCTION and not KESHER_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("KESHER_ENCRYPTION_KEYS must be set when KESHER_ENV=production")
 
 # --- requests and API ---------------------------------------------------------------------------
 KESHER_MAX_BODY_BYTES = env_int("KESHER_MAX_BODY_BYTES", 2 * 1024 * 1024)
