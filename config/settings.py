@@ -301,7 +301,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 with contextlib.suppress(OSError):  # WhiteNoise warns on every start without it (tests, benchmarks)
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
