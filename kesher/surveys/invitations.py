@@ -225,7 +225,7 @@ def survey_invite(
 
 
 _REFUSALS = {
-    "contact_frequency": "This member was invited to a survey too recently (the brand's contact-frequency rule)",
+    "contact_frequency": "This member was invited to a survey too recently (the brand's contact rule)",
     "answered": "This member has already answered this survey",
     "already_invited": "This member was already invited to this survey",
     "member_inactive": "This member cannot be invited",

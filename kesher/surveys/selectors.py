@@ -43,8 +43,9 @@ def _uuid(value: object) -> uuid.UUID | None:
 
 def survey_get(*, brand: Brand, survey_id: object) -> Survey:
     """The brand's survey; 404 for another brand's (or a malformed id), never a hint that it exists."""
-    found = Survey.objects.select_related("brand").filter(pk=_uuid(survey_id), brand=brand).first()
-    if found is None or _uuid(survey_id) is None:
+    wanted = _uuid(survey_id)
+    found = Survey.objects.select_related("brand").filter(pk=wanted, brand=brand).first() if wanted else None
+    if found is None:
         raise NotFound("No such survey", field="survey_id")
     return found
 
@@ -127,7 +128,7 @@ def question_result(question: Question, *, store: str = "", sku: str = "") -> di
             "distribution": {str(value): rows.get(value, 0) for value in range(low, high + 1)},
         }
         if question.kind == QuestionKind.CSAT:
-            satisfied = sum(n for value, n in rows.items() if value >= SATISFIED_MIN)
+            satisfied = sum(n for value, n in rows.items() if value is not None and value >= SATISFIED_MIN)
             out.update({"satisfied": satisfied, "csat": percent(satisfied, total)})
         return out
     if question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
@@ -272,7 +273,8 @@ def alerts_open(*, brand: Brand, limit: int = 100) -> list[SurveyAlert]:
 
 
 def alert_get(*, brand: Brand, alert_id: object) -> SurveyAlert:
-    found = SurveyAlert.objects.filter(brand=brand, pk=_uuid(alert_id)).first() if _uuid(alert_id) else None
+    wanted = _uuid(alert_id)
+    found = SurveyAlert.objects.filter(brand=brand, pk=wanted).first() if wanted else None
     if found is None:
         raise NotFound("No such alert")
     return found

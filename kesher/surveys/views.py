@@ -268,7 +268,7 @@ def console_question_add(request: HttpRequest, brand_slug: str, survey_id: Any) 
     membership = _membership(request, brand_slug, BUILD_SURVEYS)
     survey = _survey(membership, survey_id)
     data = request.POST
-    choices = []
+    choices: list[dict[str, str]] = []
     for line in data.get("choices", "").splitlines():
         he, _sep, en = line.partition("|")
         if line.strip():
