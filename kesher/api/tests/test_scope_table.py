@@ -118,6 +118,21 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/campaigns/journeys/{journey_id}/resume"): MANAGE,
     ("POST", "/magazine/articles"): MANAGE,
     ("GET", "/magazine/articles"): MANAGE,
+    # surveys
+    ("GET", "/survey-settings"): MANAGE,
+    ("PATCH", "/survey-settings"): MANAGE,
+    ("GET", "/survey-alerts"): MANAGE,
+    ("POST", "/survey-alerts/{alert_id}/resolve"): MANAGE,
+    ("GET", "/surveys"): MANAGE,
+    ("POST", "/surveys"): MANAGE,
+    ("GET", "/surveys/{survey_id}"): ANY,
+    ("POST", "/surveys/{survey_id}/questions"): MANAGE,
+    ("POST", "/surveys/{survey_id}/questions/order"): MANAGE,
+    ("POST", "/surveys/{survey_id}/publish"): MANAGE,
+    ("POST", "/surveys/{survey_id}/close"): MANAGE,
+    ("POST", "/surveys/{survey_id}/responses"): ANY,
+    ("POST", "/surveys/{survey_id}/invitations"): MANAGE,
+    ("GET", "/surveys/{survey_id}/results"): MANAGE,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {
@@ -227,7 +242,35 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
     suppressed = EmailSuppression.objects.create(
         brand=brand, email="gone@example.org", reason=SuppressionReason.values[0]
     )
+    # surveys: a published survey (answered by Dan, a detractor: an alert), a draft, one to close
+    survey = ok(
+        admin.post(
+            "/surveys",
+            {"title_en": "How was it?", "questions": [{"kind": "nps", "text_en": "Recommend us?"}]},
+        )
+    )
+    ok(admin.post(f"/surveys/{survey['id']}/publish", idem="survey-publish"))
+    nps_question = survey["questions"][0]["id"]
+    ok(
+        admin.post(
+            f"/surveys/{survey['id']}/responses", {"member_id": dan["id"], "answers": {nps_question: 3}}
+        )
+    )
+    draft = ok(
+        admin.post("/surveys", {"title_en": "Draft", "questions": [{"kind": "csat", "text_en": "Happy?"}]})
+    )
+    other_draft = ok(admin.post("/surveys", {"title_en": "Another draft"}))
+    closable = ok(
+        admin.post("/surveys", {"title_en": "Old", "questions": [{"kind": "text", "text_en": "Any?"}]})
+    )
+    ok(admin.post(f"/surveys/{closable['id']}/publish", idem="survey-publish-old"))
+    survey_alert = ok(admin.get("/survey-alerts"))[0]
     ids = {
+        "survey_id": survey["id"],
+        "draft_survey_id": draft["id"],
+        "other_draft_survey_id": other_draft["id"],
+        "closable_survey_id": closable["id"],
+        "alert_id": survey_alert["id"],
         "member_id": noa["id"],
         "external_id": "noa",
         "reward_id": reward["id"],
@@ -335,6 +378,14 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         ("POST", "/campaigns/journeys/{journey_id}/pause"): {},
         ("POST", "/campaigns/journeys/{journey_id}/resume"): {},
         ("POST", "/magazine/articles"): {"title": "Our new roast", "body": "It is *dark*."},
+        # surveys
+        ("PATCH", "/survey-settings"): {"contact_interval_days": 10},
+        ("POST", "/survey-alerts/{alert_id}/resolve"): {"note": "Called back"},
+        ("POST", "/surveys"): {"title_en": "Table", "questions": [{"kind": "nps", "text_en": "Recommend?"}]},
+        ("POST", "/surveys/{survey_id}/questions"): {"kind": "text", "text_en": "Why?"},
+        ("POST", "/surveys/{survey_id}/questions/order"): {"order": [draft["questions"][0]["id"]]},
+        ("POST", "/surveys/{survey_id}/responses"): {"member_id": noa["id"], "answers": {nps_question: 9}},
+        ("POST", "/surveys/{survey_id}/invitations"): {"member_id": friend["id"]},
     }
     return Scene(ids=ids, bodies=bodies)
 
@@ -346,6 +397,11 @@ _PATH_IDS = {
     ("POST", "/community/posts/{post_id}/moderation"): {"post_id": "answer_id"},
     ("POST", "/community/members/{member_id}/suspension"): {"member_id": "dan"},
     ("POST", "/members/{member_id}/erase"): {"member_id": "dan"},
+    # surveys: questions go to drafts (one is then published); another survey is closed
+    ("POST", "/surveys/{survey_id}/questions"): {"survey_id": "other_draft_survey_id"},
+    ("POST", "/surveys/{survey_id}/questions/order"): {"survey_id": "draft_survey_id"},
+    ("POST", "/surveys/{survey_id}/publish"): {"survey_id": "draft_survey_id"},
+    ("POST", "/surveys/{survey_id}/close"): {"survey_id": "closable_survey_id"},
 }
 # Run last, in this order: each takes something away that earlier calls use.
 _LAST = [

@@ -152,6 +152,19 @@ PAGES: dict[str, frozenset[str] | str] = {
     "magazine:console_issue": CAMPAIGNERS | {INSTALLATION_ADMIN},
     "magazine:console_edit": SUPPORTED_STAFF,
     "magazine:console_preview": SUPPORTED_STAFF,
+    # surveys: the member's link carries its token; the console is for the roles that read feedback
+    "surveys:respond": TOKEN,
+    "surveys:console": SUPPORTED_STAFF - {MODERATOR},
+    "surveys:console_new": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "surveys:console_settings": SUPPORTED_STAFF - {MODERATOR},
+    "surveys:console_alerts": SUPPORTED_STAFF - {MODERATOR},
+    "surveys:console_alert_resolve": frozenset({OWNER, MARKETER, CASHIER, INSTALLATION_ADMIN}),
+    "surveys:console_survey": SUPPORTED_STAFF - {MODERATOR},
+    "surveys:console_question_add": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "surveys:console_question_move": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "surveys:console_status": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "surveys:console_results": SUPPORTED_STAFF - {MODERATOR},
+    "surveys:console_export": frozenset({OWNER, MARKETER, ANALYST, INSTALLATION_ADMIN}),
     # accounts (allauth)
     "account_login": EVERYONE,
     "account_logout": EVERYONE,
@@ -230,6 +243,9 @@ def _kwargs(name: str, brand: Any, ids: dict[str, str], article: dict[str, Any])
         "name": "made-up-token.png",
         "key": "made-up-key",
         "uidb36": "zz",
+        # surveys
+        "survey_id": ids["survey_id"],
+        "alert_id": ids["alert_id"],
     }
     kwargs = {param: values[param] for param in _pattern_params(name)}
     if name == "community:question":
@@ -281,6 +297,11 @@ def _post_data(name: str, brand: Any, ids: dict[str, str]) -> dict[str, str]:
         "community:moderation_act": {"action": "hide", "reason": "table"},
         "campaigns:staff_journey_install": {"brand": str(brand.pk), "kind": "birthday"},
         "campaigns:staff_journey_status": {"status": "paused"},
+        # surveys
+        "surveys:console_question_add": {"kind": "text", "text_en": "Why?"},
+        "surveys:console_question_move": {"direction": "down"},
+        "surveys:console_status": {"action": "close"},
+        "surveys:console_alert_resolve": {"note": "Called back"},
     }.get(name, {})
 
 
