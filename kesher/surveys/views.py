@@ -102,6 +102,18 @@ def _scale(question: Question) -> list[int]:
     return list(range(low, high + 1))
 
 
+def _problem_text(question: Question, problem: str) -> str:
+    """The member's page says what is wrong in the page's language (the API's words are English)."""
+    if not problem:
+        return ""
+    if problem == "An answer is required":
+        return _("Please answer this question.")
+    bounds = question.bounds()
+    if bounds is not None:
+        return _("Choose a number from %(low)s to %(high)s.") % {"low": bounds[0], "high": bounds[1]}
+    return _("Please check this answer.")
+
+
 def _form_answers(survey: Survey, data: Any) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for question in survey.questions.all():
@@ -160,7 +172,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                     {"value": c["value"], "label": c.get(locale) or c.get("he") or c.get("en")}
                     for c in q.choices
                 ],
-                "error": errors.get(str(q.pk), ""),
+                "error": _problem_text(q, errors.get(str(q.pk), "")),
                 "value": answers.get(str(q.pk)),
             }
             for q in survey.questions.all()
