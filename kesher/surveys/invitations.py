@@ -68,7 +68,7 @@ def invitation_url(brand: object, token: str) -> str:
 @dataclass(frozen=True)
 class Invited:
     invitation: SurveyInvitation
-    token: str  # the link's secret: shown once, only its hash is kept
+    token: str  # the link's secret: shown once, only its hash is kept ('' for a skipped invitation)
     url: str
 
 
@@ -165,11 +165,11 @@ def survey_invite(
     log_refusal: bool = False,
     now: datetime | None = None,
     actor: Actor = SYSTEM,
-) -> Invited | SurveyInvitation:
+) -> Invited:
     """Invite the member: an `Invited` with the link, sent through `channel` when one is named ('' makes
     the link only, for a message sent elsewhere). Refused by the contact-frequency rule (or because they
     answered, or were invited to it before): 409 `contact_frequency` etc., or with `log_refusal` (the
-    automatic invitations) the logged `skipped` invitation."""
+    automatic invitations) the logged `skipped` invitation, without a link."""
     if member.brand_id != survey.brand_id:
         raise ValidationFailed("No such member", field="member_id")
     if survey.status != SurveyStatus.PUBLISHED:
@@ -201,7 +201,10 @@ def survey_invite(
         if reason:
             if not log_refusal:
                 raise Conflict(_REFUSALS.get(reason, reason), code=reason)
-            return SurveyInvitation.objects.create(status=InvitationStatus.SKIPPED, reason=reason, **common)
+            skipped = SurveyInvitation.objects.create(
+                status=InvitationStatus.SKIPPED, reason=reason, **common
+            )
+            return Invited(invitation=skipped, token="", url="")
         token = secrets.token_urlsafe(24)
         invitation = SurveyInvitation.objects.create(
             status=InvitationStatus.SENT, token_hash=token_hash(token), **common

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from kesher.members.hooks import member_erase_run, member_export_run, members_merge_run
@@ -27,7 +29,7 @@ def test_the_export_holds_the_members_answers_but_not_their_anonymous_ones(brand
     survey_invite(survey=named, member=member)
     response_submit(survey=named, member=member, answers={key(named, "nps"): 8, key(named, "text"): "Nice"})
     response_submit(survey=anonymous, member=member, answers={key(anonymous, "nps"): 2})
-    exported = member_export_run(member=member)["surveys"]
+    exported: Any = member_export_run(member=member)["surveys"]
     assert {row["survey_id"] for row in exported["answered"]} == {str(named.pk), str(anonymous.pk)}
     assert [r["survey_id"] for r in exported["responses"]] == [str(named.pk)]
     answers = {a["question"]: (a["number"], a["text"]) for a in exported["responses"][0]["answers"]}

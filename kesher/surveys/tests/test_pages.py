@@ -50,7 +50,8 @@ def test_a_marketer_builds_and_publishes_a_survey_in_the_console(brand):
         f"{base}/questions/", {"kind": "csat", "text_he": "מרוצים?", "text_en": "Happy?", "required": "on"}
     )
     last = survey.questions.order_by("position").last()
-    client.post(f"{base}/move/", {"question": str(last.pk), "direction": "up"})  # type: ignore[union-attr]
+    assert last is not None
+    client.post(f"{base}/move/", {"question": str(last.pk), "direction": "up"})
     assert list(survey.questions.order_by("position").values_list("kind", flat=True)) == [
         "nps",
         "csat",
@@ -99,7 +100,7 @@ def _answered(brand):
         (9, 4, "Dizengoff", ""),
         (2, 1, "Haifa", "והשירות היה איטי"),
     ]:
-        answers = {key(survey, "nps"): nps, key(survey, "csat"): csat}
+        answers: dict[str, object] = {key(survey, "nps"): nps, key(survey, "csat"): csat}
         if text:
             answers[key(survey, "text")] = text
         response_submit(survey=survey, member=MemberFactory(brand=brand), answers=answers, store=store)
