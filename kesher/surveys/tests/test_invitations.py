@@ -80,7 +80,7 @@ def test_the_link_opens_the_survey_for_its_member_without_signing_in(brand):
     assert b"Recommend?" in page.content and b'dir="ltr"' in page.content
     assert SurveyInvitation.objects.get().opened_at is not None
     wrong = client.post(path, {f"q_{key(survey, 'nps')}": "11"})
-    assert wrong.status_code == 422 and b"A whole number from 0 to 10" in wrong.content
+    assert wrong.status_code == 422 and b"Choose a number from 0 to 10." in wrong.content
     done = client.post(path, {f"q_{key(survey, 'nps')}": "4", f"q_{key(survey, 'text')}": "Slow"})
     assert done.status_code == 200 and b'data-test="survey-thanks"' in done.content
     response = SurveyResponse.objects.get()
