@@ -400,6 +400,71 @@ def _community(brand: Brand, threads: list[tuple[str, str, list[str], list[str]]
             answer_accept(answer=written[0], member=asker)
 
 
+SURVEY_COMMENTS = [
+    "השירות בדיזנגוף תמיד חם ומהיר",
+    "הקפה היה קר והחיכוך בקופה ארוך",
+    "אהבתי את המאפים החדשים",
+    "חיכיתי רבע שעה להזמנה",
+    "The oat flat white is the best in town",
+    "מקום נעים לעבוד בו, אבל רועש בצהריים",
+]
+
+
+def _surveys(brand: Brand, rng: random.Random) -> None:
+    """A published NPS and CSAT survey of the café with ten weeks of answers from both stores."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kesher.surveys.services import response_submit, survey_create, survey_publish
+
+    survey = survey_create(
+        brand=brand,
+        title_he="איך היה הביקור שלכם?",
+        title_en="How was your visit?",
+        intro_he="שלוש שאלות קצרות, פחות מדקה.",
+        intro_en="Three short questions, under a minute.",
+        trigger_activity="purchase",
+        trigger_delay_hours=2,
+        questions=[
+            {
+                "kind": "nps",
+                "text_he": "עד כמה סביר שתמליצו עלינו לחבר?",
+                "text_en": "How likely are you to recommend us?",
+            },
+            {
+                "kind": "csat",
+                "text_he": "עד כמה הייתם מרוצים מהביקור?",
+                "text_en": "How satisfied were you with the visit?",
+            },
+            {
+                "kind": "text",
+                "required": False,
+                "text_he": "רוצים לספר לנו עוד?",
+                "text_en": "Anything else?",
+            },
+        ],
+    )
+    survey = survey_publish(survey=survey)
+    questions = {q.kind: str(q.pk) for q in survey.questions.all()}
+    now = timezone.now()
+    for member in Member.objects.filter(brand=brand).order_by("external_id")[1:71]:
+        nps = rng.choices(range(11), weights=[1, 1, 1, 2, 2, 3, 4, 8, 10, 14, 12])[0]
+        answers: dict[str, object] = {
+            questions["nps"]: nps,
+            questions["csat"]: max(1, min(5, round(nps / 2))),
+        }
+        if rng.random() < 0.35:
+            answers[questions["text"]] = rng.choice(SURVEY_COMMENTS)
+        response_submit(
+            survey=survey,
+            member=member,
+            answers=answers,
+            store=rng.choice(["dizengoff", "emek-refaim"]),
+            now=now - timedelta(days=rng.randint(0, 70), hours=rng.randint(0, 10)),
+        )
+
+
 def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     rng = random.Random(seed)
     if Brand.objects.filter(slug__in=["shahar", "northwind"]).exists():
@@ -456,6 +521,7 @@ def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
             member.save(update_fields=["user", "first_name", "last_name"])
     _community(cafe, COMMUNITY_HE)
     _community(shop, COMMUNITY_EN)
+    _surveys(cafe, rng)  # surveys
     print(
         f"demo loaded: 2 brands, {members_per_brand * 2} members, {activities} purchases, "
         f"{len(COMMUNITY_HE) + len(COMMUNITY_EN)} community questions"
