@@ -1,13 +1,15 @@
 """`make bench`: every benchmark in one run, so each figure sits beside the same pgbench reference.
 
-    BENCH_PARTS="api community campaigns" (the default) — any of them, in that order
+    BENCH_PARTS="api community campaigns surveys" (the default) — any of them, in that order
     BENCH_QUICK=1                                        — smaller data and shorter phases
 
 api: pgbench's TPC-B, then the activity and member API over HTTP, then birthdays among 1,000,000
 members (benchmarks/run.py). community: question page, question list and search with 200,000 posts,
 with the anonymous page cache and without it (kesher/community/benchmark.py, database
 kesher_bench_community). campaigns: render and queue a campaign to 100,000 members, then deliver to a
-local SMTP server (kesher/campaigns/benchmark.py). Each part runs in its own process and database.
+local SMTP server (kesher/campaigns/benchmark.py). surveys: a survey's results, its console page and
+answers with 100,000 responses (kesher/surveys/benchmark.py, database kesher_bench_surveys). Each part
+runs in its own process and database.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("api", "community", "campaigns")
+PARTS = ("api", "community", "campaigns", "surveys")
 COMMUNITY_DB = "kesher_bench_community"
+SURVEYS_DB = "kesher_bench_surveys"
 
 
 def _run(argv: list[str], **env: str) -> None:
@@ -42,6 +45,19 @@ def community(quick: bool) -> None:
     _run([*module, "--no-page-cache"], KESHER_DATABASE_URL=url)  # every page rendered
 
 
+def surveys(quick: bool) -> None:
+    """The surveys part: results and answers over 100,000 responses (20,000 quick), its own database."""
+    from benchmarks.common import pg_base_url
+    from benchmarks.seed import database_recreate, database_url
+
+    database_recreate(base_url=pg_base_url(), name=SURVEYS_DB)
+    url = database_url(pg_base_url(), SURVEYS_DB)
+    kesher = str(Path(sys.executable).with_name("kesher"))
+    subprocess.run([kesher, "migrate"], cwd=ROOT, env={**os.environ, "KESHER_DATABASE_URL": url}, check=True)
+    size = ["--responses", "20000", "--requests", "40"] if quick else []
+    _run([sys.executable, "-m", "kesher.surveys.benchmark", *size], KESHER_DATABASE_URL=url)
+
+
 def main() -> int:
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0", "false", "no")
     wanted = os.environ.get("BENCH_PARTS", " ".join(PARTS)).split()
@@ -57,6 +73,8 @@ def main() -> int:
             _run([sys.executable, "-m", "benchmarks.run"])
         elif part == "community":
             community(quick)
+        elif part == "surveys":
+            surveys(quick)
         else:
             _run([sys.executable, "-m", "kesher.campaigns.benchmark"])
     print(f"\nmake bench: {', '.join(wanted)} in {time.monotonic() - started:.0f} s", flush=True)
