@@ -118,6 +118,20 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/campaigns/journeys/{journey_id}/resume"): MANAGE,
     ("POST", "/magazine/articles"): MANAGE,
     ("GET", "/magazine/articles"): MANAGE,
+    # ideas
+    ("GET", "/ideas"): ANY,
+    ("POST", "/ideas"): ANY,
+    ("GET", "/ideas/{idea_id}"): ANY,
+    ("POST", "/ideas/{idea_id}/support"): ANY,
+    ("GET", "/ideas/{idea_id}/comments"): ANY,
+    ("POST", "/ideas/{idea_id}/comments"): ANY,
+    ("POST", "/ideas/{idea_id}/status"): MANAGE,
+    ("GET", "/challenges"): ANY,
+    ("POST", "/challenges"): MANAGE,
+    ("POST", "/challenges/{challenge_id}/winners"): MANAGE,
+    ("POST", "/beta-programs"): MANAGE,
+    ("POST", "/beta-programs/{program_id}/applications"): ANY,
+    ("POST", "/beta-programs/{program_id}/tasks/{task_id}/feedback"): ANY,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {
@@ -227,6 +241,32 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
     suppressed = EmailSuppression.objects.create(
         brand=brand, email="gone@example.org", reason=SuppressionReason.values[0]
     )
+    # ideas: Dan's idea, an open challenge, a beta program with a task that Noa tests
+    idea = ok(admin.post("/ideas", {"member_id": dan["id"], "title": "Oat milk in every branch", "body": "Please"}))
+    challenge = ok(
+        admin.post(
+            "/challenges",
+            {
+                "title": "A new pastry",
+                "question": "What should we bake next?",
+                "starts_at": "2020-01-01T00:00:00Z",
+                "ends_at": "2099-01-01T00:00:00Z",
+                "prize_points": 50,
+            },
+        )
+    )
+    program = ok(
+        admin.post(
+            "/beta-programs",
+            {
+                "title": "Travel planner",
+                "places": 5,
+                "agreement": "I keep it to myself.",
+                "tasks": [{"title": "Plan a trip", "points": 10}],
+            },
+        )
+    )
+    ok(admin.post(f"/beta-programs/{program['id']}/applications", {"member_id": noa["id"], "agreement_accepted": True}))
     ids = {
         "member_id": noa["id"],
         "external_id": "noa",
@@ -246,6 +286,11 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         "journey_id": journey["id"],
         "email": suppressed.email,
         "dan": dan["id"],
+        # ideas
+        "idea_id": idea["id"],
+        "challenge_id": challenge["id"],
+        "program_id": program["id"],
+        "task_id": program["tasks"][0]["id"],
     }
     bodies: dict[tuple[str, str], Any] = {
         ("POST", "/members"): {"external_id": "new", "email": "new@example.org"},
@@ -335,6 +380,21 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         ("POST", "/campaigns/journeys/{journey_id}/pause"): {},
         ("POST", "/campaigns/journeys/{journey_id}/resume"): {},
         ("POST", "/magazine/articles"): {"title": "Our new roast", "body": "It is *dark*."},
+        # ideas
+        ("POST", "/ideas"): {"member_id": noa["id"], "title": "Cardamom in the coffee", "body": "Please"},
+        ("POST", "/ideas/{idea_id}/support"): {"member_id": noa["id"]},
+        ("POST", "/ideas/{idea_id}/comments"): {"member_id": noa["id"], "body": "Yes please"},
+        ("POST", "/ideas/{idea_id}/status"): {"status": "planned"},
+        ("POST", "/challenges"): {
+            "title": "A new sandwich",
+            "question": "Which one?",
+            "starts_at": "2020-01-01T00:00:00Z",
+            "ends_at": "2099-01-01T00:00:00Z",
+        },
+        ("POST", "/challenges/{challenge_id}/winners"): {"idea_ids": [idea["id"]]},  # still open: 409
+        ("POST", "/beta-programs"): {"title": "Loyalty app", "places": 3, "agreement": "Keep it secret."},
+        ("POST", "/beta-programs/{program_id}/applications"): {"member_id": dan["id"], "agreement_accepted": True},
+        ("POST", "/beta-programs/{program_id}/tasks/{task_id}/feedback"): {"member_id": noa["id"], "rating": 4},
     }
     return Scene(ids=ids, bodies=bodies)
 
