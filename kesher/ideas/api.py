@@ -41,7 +41,9 @@ class SupportIn(Strict):
 
 
 class CommentIn(Strict):
-    member_id: UUID | None = Field(None, description="The member commenting; leave out to answer as the brand")
+    member_id: UUID | None = Field(
+        None, description="The member commenting; leave out to answer as the brand"
+    )
     body: Annotated[str, StringConstraints(max_length=5000)]
 
 
@@ -150,7 +152,9 @@ class ProgramIn(Strict):
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
     places: int = Field(ge=1, le=100_000)
     agreement: Text
-    tiers: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=20)
+    tiers: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
+        default_factory=list, max_length=20
+    )
     segment_id: UUID | None = None
     selection: Literal["first_come", "by_tier", "manual"] = "first_come"
     private_brief: Text = ""
@@ -316,15 +320,21 @@ def create_idea(request: HttpRequest, payload: IdeaIn) -> Status[Any]:
         brand = brand_of(request)
         member = member_get(brand=brand, member_id=payload.member_id)
         challenge = (
-            selectors.challenge_get(brand=brand, challenge_id=payload.challenge) if payload.challenge else None
+            selectors.challenge_get(brand=brand, challenge_id=payload.challenge)
+            if payload.challenge
+            else None
         )
-        idea = services.idea_submit(member=member, title=payload.title, body=payload.body, challenge=challenge)
+        idea = services.idea_submit(
+            member=member, title=payload.title, body=payload.body, challenge=challenge
+        )
         return 201, _json(IdeaOut, idea_out(idea))
 
     return idempotent(request, payload.model_dump(mode="json"), perform)
 
 
-@router.get("/ideas/{idea_id}", response={200: IdeaOut, **ERRORS}, summary="One idea, its supporters and stage")
+@router.get(
+    "/ideas/{idea_id}", response={200: IdeaOut, **ERRORS}, summary="One idea, its supporters and stage"
+)
 def get_idea(request: HttpRequest, idea_id: str, member_id: UUID | None = None) -> dict[str, Any]:
     return idea_out(_idea(request, idea_id, member_id))
 
@@ -342,7 +352,9 @@ def support_idea(request: HttpRequest, idea_id: str, payload: SupportIn) -> Stat
     return idempotent(request, {"idea": idea_id, **payload.model_dump(mode="json")}, perform)
 
 
-@router.get("/ideas/{idea_id}/comments", response={200: list[CommentOut], **ERRORS}, summary="An idea's comments")
+@router.get(
+    "/ideas/{idea_id}/comments", response={200: list[CommentOut], **ERRORS}, summary="An idea's comments"
+)
 def list_comments(request: HttpRequest, idea_id: str) -> list[dict[str, Any]]:
     return [comment_out(c) for c in selectors.idea_comments(idea=_idea(request, idea_id))]
 
@@ -365,7 +377,9 @@ def create_comment(request: HttpRequest, idea_id: str, payload: CommentIn) -> St
     return idempotent(request, {"idea": idea_id, **payload.model_dump(mode="json")}, perform)
 
 
-@router.post("/ideas/{idea_id}/status", response={200: IdeaOut, **ERRORS}, summary="Set an idea's status (manage)")
+@router.post(
+    "/ideas/{idea_id}/status", response={200: IdeaOut, **ERRORS}, summary="Set an idea's status (manage)"
+)
 def set_status(request: HttpRequest, idea_id: str, payload: StatusIn) -> Status[Any]:
     require_scope(request, "manage")
 
@@ -474,7 +488,9 @@ def create_program(request: HttpRequest, payload: ProgramIn) -> Status[Any]:
         values = payload.model_dump()
         segment = segment_get(brand=brand, segment_id=payload.segment_id) if payload.segment_id else None
         values.pop("segment_id")
-        program = services.beta_program_create(brand=brand, segment=segment, actor=actor_of(request), **values)
+        program = services.beta_program_create(
+            brand=brand, segment=segment, actor=actor_of(request), **values
+        )
         return 201, _json(ProgramOut, program_out(program))
 
     return idempotent(request, payload.model_dump(mode="json"), perform)

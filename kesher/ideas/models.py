@@ -55,7 +55,9 @@ class IdeaStatus(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["brand", "code"], name="ideastatus_unique_code"),
             models.CheckConstraint(
-                condition=Q(kind__in=["open", "under_review", "planned", "in_development", "shipped", "declined"]),
+                condition=Q(
+                    kind__in=["open", "under_review", "planned", "in_development", "shipped", "declined"]
+                ),
                 name="ideastatus_kind_valid",
             ),
         ]
@@ -92,7 +94,9 @@ class Challenge(models.Model):
     class Meta:
         ordering = ["-ends_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="challenge_ends_after")
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="challenge_ends_after"
+            )
         ]
 
     def __str__(self) -> str:
@@ -156,6 +160,9 @@ class IdeaSupport(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["idea", "member"], name="ideasupport_once")]
 
+    def __str__(self) -> str:
+        return f"{self.member_id} supports {self.idea_id}"
+
 
 class IdeaComment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -174,6 +181,9 @@ class IdeaComment(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"comment on {self.idea_id}"
 
 
 class IdeaNotice(models.Model):
@@ -198,6 +208,9 @@ class IdeaNotice(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["member", "-created_at"], name="ideanotice_member")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} notice of {self.idea_id}"
+
 
 class ChallengeWinner(models.Model):
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
@@ -207,7 +220,9 @@ class ChallengeWinner(models.Model):
         "members.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     points = models.PositiveIntegerField(default=0)
-    coupon = models.ForeignKey("loyalty.Coupon", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    coupon = models.ForeignKey(
+        "loyalty.Coupon", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     picked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -215,6 +230,9 @@ class ChallengeWinner(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["challenge", "idea"], name="challengewinner_once")]
+
+    def __str__(self) -> str:
+        return f"winner of {self.challenge_id}: {self.idea_id}"
 
 
 class BetaProgram(models.Model):
@@ -275,9 +293,13 @@ class BetaApplication(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["program", "member"], name="betaapplication_once"),
             models.CheckConstraint(
-                condition=Q(status__in=["applied", "accepted", "declined"]), name="betaapplication_status_valid"
+                condition=Q(status__in=["applied", "accepted", "declined"]),
+                name="betaapplication_status_valid",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} for {self.program_id}: {self.status}"
 
 
 class BetaTask(models.Model):
@@ -313,3 +335,6 @@ class BetaFeedback(models.Model):
             models.UniqueConstraint(fields=["task", "member"], name="betafeedback_once"),
             models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="betafeedback_rating_1_5"),
         ]
+
+    def __str__(self) -> str:
+        return f"feedback on {self.task_id}"

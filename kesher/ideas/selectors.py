@@ -39,7 +39,11 @@ def _uuid(value: Any, what: str) -> uuid.UUID:
 def idea_get(*, brand: Brand, idea_id: Any, staff: bool = False, member: Member | None = None) -> Idea:
     """One idea; a hidden one only for staff and its author. Past its deadline it expires now."""
     pk = _uuid(idea_id, "idea")
-    idea = Idea.objects.select_related("status", "author", "challenge", "brand").filter(brand=brand, pk=pk).first()
+    idea = (
+        Idea.objects.select_related("status", "author", "challenge", "brand")
+        .filter(brand=brand, pk=pk)
+        .first()
+    )
     if idea is None or not (
         staff
         or idea.visibility == Idea.Visibility.PUBLISHED
@@ -91,7 +95,9 @@ def supported_ids(*, member: Member | None, ideas: list[Idea]) -> set[uuid.UUID]
     if member is None or not ideas:
         return set()
     return set(
-        IdeaSupport.objects.filter(member=member, idea__in=[i.pk for i in ideas]).values_list("idea_id", flat=True)
+        IdeaSupport.objects.filter(member=member, idea__in=[i.pk for i in ideas]).values_list(
+            "idea_id", flat=True
+        )
     )
 
 
@@ -129,9 +135,11 @@ def unread_notices(*, member: Member) -> int:
 
 
 def challenge_get(*, brand: Brand, challenge_id: Any) -> Challenge:
-    found = Challenge.objects.select_related("prize_reward").filter(
-        brand=brand, pk=_uuid(challenge_id, "challenge")
-    ).first()
+    found = (
+        Challenge.objects.select_related("prize_reward")
+        .filter(brand=brand, pk=_uuid(challenge_id, "challenge"))
+        .first()
+    )
     if found is None:
         raise NotFound("No such challenge", code="challenge_not_found")
     return found
@@ -142,9 +150,11 @@ def challenge_list(*, brand: Brand) -> list[Challenge]:
 
 
 def program_get(*, brand: Brand, program_id: Any) -> BetaProgram:
-    found = BetaProgram.objects.select_related("brand", "segment").filter(
-        brand=brand, pk=_uuid(program_id, "program")
-    ).first()
+    found = (
+        BetaProgram.objects.select_related("brand", "segment")
+        .filter(brand=brand, pk=_uuid(program_id, "program"))
+        .first()
+    )
     if found is None:
         raise NotFound("No such beta program", code="program_not_found")
     return found
@@ -155,9 +165,11 @@ def program_list(*, brand: Brand) -> list[BetaProgram]:
 
 
 def task_get(*, program: BetaProgram, task_id: Any) -> BetaTask:
-    found = BetaTask.objects.select_related("program__brand").filter(
-        program=program, pk=_uuid(task_id, "task")
-    ).first()
+    found = (
+        BetaTask.objects.select_related("program__brand")
+        .filter(program=program, pk=_uuid(task_id, "task"))
+        .first()
+    )
     if found is None:
         raise NotFound("No such task", code="task_not_found")
     return found
@@ -170,7 +182,9 @@ def application_of(*, program: BetaProgram, member: Member | None) -> BetaApplic
 
 
 def applications(*, program: BetaProgram) -> list[BetaApplication]:
-    return list(BetaApplication.objects.filter(program=program).select_related("member").order_by("applied_at"))
+    return list(
+        BetaApplication.objects.filter(program=program).select_related("member").order_by("applied_at")
+    )
 
 
 def application_get(*, program: BetaProgram, application_id: Any) -> BetaApplication:

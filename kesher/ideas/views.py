@@ -52,7 +52,9 @@ REFUSALS = {
 
 def _refused(request: HttpRequest, exc: KesherError) -> None:
     known = REFUSALS.get(exc.code)
-    messages.error(request, str(known) if known else _("That did not work: %(reason)s") % {"reason": exc.message})
+    messages.error(
+        request, str(known) if known else _("That did not work: %(reason)s") % {"reason": exc.message}
+    )
 
 
 def _brand(slug: str) -> Brand:
@@ -112,7 +114,9 @@ def board(request: HttpRequest, brand_slug: str) -> HttpResponse:
     sort = sort if sort in selectors.SORTS else "popular"
     status = request.GET.get("status") or None
     found = selectors.idea_list(brand=brand, status=status, sort=sort)
-    context = _base(request, brand, page=found, sort=sort, status=status, statuses=selectors.statuses(brand=brand))
+    context = _base(
+        request, brand, page=found, sort=sort, status=status, statuses=selectors.statuses(brand=brand)
+    )
     context["supported"] = selectors.supported_ids(member=context["member"], ideas=found.ideas)
     context["stages"] = services.settings_of(brand).stages
     return render(request, "ideas/board.html", context)
@@ -136,7 +140,9 @@ def idea_page(request: HttpRequest, brand_slug: str, idea_id: Any) -> HttpRespon
     stages = services.settings_of(brand).stages
     context["stages"] = stages
     context["threshold"] = (
-        stages[idea.stage - 1]["threshold"] if idea.phase == Idea.Phase.GATHERING and idea.stage <= len(stages) else None
+        stages[idea.stage - 1]["threshold"]
+        if idea.phase == Idea.Phase.GATHERING and idea.stage <= len(stages)
+        else None
     )
     return render(request, "ideas/idea.html", context)
 
@@ -149,7 +155,9 @@ def support(request: HttpRequest, brand_slug: str, idea_id: Any) -> HttpResponse
     idea = _idea_for(request, brand, idea_id)
     try:
         _supported, added = services.idea_support(idea=idea, member=member)
-        messages.success(request, _("Thank you for your support!") if added else _("You support this idea already."))
+        messages.success(
+            request, _("Thank you for your support!") if added else _("You support this idea already.")
+        )
     except KesherError as exc:
         _refused(request, exc)
     return redirect(_idea_url(idea))
@@ -183,9 +191,13 @@ def submit(request: HttpRequest, brand_slug: str) -> HttpResponse:
         else:
             try:
                 challenge = (
-                    selectors.challenge_get(brand=brand, challenge_id=form["challenge"]) if form["challenge"] else None
+                    selectors.challenge_get(brand=brand, challenge_id=form["challenge"])
+                    if form["challenge"]
+                    else None
                 )
-                idea = services.idea_submit(member=member, title=form["title"], body=form["body"], challenge=challenge)
+                idea = services.idea_submit(
+                    member=member, title=form["title"], body=form["body"], challenge=challenge
+                )
                 messages.success(request, _("Your idea is on the board."))
                 return redirect(_idea_url(idea))
             except KesherError as exc:
@@ -196,7 +208,9 @@ def submit(request: HttpRequest, brand_slug: str) -> HttpResponse:
 @require_GET
 def roadmap(request: HttpRequest, brand_slug: str) -> HttpResponse:
     brand = _brand(brand_slug)
-    return render(request, "ideas/roadmap.html", _base(request, brand, columns=selectors.roadmap(brand=brand)))
+    return render(
+        request, "ideas/roadmap.html", _base(request, brand, columns=selectors.roadmap(brand=brand))
+    )
 
 
 @login_required
@@ -233,7 +247,11 @@ def challenge(request: HttpRequest, brand_slug: str, challenge_id: Any) -> HttpR
     ideas = selectors.idea_list(brand=brand, challenge=found, sort="popular").ideas
     winners = {w.idea_id for w in found.winners.all()}
     context = _base(
-        request, brand, challenge=found, ideas=ideas, winners=winners,
+        request,
+        brand,
+        challenge=found,
+        ideas=ideas,
+        winners=winners,
         is_open=services.challenge_is_open(found, timezone.now()),
     )
     return render(request, "ideas/challenge.html", context)
@@ -255,7 +273,9 @@ def beta(request: HttpRequest, brand_slug: str, program_id: Any) -> HttpResponse
     program = _program(brand, program_id)
     member = _member(request, brand)
     context = _base(
-        request, brand, program=program,
+        request,
+        brand,
+        program=program,
         application=selectors.application_of(program=program, member=member),
         eligible=member is not None and services.beta_eligible(program=program, member=member),
         may_enter=services.beta_tester(program=program, member=member) or _is_staff(request, brand),
@@ -271,7 +291,9 @@ def beta_apply(request: HttpRequest, brand_slug: str, program_id: Any) -> HttpRe
     member = _need_member(request, brand)
     try:
         application = services.beta_apply(
-            program=program, member=member, agreement_accepted=request.POST.get("agreement") == "1",
+            program=program,
+            member=member,
+            agreement_accepted=request.POST.get("agreement") == "1",
             motivation=request.POST.get("motivation", ""),
         )
         if application.status == BetaApplication.Status.ACCEPTED:
@@ -315,7 +337,9 @@ def beta_feedback(request: HttpRequest, brand_slug: str, program_id: Any, task_i
     try:
         task = selectors.task_get(program=program, task_id=task_id)
         rating = int(request.POST.get("rating", "0") or 0)
-        services.beta_feedback_submit(task=task, member=member, rating=rating, text=request.POST.get("text", ""))
+        services.beta_feedback_submit(
+            task=task, member=member, rating=rating, text=request.POST.get("text", "")
+        )
         messages.success(request, _("Thank you for your feedback."))
     except ValueError:
         messages.error(request, _("Please choose a rating from 1 to 5."))
@@ -334,7 +358,8 @@ def console(request: HttpRequest, brand_slug: str) -> HttpResponse:
     sort = sort if sort in selectors.SORTS else "newest"
     found = selectors.idea_list(brand=brand, staff=True, sort=sort, status=request.GET.get("status") or None)
     return render(
-        request, "ideas/console.html",
+        request,
+        "ideas/console.html",
         {"brand": brand, "page": found, "statuses": selectors.statuses(brand=brand), "sort": sort},
     )
 
@@ -368,7 +393,10 @@ def console_moderate(request: HttpRequest, brand_slug: str, idea_id: Any) -> Htt
     idea = _idea_for_staff(brand, idea_id)
     try:
         services.idea_moderate(
-            idea=idea, action=request.POST.get("action", ""), reason=request.POST.get("reason", ""), actor=actor
+            idea=idea,
+            action=request.POST.get("action", ""),
+            reason=request.POST.get("reason", ""),
+            actor=actor,
         )
     except KesherError as exc:
         _refused(request, exc)
@@ -390,8 +418,11 @@ def console_settings(request: HttpRequest, brand_slug: str) -> HttpResponse:
                 services.idea_stages_set(brand=brand, stages=stages, actor=actor)
             else:
                 services.idea_status_save(
-                    brand=brand, code=request.POST.get("code", ""), name=request.POST.get("name", ""),
-                    kind=request.POST.get("kind") or None, on_roadmap=request.POST.get("on_roadmap") == "1",
+                    brand=brand,
+                    code=request.POST.get("code", ""),
+                    name=request.POST.get("name", ""),
+                    kind=request.POST.get("kind") or None,
+                    on_roadmap=request.POST.get("on_roadmap") == "1",
                     actor=actor,
                 )
             messages.success(request, _("Saved."))
@@ -403,8 +434,14 @@ def console_settings(request: HttpRequest, brand_slug: str) -> HttpResponse:
     stages = services.settings_of(brand).stages
     rows = [(i, stages[i] if i < len(stages) else None) for i in range(max(len(stages) + 1, 4))][:8]
     return render(
-        request, "ideas/console_settings.html",
-        {"brand": brand, "rows": rows, "statuses": selectors.statuses(brand=brand), "kinds": IdeaStatus.Kind.choices},
+        request,
+        "ideas/console_settings.html",
+        {
+            "brand": brand,
+            "rows": rows,
+            "statuses": selectors.statuses(brand=brand),
+            "kinds": IdeaStatus.Kind.choices,
+        },
     )
 
 
@@ -426,9 +463,15 @@ def console_challenges(request: HttpRequest, brand_slug: str) -> HttpResponse:
             reward_id = request.POST.get("prize_reward", "")
             reward = Reward.objects.filter(brand=brand, pk=reward_id).first() if reward_id else None
             made = services.challenge_create(
-                brand=brand, title=request.POST.get("title", ""), question=request.POST.get("question", ""),
-                starts_at=starts, ends_at=ends, prize_points=int(request.POST.get("prize_points", "0") or 0),
-                prize_reward=reward, winners_max=int(request.POST.get("winners_max", "1") or 1), actor=actor,
+                brand=brand,
+                title=request.POST.get("title", ""),
+                question=request.POST.get("question", ""),
+                starts_at=starts,
+                ends_at=ends,
+                prize_points=int(request.POST.get("prize_points", "0") or 0),
+                prize_reward=reward,
+                winners_max=int(request.POST.get("winners_max", "1") or 1),
+                actor=actor,
             )
             messages.success(request, _("The challenge is set."))
             return redirect("ideas:console_challenge", brand.slug, made.pk)
@@ -439,7 +482,9 @@ def console_challenges(request: HttpRequest, brand_slug: str) -> HttpResponse:
     now = timezone.now()
     rows = [(c, services.challenge_is_open(c, now)) for c in selectors.challenge_list(brand=brand)]
     rewards = list(Reward.objects.filter(brand=brand).order_by("name"))
-    return render(request, "ideas/console_challenges.html", {"brand": brand, "rows": rows, "rewards": rewards})
+    return render(
+        request, "ideas/console_challenges.html", {"brand": brand, "rows": rows, "rewards": rewards}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -460,7 +505,10 @@ def console_challenge(request: HttpRequest, brand_slug: str, challenge_id: Any) 
             _refused(request, exc)
     ideas = selectors.idea_list(brand=brand, challenge=found, staff=True).ideas
     context = {
-        "brand": brand, "challenge": found, "ideas": ideas, "winners": list(found.winners.select_related("idea")),
+        "brand": brand,
+        "challenge": found,
+        "ideas": ideas,
+        "winners": list(found.winners.select_related("idea")),
         "closed": timezone.now() >= found.ends_at,
     }
     return render(request, "ideas/console_challenge.html", context)
@@ -473,10 +521,15 @@ def console_betas(request: HttpRequest, brand_slug: str) -> HttpResponse:
         try:
             tiers = [t for t in request.POST.get("tiers", "").split(",") if t.strip()]
             made = services.beta_program_create(
-                brand=brand, title=request.POST.get("title", ""), description=request.POST.get("description", ""),
-                places=int(request.POST.get("places", "0") or 0), agreement=request.POST.get("agreement", ""),
-                tiers=tiers, selection=request.POST.get("selection", "first_come"),
-                private_brief=request.POST.get("private_brief", ""), actor=actor,
+                brand=brand,
+                title=request.POST.get("title", ""),
+                description=request.POST.get("description", ""),
+                places=int(request.POST.get("places", "0") or 0),
+                agreement=request.POST.get("agreement", ""),
+                tiers=tiers,
+                selection=request.POST.get("selection", "first_come"),
+                private_brief=request.POST.get("private_brief", ""),
+                actor=actor,
             )
             messages.success(request, _("The program is open."))
             return redirect("ideas:console_beta", brand.slug, made.pk)
@@ -485,8 +538,13 @@ def console_betas(request: HttpRequest, brand_slug: str) -> HttpResponse:
         except KesherError as exc:
             _refused(request, exc)
     return render(
-        request, "ideas/console_betas.html",
-        {"brand": brand, "programs": selectors.program_list(brand=brand), "selections": BetaProgram.Selection.choices},
+        request,
+        "ideas/console_betas.html",
+        {
+            "brand": brand,
+            "programs": selectors.program_list(brand=brand),
+            "selections": BetaProgram.Selection.choices,
+        },
     )
 
 
@@ -500,23 +558,31 @@ def console_beta(request: HttpRequest, brand_slug: str, program_id: Any) -> Http
         try:
             if action == "task":
                 services.beta_task_add(
-                    program=program, title=request.POST.get("title", ""),
+                    program=program,
+                    title=request.POST.get("title", ""),
                     description=request.POST.get("description", ""),
-                    points=int(request.POST.get("points", "0") or 0), actor=actor,
+                    points=int(request.POST.get("points", "0") or 0),
+                    actor=actor,
                 )
             elif action == "select":
                 count = services.beta_applications_select(program=program, actor=actor)
                 messages.success(request, _("%(count)s testers chosen.") % {"count": count})
             elif action in ("accept", "decline"):
-                application = selectors.application_get(program=program, application_id=request.POST.get("application"))
-                services.beta_application_decide(application=application, accept=action == "accept", actor=actor)
+                application = selectors.application_get(
+                    program=program, application_id=request.POST.get("application")
+                )
+                services.beta_application_decide(
+                    application=application, accept=action == "accept", actor=actor
+                )
             return redirect("ideas:console_beta", brand.slug, program.pk)
         except ValueError:
             messages.error(request, _("Numbers only, please."))
         except KesherError as exc:
             _refused(request, exc)
     context = {
-        "brand": brand, "program": program, "applications": selectors.applications(program=program),
+        "brand": brand,
+        "program": program,
+        "applications": selectors.applications(program=program),
         "tasks": list(program.tasks.all()),
         "accepted": sum(1 for a in selectors.applications(program=program) if a.status == "accepted"),
     }

@@ -242,7 +242,9 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         brand=brand, email="gone@example.org", reason=SuppressionReason.values[0]
     )
     # ideas: Dan's idea, an open challenge, a beta program with a task that Noa tests
-    idea = ok(admin.post("/ideas", {"member_id": dan["id"], "title": "Oat milk in every branch", "body": "Please"}))
+    idea = ok(
+        admin.post("/ideas", {"member_id": dan["id"], "title": "Oat milk in every branch", "body": "Please"})
+    )
     challenge = ok(
         admin.post(
             "/challenges",
@@ -266,7 +268,12 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
             },
         )
     )
-    ok(admin.post(f"/beta-programs/{program['id']}/applications", {"member_id": noa["id"], "agreement_accepted": True}))
+    ok(
+        admin.post(
+            f"/beta-programs/{program['id']}/applications",
+            {"member_id": noa["id"], "agreement_accepted": True},
+        )
+    )
     ids = {
         "member_id": noa["id"],
         "external_id": "noa",
@@ -393,8 +400,14 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         },
         ("POST", "/challenges/{challenge_id}/winners"): {"idea_ids": [idea["id"]]},  # still open: 409
         ("POST", "/beta-programs"): {"title": "Loyalty app", "places": 3, "agreement": "Keep it secret."},
-        ("POST", "/beta-programs/{program_id}/applications"): {"member_id": dan["id"], "agreement_accepted": True},
-        ("POST", "/beta-programs/{program_id}/tasks/{task_id}/feedback"): {"member_id": noa["id"], "rating": 4},
+        ("POST", "/beta-programs/{program_id}/applications"): {
+            "member_id": dan["id"],
+            "agreement_accepted": True,
+        },
+        ("POST", "/beta-programs/{program_id}/tasks/{task_id}/feedback"): {
+            "member_id": noa["id"],
+            "rating": 4,
+        },
     }
     return Scene(ids=ids, bodies=bodies)
 

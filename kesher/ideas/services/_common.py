@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 
@@ -32,7 +33,9 @@ def ideas_install_defaults(*, brand: Brand) -> IdeaSettings:
         found, _ = IdeaSettings.objects.get_or_create(brand=brand, defaults={"stages": DEFAULT_STAGES})
         for position, (code, kind, roadmap) in enumerate(DEFAULT_STATUSES):
             IdeaStatus.objects.get_or_create(
-                brand=brand, code=code, defaults={"kind": kind, "position": position * 10, "on_roadmap": roadmap}
+                brand=brand,
+                code=code,
+                defaults={"kind": kind, "position": position * 10, "on_roadmap": roadmap},
             )
     return found
 
@@ -67,7 +70,7 @@ def notify_followers(
     *, idea: Idea, kind: str, stage: int | None = None, status_label: str = "", reason: str = ""
 ) -> int:
     """A notice for each supporter and the author, and the `idea.stage_changed` event (after commit)."""
-    members: set[object] = set(IdeaSupport.objects.filter(idea=idea).values_list("member_id", flat=True))
+    members: set[Any] = set(IdeaSupport.objects.filter(idea=idea).values_list("member_id", flat=True))
     if idea.author_id is not None:
         members.add(idea.author_id)
     notices: Iterable[IdeaNotice] = (

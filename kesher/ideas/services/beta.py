@@ -71,7 +71,13 @@ def beta_program_create(
 
 
 def beta_task_add(
-    *, program: BetaProgram, title: str, description: str = "", points: int = 0, actor: Actor, audited: bool = True
+    *,
+    program: BetaProgram,
+    title: str,
+    description: str = "",
+    points: int = 0,
+    actor: Actor,
+    audited: bool = True,
 ) -> BetaTask:
     title = clean_text(title, "title", max_length=200)
     if not 0 <= points <= 100_000:
@@ -99,11 +105,7 @@ def beta_task_add(
 
 
 def _tier_of(member: Member) -> tuple[str, Decimal]:
-    row = (
-        PointsAccount.objects.filter(member=member)
-        .values_list("tier__name", "tier__threshold")
-        .first()
-    )
+    row = PointsAccount.objects.filter(member=member).values_list("tier__name", "tier__threshold").first()
     if row is None or row[0] is None:
         return "", Decimal(-1)
     return str(row[0]), Decimal(row[1])
@@ -202,9 +204,13 @@ def beta_applications_select(*, program: BetaProgram, actor: Actor) -> int:
 def beta_application_decide(*, application: BetaApplication, accept: bool, actor: Actor) -> BetaApplication:
     """Staff accept or decline one application by hand; audited. No more testers than places."""
     with transaction.atomic():
-        program = BetaProgram.objects.select_for_update().select_related("brand").get(pk=application.program_id)
-        locked = BetaApplication.objects.select_for_update().select_related("member", "program").get(
-            pk=application.pk
+        program = (
+            BetaProgram.objects.select_for_update().select_related("brand").get(pk=application.program_id)
+        )
+        locked = (
+            BetaApplication.objects.select_for_update()
+            .select_related("member", "program")
+            .get(pk=application.pk)
         )
         if locked.status != BetaApplication.Status.APPLIED:
             raise Conflict("The application was decided already", code="already_decided")
@@ -228,9 +234,12 @@ def beta_application_decide(*, application: BetaApplication, accept: bool, actor
 
 
 def beta_tester(*, program: BetaProgram, member: Member | None) -> bool:
-    return member is not None and BetaApplication.objects.filter(
-        program=program, member=member, status=BetaApplication.Status.ACCEPTED
-    ).exists()
+    return (
+        member is not None
+        and BetaApplication.objects.filter(
+            program=program, member=member, status=BetaApplication.Status.ACCEPTED
+        ).exists()
+    )
 
 
 def beta_feedback_submit(*, task: BetaTask, member: Member, rating: int, text: str = "") -> BetaFeedback:
@@ -247,7 +256,11 @@ def beta_feedback_submit(*, task: BetaTask, member: Member, rating: int, text: s
         try:
             with transaction.atomic():
                 feedback = BetaFeedback.objects.create(
-                    brand_id=task.brand_id, task=task, member=member, rating=rating, text=text.strip(),
+                    brand_id=task.brand_id,
+                    task=task,
+                    member=member,
+                    rating=rating,
+                    text=text.strip(),
                     points=task.points,
                 )
         except IntegrityError:

@@ -67,7 +67,9 @@ def challenge_winners_pick(*, challenge: Challenge, ideas: list[Idea], actor: Ac
     if not ideas:
         raise ValidationFailed("pick at least one idea", field="idea_ids")
     with transaction.atomic():
-        locked = Challenge.objects.select_for_update().select_related("brand", "prize_reward").get(pk=challenge.pk)
+        locked = (
+            Challenge.objects.select_for_update().select_related("brand", "prize_reward").get(pk=challenge.pk)
+        )
         if timezone.now() < locked.ends_at:
             raise Conflict("The challenge is still open", code="challenge_open")
         if locked.judged_at is not None:
@@ -90,11 +92,17 @@ def challenge_winners_pick(*, challenge: Challenge, ideas: list[Idea], actor: Ac
             if locked.prize_reward is not None:
                 reward = locked.prize_reward
                 given = reward_surprise_grant(
-                    brand=locked.brand, members=[member], reward=reward, reason=reason,
-                    budget=reward.cost_points, actor=actor,
+                    brand=locked.brand,
+                    members=[member],
+                    reward=reward,
+                    reason=reason,
+                    budget=reward.cost_points,
+                    actor=actor,
                 )
                 if given:
-                    coupon = Coupon.objects.filter(member=member, reward=reward).order_by("-issued_at").first()
+                    coupon = (
+                        Coupon.objects.filter(member=member, reward=reward).order_by("-issued_at").first()
+                    )
             winners.append(
                 ChallengeWinner.objects.create(
                     brand_id=locked.brand_id,
@@ -103,7 +111,7 @@ def challenge_winners_pick(*, challenge: Challenge, ideas: list[Idea], actor: Ac
                     member=member,
                     points=locked.prize_points,
                     coupon=coupon,
-                    picked_by=actor.user,
+                    picked_by=actor.user,  # type: ignore[misc]
                 )
             )
         locked.judged_at = timezone.now()

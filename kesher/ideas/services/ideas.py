@@ -186,7 +186,7 @@ def idea_comment(
             idea=idea,
             author=member,
             by_brand=member is None,
-            staff_user=actor.user if member is None and actor is not None else None,
+            staff_user=actor.user if member is None and actor is not None else None,  # type: ignore[misc]
             body=body,
             body_html=render_markdown(body),
         )

@@ -22,8 +22,14 @@ from kesher.members.models import Member
 def ideas_member_export(*, member: Member) -> dict[str, Any]:
     return {
         "ideas": [
-            {"id": str(i.pk), "title": i.title, "body": i.body, "status": i.status.code,
-             "supporters": i.supporters, "created_at": i.created_at.isoformat()}
+            {
+                "id": str(i.pk),
+                "title": i.title,
+                "body": i.body,
+                "status": i.status.code,
+                "supporters": i.supporters,
+                "created_at": i.created_at.isoformat(),
+            }
             for i in Idea.objects.filter(author=member).select_related("status").order_by("created_at")
         ],
         "supported": [
@@ -35,14 +41,24 @@ def ideas_member_export(*, member: Member) -> dict[str, Any]:
             for c in IdeaComment.objects.filter(author=member)
         ],
         "beta_applications": [
-            {"program_id": str(a.program_id), "program": a.program.title, "status": a.status,
-             "motivation": a.motivation, "agreement_text": a.agreement_text,
-             "agreement_accepted_at": a.agreement_accepted_at.isoformat()}
+            {
+                "program_id": str(a.program_id),
+                "program": a.program.title,
+                "status": a.status,
+                "motivation": a.motivation,
+                "agreement_text": a.agreement_text,
+                "agreement_accepted_at": a.agreement_accepted_at.isoformat(),
+            }
             for a in BetaApplication.objects.filter(member=member).select_related("program")
         ],
         "beta_feedback": [
-            {"task_id": str(f.task_id), "task": f.task.title, "rating": f.rating, "text": f.text,
-             "at": f.created_at.isoformat()}
+            {
+                "task_id": str(f.task_id),
+                "task": f.task.title,
+                "rating": f.rating,
+                "text": f.text,
+                "at": f.created_at.isoformat(),
+            }
             for f in BetaFeedback.objects.filter(member=member).select_related("task")
         ],
         "challenge_wins": [

@@ -24,11 +24,15 @@ def idea_stages_set(*, brand: Brand, stages: list[dict[str, int]], actor: Actor)
     for index, stage in enumerate(stages):
         threshold, days = int(stage.get("threshold", 0)), int(stage.get("days", 0))
         if not 1 <= threshold <= 10_000_000:
-            raise ValidationFailed("a threshold is between 1 and 10,000,000", field=f"stages.{index}.threshold")
+            raise ValidationFailed(
+                "a threshold is between 1 and 10,000,000", field=f"stages.{index}.threshold"
+            )
         if not 1 <= days <= 3650:
             raise ValidationFailed("days are between 1 and 3,650", field=f"stages.{index}.days")
         if clean and threshold <= clean[-1]["threshold"]:
-            raise ValidationFailed("each threshold is above the one before", field=f"stages.{index}.threshold")
+            raise ValidationFailed(
+                "each threshold is above the one before", field=f"stages.{index}.threshold"
+            )
         clean.append({"threshold": threshold, "days": days})
     with transaction.atomic():
         found = settings_of(brand)

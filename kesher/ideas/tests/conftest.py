@@ -17,7 +17,7 @@ from kesher.members.tests.factories import MemberFactory
 @pytest.fixture
 def make_member(brand: Brand) -> Callable[..., Member]:
     def make(first_name: str = "נועה", *, of: Brand | None = None, **kw: Any) -> Member:
-        return MemberFactory(brand=of or brand, first_name=first_name, **kw)  # type: ignore[no-any-return]
+        return MemberFactory(brand=of or brand, first_name=first_name, **kw)  # type: ignore[return-value]
 
     return make
 

@@ -59,7 +59,9 @@ def test_reaching_a_threshold_moves_the_stage_and_tells_supporters(api, brand, m
     from kesher.core.audit import SYSTEM
     from kesher.ideas.services import idea_stages_set
 
-    idea_stages_set(brand=brand, stages=[{"threshold": 2, "days": 10}, {"threshold": 3, "days": 5}], actor=SYSTEM)
+    idea_stages_set(
+        brand=brand, stages=[{"threshold": 2, "days": 10}, {"threshold": 3, "days": 5}], actor=SYSTEM
+    )
     idea = make_idea()
     members = [make_member(f"M{i}") for i in range(3)]
     api.post(f"/ideas/{idea.pk}/support", {"member_id": str(members[0].pk)})
