@@ -199,7 +199,8 @@ class IdeaNotice(models.Model):
     idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     stage = models.PositiveSmallIntegerField(null=True, blank=True)
-    status_label = models.CharField(max_length=80, blank=True)
+    # The status given (its name is shown in the reader's language when the notice is read).
+    status = models.ForeignKey(IdeaStatus, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)

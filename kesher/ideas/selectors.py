@@ -127,7 +127,7 @@ def roadmap(*, brand: Brand) -> list[tuple[IdeaStatus, list[Idea]]]:
 
 
 def notices(*, member: Member, limit: int = 50) -> list[IdeaNotice]:
-    return list(IdeaNotice.objects.filter(member=member).select_related("idea")[:limit])
+    return list(IdeaNotice.objects.filter(member=member).select_related("idea", "status")[:limit])
 
 
 def unread_notices(*, member: Member) -> int:

@@ -67,7 +67,7 @@ def clean_text(value: str, field: str, *, max_length: int, min_length: int = 1) 
 
 
 def notify_followers(
-    *, idea: Idea, kind: str, stage: int | None = None, status_label: str = "", reason: str = ""
+    *, idea: Idea, kind: str, stage: int | None = None, status: IdeaStatus | None = None, reason: str = ""
 ) -> int:
     """A notice for each supporter and the author, and the `idea.stage_changed` event (after commit)."""
     members: set[Any] = set(IdeaSupport.objects.filter(idea=idea).values_list("member_id", flat=True))
@@ -80,7 +80,7 @@ def notify_followers(
             idea=idea,
             kind=kind,
             stage=stage,
-            status_label=status_label,
+            status=status,
             reason=reason,
         )
         for member_id in sorted(members, key=str)

@@ -68,7 +68,9 @@ def challenge_winners_pick(*, challenge: Challenge, ideas: list[Idea], actor: Ac
         raise ValidationFailed("pick at least one idea", field="idea_ids")
     with transaction.atomic():
         locked = (
-            Challenge.objects.select_for_update().select_related("brand", "prize_reward").get(pk=challenge.pk)
+            Challenge.objects.select_for_update(of=("self",))
+            .select_related("brand", "prize_reward")
+            .get(pk=challenge.pk)
         )
         if timezone.now() < locked.ends_at:
             raise Conflict("The challenge is still open", code="challenge_open")

@@ -229,7 +229,7 @@ def idea_status_set(*, idea: Idea, status: IdeaStatus, reason: str, actor: Actor
             target_id=locked.pk,
             data={"from": before, "to": status.code, "reason": reason},
         )
-        notify_followers(idea=locked, kind=IdeaNotice.Kind.STATUS, status_label=status.label, reason=reason)
+        notify_followers(idea=locked, kind=IdeaNotice.Kind.STATUS, status=status, reason=reason)
     return locked
 
 

@@ -109,7 +109,8 @@ def test_staff_set_a_status_with_reason_audited_and_supporters_hear(api, make_me
     assert done.status == 200 and done.body["status"]["kind"] == "declined"
     assert done.body["status_reason"] == "Our ovens cannot"
     notice = IdeaNotice.objects.get(idea=idea, member=fan, kind="status")
-    assert (notice.status_label, notice.reason) == ("Declined", "Our ovens cannot")
+    assert notice.status is not None
+    assert (notice.status.code, notice.reason) == ("declined", "Our ovens cannot")
     assert AuditEntry.objects.filter(action="ideas.status_set", target_id=str(idea.pk)).count() == 1
 
 

@@ -112,7 +112,9 @@ def test_submit_support_status_and_notice_in_a_browser(
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     text = TEXT[language]
-    brand = brand_create(slug="cafe", name="קפה טוב" if language == "he" else "Good Cafe", default_locale=language)
+    brand = brand_create(
+        slug="cafe", name="קפה טוב" if language == "he" else "Good Cafe", default_locale=language
+    )
     author, author_session = _member_session(brand, "Noa")
     fan, fan_session = _member_session(brand, "Dan")
     owner = get_user_model().objects.create_user(username="owner", email="owner@example.org")
