@@ -465,6 +465,53 @@ def _surveys(brand: Brand, rng: random.Random) -> None:
         )
 
 
+def _ideas(brand: Brand, ideas: list[str], challenge: str, program: str) -> None:
+    """A few ideas with supporters (one planned, with its reason), an open challenge and a beta program."""
+    from kesher.core.audit import SYSTEM
+    from kesher.ideas.selectors import status_get
+    from kesher.ideas.services import (
+        beta_apply,
+        beta_program_create,
+        challenge_create,
+        idea_status_set,
+        idea_submit,
+        idea_support,
+    )
+
+    people = list(
+        Member.objects.filter(brand=brand, status=MemberStatus.ACTIVE).order_by("external_id")[1:60]
+    )
+    now = timezone.now()
+    for number, title in enumerate(ideas):
+        idea = idea_submit(member=people[number], title=title, body=title)
+        for fan in people[number + 1 : number + 1 + (len(ideas) - number) * 7]:
+            idea_support(idea=idea, member=fan)
+        if number == 0:
+            idea_status_set(
+                idea=idea, status=status_get(brand=brand, code="planned"), reason="", actor=SYSTEM
+            )
+    challenge_create(
+        brand=brand,
+        title=challenge,
+        question=challenge,
+        starts_at=now - timedelta(days=2),
+        ends_at=now + timedelta(days=21),
+        prize_points=300,
+        actor=SYSTEM,
+    )
+    beta = beta_program_create(
+        brand=brand,
+        title=program,
+        places=10,
+        agreement="NDA",
+        tasks=[{"title": program, "points": 50}],
+        private_brief=program,
+        actor=SYSTEM,
+    )
+    for member in people[:3]:
+        beta_apply(program=beta, member=member, agreement_accepted=True)
+
+
 def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     rng = random.Random(seed)
     if Brand.objects.filter(slug__in=["shahar", "northwind"]).exists():
@@ -522,6 +569,18 @@ def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     _community(cafe, COMMUNITY_HE)
     _community(shop, COMMUNITY_EN)
     _surveys(cafe, rng)  # surveys
+    _ideas(
+        cafe,
+        ["חלב שיבולת שועל בכל הסניפים", "כרטיסיית קפה דיגיטלית", "מאפה טבעוני בבוקר"],
+        "מאפה חדש לחורף",
+        "בודקי האפליקציה החדשה",
+    )
+    _ideas(
+        shop,
+        ["Rent a tent for a weekend", "Repair workshop for boots", "Trail maps in the app"],
+        "Gear for winter hikes",
+        "Test the new trip planner",
+    )
     print(
         f"demo loaded: 2 brands, {members_per_brand * 2} members, {activities} purchases, "
         f"{len(COMMUNITY_HE) + len(COMMUNITY_EN)} community questions"

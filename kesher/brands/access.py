@@ -25,6 +25,8 @@ SEE_CAMPAIGNS = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST}
 MODERATE = {StaffRole.OWNER, StaffRole.MODERATOR}
 SEE_MAGAZINE = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST, StaffRole.MODERATOR}
 SERVE_AT_COUNTER = {StaffRole.OWNER, StaffRole.SERVICE_AGENT}
+SEE_SURVEYS = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST, StaffRole.SERVICE_AGENT}
+RUN_IDEAS = {StaffRole.OWNER, StaffRole.MODERATOR, StaffRole.MARKETER}  # the board, challenges, beta programs
 
 
 # The installation admin's support access is audited once per brand per admin per this long.

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kesher.activity.registry import registry
+from kesher.brands import access
 from kesher.brands.access import may, staff_membership
 from kesher.brands.models import StaffMembership, StaffRole
 from kesher.core.audit import Actor, audit_record
@@ -30,7 +31,7 @@ from kesher.surveys.models import Question, QuestionKind, Survey, SurveyStatus
 from kesher.surveys.services import AnswersInvalid
 
 # Who may do what. The console is for the roles that read feedback; the moderator's work is elsewhere.
-SEE_SURVEYS = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST, StaffRole.SERVICE_AGENT}
+SEE_SURVEYS = access.SEE_SURVEYS
 BUILD_SURVEYS = {StaffRole.OWNER, StaffRole.MARKETER}
 EXPORT_RESPONSES = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST}  # a file of answers
 FOLLOW_UP = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.SERVICE_AGENT}

@@ -43,6 +43,8 @@ _SECTIONS: list[tuple[str, Any, str, bool, set[StaffRole] | None, bool]] = [
     ("journeys", _("Journeys"), "campaigns:staff_journeys", False, access.SEE_CAMPAIGNS, True),
     ("moderation", _("Moderation"), "community:moderation", True, access.MODERATE, True),
     ("magazine", _("Magazine"), "magazine:console", True, access.SEE_MAGAZINE, True),
+    ("surveys", _("Surveys"), "surveys:console", True, access.SEE_SURVEYS, True),
+    ("ideas", _("Ideas board"), "ideas:console", True, access.RUN_IDEAS, True),
     ("cashier", _("Cashier"), "cashier", False, access.SERVE_AT_COUNTER, True),
 ]
 _CAMPAIGN_PAGES = "/c/staff/"

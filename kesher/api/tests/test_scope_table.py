@@ -133,6 +133,20 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/surveys/{survey_id}/responses"): ANY,
     ("POST", "/surveys/{survey_id}/invitations"): MANAGE,
     ("GET", "/surveys/{survey_id}/results"): MANAGE,
+    # ideas
+    ("GET", "/ideas"): ANY,
+    ("POST", "/ideas"): ANY,
+    ("GET", "/ideas/{idea_id}"): ANY,
+    ("POST", "/ideas/{idea_id}/support"): ANY,
+    ("GET", "/ideas/{idea_id}/comments"): ANY,
+    ("POST", "/ideas/{idea_id}/comments"): ANY,
+    ("POST", "/ideas/{idea_id}/status"): MANAGE,
+    ("GET", "/challenges"): ANY,
+    ("POST", "/challenges"): MANAGE,
+    ("POST", "/challenges/{challenge_id}/winners"): MANAGE,
+    ("POST", "/beta-programs"): MANAGE,
+    ("POST", "/beta-programs/{program_id}/applications"): ANY,
+    ("POST", "/beta-programs/{program_id}/tasks/{task_id}/feedback"): ANY,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {
@@ -265,6 +279,39 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
     )
     ok(admin.post(f"/surveys/{closable['id']}/publish", idem="survey-publish-old"))
     survey_alert = ok(admin.get("/survey-alerts"))[0]
+    # ideas: Dan's idea, an open challenge, a beta program with a task that Noa tests
+    idea = ok(
+        admin.post("/ideas", {"member_id": dan["id"], "title": "Oat milk in every branch", "body": "Please"})
+    )
+    challenge = ok(
+        admin.post(
+            "/challenges",
+            {
+                "title": "A new pastry",
+                "question": "What should we bake next?",
+                "starts_at": "2020-01-01T00:00:00Z",
+                "ends_at": "2099-01-01T00:00:00Z",
+                "prize_points": 50,
+            },
+        )
+    )
+    program = ok(
+        admin.post(
+            "/beta-programs",
+            {
+                "title": "Travel planner",
+                "places": 5,
+                "agreement": "I keep it to myself.",
+                "tasks": [{"title": "Plan a trip", "points": 10}],
+            },
+        )
+    )
+    ok(
+        admin.post(
+            f"/beta-programs/{program['id']}/applications",
+            {"member_id": noa["id"], "agreement_accepted": True},
+        )
+    )
     ids = {
         "survey_id": survey["id"],
         "draft_survey_id": draft["id"],
@@ -289,6 +336,11 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         "journey_id": journey["id"],
         "email": suppressed.email,
         "dan": dan["id"],
+        # ideas
+        "idea_id": idea["id"],
+        "challenge_id": challenge["id"],
+        "program_id": program["id"],
+        "task_id": program["tasks"][0]["id"],
     }
     bodies: dict[tuple[str, str], Any] = {
         ("POST", "/members"): {"external_id": "new", "email": "new@example.org"},
@@ -386,6 +438,27 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         ("POST", "/surveys/{survey_id}/questions/order"): {"order": [draft["questions"][0]["id"]]},
         ("POST", "/surveys/{survey_id}/responses"): {"member_id": noa["id"], "answers": {nps_question: 9}},
         ("POST", "/surveys/{survey_id}/invitations"): {"member_id": friend["id"]},
+        # ideas
+        ("POST", "/ideas"): {"member_id": noa["id"], "title": "Cardamom in the coffee", "body": "Please"},
+        ("POST", "/ideas/{idea_id}/support"): {"member_id": noa["id"]},
+        ("POST", "/ideas/{idea_id}/comments"): {"member_id": noa["id"], "body": "Yes please"},
+        ("POST", "/ideas/{idea_id}/status"): {"status": "planned"},
+        ("POST", "/challenges"): {
+            "title": "A new sandwich",
+            "question": "Which one?",
+            "starts_at": "2020-01-01T00:00:00Z",
+            "ends_at": "2099-01-01T00:00:00Z",
+        },
+        ("POST", "/challenges/{challenge_id}/winners"): {"idea_ids": [idea["id"]]},  # still open: 409
+        ("POST", "/beta-programs"): {"title": "Loyalty app", "places": 3, "agreement": "Keep it secret."},
+        ("POST", "/beta-programs/{program_id}/applications"): {
+            "member_id": dan["id"],
+            "agreement_accepted": True,
+        },
+        ("POST", "/beta-programs/{program_id}/tasks/{task_id}/feedback"): {
+            "member_id": noa["id"],
+            "rating": 4,
+        },
     }
     return Scene(ids=ids, bodies=bodies)
 

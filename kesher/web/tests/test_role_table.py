@@ -183,6 +183,29 @@ PAGES: dict[str, frozenset[str] | str] = {
     "account_reset_password_from_key_done": EVERYONE,
     "account_reset_password_from_key": TOKEN,
     "account_reset_password_done": EVERYONE,
+    # ideas: the board and its pages are public; acting takes a member card; the console is for owners,
+    # moderators and marketers (and support); the testers' space for accepted testers (Noa) and that staff
+    "ideas:board": EVERYONE,
+    "ideas:submit": SIGNED_IN,
+    "ideas:roadmap": EVERYONE,
+    "ideas:notices": SIGNED_IN,
+    "ideas:idea": EVERYONE,
+    "ideas:support": frozenset({MEMBER}),
+    "ideas:comment": frozenset({MEMBER}),
+    "ideas:challenges": EVERYONE,
+    "ideas:challenge": EVERYONE,
+    "ideas:beta": EVERYONE,
+    "ideas:beta_apply": frozenset({MEMBER}),
+    "ideas:beta_space": frozenset({MEMBER, OWNER, MODERATOR, MARKETER, INSTALLATION_ADMIN}),
+    "ideas:beta_feedback": frozenset({MEMBER}),
+    "ideas:console": frozenset({OWNER, MODERATOR, MARKETER, INSTALLATION_ADMIN}),
+    "ideas:console_status": frozenset({OWNER, MODERATOR, MARKETER, INSTALLATION_ADMIN}),
+    "ideas:console_moderate": frozenset({OWNER, MODERATOR, MARKETER, INSTALLATION_ADMIN}),
+    "ideas:console_settings": frozenset({OWNER, MODERATOR, MARKETER, INSTALLATION_ADMIN}),
+    "ideas:console_challenges": frozenset({OWNER, MODERATOR, MARKETER, INSTALLATION_ADMIN}),
+    "ideas:console_challenge": frozenset({OWNER, MODERATOR, MARKETER, INSTALLATION_ADMIN}),
+    "ideas:console_betas": frozenset({OWNER, MODERATOR, MARKETER, INSTALLATION_ADMIN}),
+    "ideas:console_beta": frozenset({OWNER, MODERATOR, MARKETER, INSTALLATION_ADMIN}),
 }
 
 
@@ -246,6 +269,11 @@ def _kwargs(name: str, brand: Any, ids: dict[str, str], article: dict[str, Any])
         # surveys
         "survey_id": ids["survey_id"],
         "alert_id": ids["alert_id"],
+        # ideas
+        "idea_id": ids["idea_id"],
+        "challenge_id": ids["challenge_id"],
+        "program_id": ids["program_id"],
+        "task_id": ids["task_id"],
     }
     kwargs = {param: values[param] for param in _pattern_params(name)}
     if name == "community:question":
@@ -302,6 +330,12 @@ def _post_data(name: str, brand: Any, ids: dict[str, str]) -> dict[str, str]:
         "surveys:console_question_move": {"direction": "down"},
         "surveys:console_status": {"action": "close"},
         "surveys:console_alert_resolve": {"note": "Called back"},
+        # ideas
+        "ideas:comment": {"body": "A comment typed into the page"},
+        "ideas:beta_apply": {"agreement": "1"},
+        "ideas:beta_feedback": {"rating": "4", "text": "Works well"},
+        "ideas:console_status": {"status": "planned", "reason": "table"},
+        "ideas:console_moderate": {"action": "restore", "reason": "table"},  # published already: said no
     }.get(name, {})
 
 

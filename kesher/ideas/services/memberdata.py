@@ -1,0 +1,124 @@
+"""A member's ideas data for the privacy rights (export, erasure) and for merging duplicates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F
+
+from kesher.ideas.models import (
+    BetaApplication,
+    BetaFeedback,
+    ChallengeWinner,
+    Idea,
+    IdeaComment,
+    IdeaNotice,
+    IdeaSupport,
+)
+from kesher.members.models import Member
+
+
+def ideas_member_export(*, member: Member) -> dict[str, Any]:
+    return {
+        "ideas": [
+            {
+                "id": str(i.pk),
+                "title": i.title,
+                "body": i.body,
+                "status": i.status.code,
+                "supporters": i.supporters,
+                "created_at": i.created_at.isoformat(),
+            }
+            for i in Idea.objects.filter(author=member).select_related("status").order_by("created_at")
+        ],
+        "supported": [
+            {"idea_id": str(s.idea_id), "title": s.idea.title, "at": s.created_at.isoformat()}
+            for s in IdeaSupport.objects.filter(member=member).select_related("idea").order_by("created_at")
+        ],
+        "comments": [
+            {"idea_id": str(c.idea_id), "body": c.body, "at": c.created_at.isoformat()}
+            for c in IdeaComment.objects.filter(author=member)
+        ],
+        "beta_applications": [
+            {
+                "program_id": str(a.program_id),
+                "program": a.program.title,
+                "status": a.status,
+                "motivation": a.motivation,
+                "agreement_text": a.agreement_text,
+                "agreement_accepted_at": a.agreement_accepted_at.isoformat(),
+            }
+            for a in BetaApplication.objects.filter(member=member).select_related("program")
+        ],
+        "beta_feedback": [
+            {
+                "task_id": str(f.task_id),
+                "task": f.task.title,
+                "rating": f.rating,
+                "text": f.text,
+                "at": f.created_at.isoformat(),
+            }
+            for f in BetaFeedback.objects.filter(member=member).select_related("task")
+        ],
+        "challenge_wins": [
+            {"challenge_id": str(w.challenge_id), "idea_id": str(w.idea_id), "points": w.points}
+            for w in ChallengeWinner.objects.filter(member=member)
+        ],
+    }
+
+
+@transaction.atomic
+def ideas_member_erase(*, member: Member) -> None:
+    """Ideas stay on the board without a name; comments, notices and free text go; counts are kept."""
+    Idea.objects.filter(author=member).update(author=None)
+    for idea_id, count in (
+        IdeaComment.objects.filter(author=member).values_list("idea_id").annotate(n=Count("id"))
+    ):
+        Idea.objects.filter(pk=idea_id).update(comment_count=F("comment_count") - count)
+    IdeaComment.objects.filter(author=member).delete()
+    IdeaNotice.objects.filter(member=member).delete()
+    # The supporter counts keep these supports; only the link to the person goes.
+    IdeaSupport.objects.filter(member=member).delete()
+    BetaApplication.objects.filter(member=member).update(motivation="")
+    BetaFeedback.objects.filter(member=member).update(text="")
+    ChallengeWinner.objects.filter(member=member).update(member=None)
+
+
+@transaction.atomic
+def ideas_members_merge(*, source: Member, target: Member) -> None:
+    """Move the duplicate's ideas data to the kept member. A member who supported an idea from both
+    records counts once: the duplicate's support goes and the idea's count falls by one."""
+    for idea_id in IdeaSupport.objects.filter(member=source).values_list("idea_id", flat=True):
+        if IdeaSupport.objects.filter(member=target, idea_id=idea_id).exists():
+            IdeaSupport.objects.filter(member=source, idea_id=idea_id).delete()
+            Idea.objects.filter(pk=idea_id).update(supporters=F("supporters") - 1)
+    # An idea of the kept member that the duplicate had supported: authors do not support their own.
+    for support in IdeaSupport.objects.filter(member=source, idea__author=target):
+        support.delete()
+        Idea.objects.filter(pk=support.idea_id).update(supporters=F("supporters") - 1)
+    IdeaSupport.objects.filter(member=source).update(member=target)
+    for support in IdeaSupport.objects.filter(member=target, idea__author=source):
+        support.delete()
+        Idea.objects.filter(pk=support.idea_id).update(supporters=F("supporters") - 1)
+    Idea.objects.filter(author=source).update(author=target)
+    IdeaComment.objects.filter(author=source).update(author=target)
+    IdeaNotice.objects.filter(member=source).update(member=target)
+    ChallengeWinner.objects.filter(member=source).update(member=target)
+    for application in BetaApplication.objects.filter(member=source):
+        kept = BetaApplication.objects.filter(member=target, program_id=application.program_id).first()
+        if kept is None:
+            application.member = target
+            application.save(update_fields=["member"])
+        elif application.status == BetaApplication.Status.ACCEPTED and kept.status != application.status:
+            kept.delete()
+            application.member = target
+            application.save(update_fields=["member"])
+        else:
+            application.delete()
+    for feedback in BetaFeedback.objects.filter(member=source):
+        if BetaFeedback.objects.filter(member=target, task_id=feedback.task_id).exists():
+            feedback.delete()
+        else:
+            feedback.member = target
+            feedback.save(update_fields=["member"])
