@@ -253,7 +253,8 @@ def cmd_privacy_retention(args: argparse.Namespace) -> int:
             print(f"{result.brand.slug}: keeps prospects (no retention period set)")
         elif args.dry_run:
             print(
-                f"{result.brand.slug}: {len(result.due)} prospects older than {result.days} days would be erased"
+                f"{result.brand.slug}: {len(result.due)} prospects older than {result.days} days "
+                "would be erased"
             )
         else:
             print(f"{result.brand.slug}: {result.erased} prospects older than {result.days} days erased")
