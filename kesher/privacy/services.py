@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from kesher.brands.models import Brand
+from kesher.brands.models import Brand, StaffRole
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import ValidationFailed
 from kesher.members.hooks import member_export_run
@@ -24,6 +24,8 @@ from kesher.members.services import member_erase
 from kesher.privacy.models import AccessKind, PrivacySettings, StaffAccessLog
 
 EXPORT_FORMAT = "kesher-member-data/1"
+# Who produces a member's data on request, corrects and erases it: the owner and the service agents.
+PRIVACY_STAFF = {StaffRole.OWNER, StaffRole.SERVICE_AGENT}
 MAX_RETENTION_DAYS = 3650
 
 

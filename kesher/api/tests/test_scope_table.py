@@ -118,6 +118,8 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/campaigns/journeys/{journey_id}/resume"): MANAGE,
     ("POST", "/magazine/articles"): MANAGE,
     ("GET", "/magazine/articles"): MANAGE,
+    # privacy
+    ("GET", "/members/{member_id}/export"): MANAGE,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {

@@ -152,6 +152,15 @@ PAGES: dict[str, frozenset[str] | str] = {
     "magazine:console_issue": CAMPAIGNERS | {INSTALLATION_ADMIN},
     "magazine:console_edit": SUPPORTED_STAFF,
     "magazine:console_preview": SUPPORTED_STAFF,
+    # privacy
+    "privacy:portal": frozenset({MEMBER}),
+    "privacy:portal_download": frozenset({MEMBER}),
+    "privacy:portal_erase": frozenset({MEMBER}),
+    "privacy:access_log": frozenset({OWNER, INSTALLATION_ADMIN}),
+    "privacy:settings": frozenset({OWNER, INSTALLATION_ADMIN}),
+    "privacy:member": frozenset({OWNER, CASHIER, INSTALLATION_ADMIN}),
+    "privacy:member_export": frozenset({OWNER, CASHIER, INSTALLATION_ADMIN}),
+    "privacy:member_erase": frozenset({OWNER, CASHIER, INSTALLATION_ADMIN}),
     # accounts (allauth)
     "account_login": EVERYONE,
     "account_logout": EVERYONE,
@@ -281,6 +290,8 @@ def _post_data(name: str, brand: Any, ids: dict[str, str]) -> dict[str, str]:
         "community:moderation_act": {"action": "hide", "reason": "table"},
         "campaigns:staff_journey_install": {"brand": str(brand.pk), "kind": "birthday"},
         "campaigns:staff_journey_status": {"status": "paused"},
+        # privacy: the member's own club, without the typed confirmation (nothing is erased)
+        "privacy:portal_erase": {**member, "confirm": ""},
     }.get(name, {})
 
 
