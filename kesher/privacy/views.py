@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kesher.brands.access import require_role, staff_membership
 from kesher.brands.models import StaffMembership, StaffRole
-from kesher.core.audit import Actor
+from kesher.core.audit import SYSTEM, Actor
 from kesher.core.errors import KesherError
 from kesher.members.models import SEALABLE, Member, MemberStatus
 from kesher.members.selectors import member_get
@@ -114,8 +114,9 @@ def portal_erase(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("To erase your data, type %(word)s in the box.") % {"word": ERASE_WORD})
         return HttpResponseRedirect(reverse("privacy:portal"), status=303)
     user = _user(request)
-    services.privacy_erase(member=member, actor=Actor(user=user), staff=False)
-    if not type(user).objects.filter(pk=user.pk).exists():  # the account was theirs alone and went too
+    # The member's own request: the audit row names no one (their account may go with their data).
+    services.privacy_erase(member=member, actor=SYSTEM, staff=False)
+    if not get_user_model().objects.filter(pk=user.pk).exists():  # the account was theirs alone and went too
         logout(request)
     messages.success(request, _("Your data in %(club)s was erased.") % {"club": member.brand.name})
     return HttpResponseRedirect(reverse("home"), status=303)
