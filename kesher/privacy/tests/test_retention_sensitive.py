@@ -1,4 +1,4 @@
-"""Retention of prospects who never joined (brand setting, task, CLI) and fields sealed as highly sensitive."""
+"""Retention of prospects who never joined (setting, task, CLI); fields sealed as highly sensitive."""
 
 from __future__ import annotations
 
