@@ -400,6 +400,16 @@ def _community(brand: Brand, threads: list[tuple[str, str, list[str], list[str]]
             answer_accept(answer=written[0], member=asker)
 
 
+def _privacy(cafe: Brand, shop: Brand) -> None:
+    """Privacy (issue 18): the café keeps leads a year and treats birthdays as highly sensitive."""
+    from kesher.members.sensitive import sensitive_fields_set
+    from kesher.privacy.services import retention_set
+
+    retention_set(brand=cafe, days=365)
+    retention_set(brand=shop, days=180)
+    sensitive_fields_set(brand=cafe, fields=["birthday"])
+
+
 def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     rng = random.Random(seed)
     if Brand.objects.filter(slug__in=["shahar", "northwind"]).exists():
@@ -456,6 +466,7 @@ def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
             member.save(update_fields=["user", "first_name", "last_name"])
     _community(cafe, COMMUNITY_HE)
     _community(shop, COMMUNITY_EN)
+    _privacy(cafe, shop)
     print(
         f"demo loaded: 2 brands, {members_per_brand * 2} members, {activities} purchases, "
         f"{len(COMMUNITY_HE) + len(COMMUNITY_EN)} community questions"
