@@ -199,6 +199,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kesher.community.tasks.badges_helpful_month_all",
         "schedule": 86_400.0,
     },
+    # Privacy: prospects who never joined are erased once the brand's retention period is over (nightly).
+    "privacy-retention": {"task": "kesher.privacy.tasks.retention_run_all_task", "schedule": 86_400.0},
 }
 
 # --- email --------------------------------------------------------------------------------------

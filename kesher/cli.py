@@ -236,6 +236,31 @@ def cmd_insights_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_privacy_retention(args: argparse.Namespace) -> int:
+    from kesher.brands.models import Brand
+    from kesher.privacy.services import retention_run, retention_run_all
+
+    if args.brand:
+        brand = Brand.objects.filter(slug=args.brand).first()
+        if brand is None:
+            print(f"no brand {args.brand!r}", file=sys.stderr)
+            return 2
+        results = [retention_run(brand=brand, dry_run=args.dry_run)]
+    else:
+        results = retention_run_all(dry_run=args.dry_run)
+    for result in results:
+        if result.days is None:
+            print(f"{result.brand.slug}: keeps prospects (no retention period set)")
+        elif args.dry_run:
+            print(
+                f"{result.brand.slug}: {len(result.due)} prospects older than {result.days} days "
+                "would be erased"
+            )
+        else:
+            print(f"{result.brand.slug}: {result.erased} prospects older than {result.days} days erased")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -334,6 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_insights_clv_fit)
     p = insights.add_parser("refresh", help="recompute every brand's insights now (the nightly task)")
     p.set_defaults(func=cmd_insights_refresh)
+
+    privacy = sub.add_parser("privacy", help="privacy rights").add_subparsers(dest="action", required=True)
+    p = privacy.add_parser("retention", help="erase prospects kept past their brand's retention period")
+    p.add_argument("--brand", help="one brand's slug (default: every brand with a period set)")
+    p.add_argument("--dry-run", action="store_true", help="only count who is due")
+    p.set_defaults(func=cmd_privacy_retention)
 
     p = sub.add_parser("manage", help="any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)

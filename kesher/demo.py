@@ -510,6 +510,14 @@ def _ideas(brand: Brand, ideas: list[str], challenge: str, program: str) -> None
     )
     for member in people[:3]:
         beta_apply(program=beta, member=member, agreement_accepted=True)
+def _privacy(cafe: Brand, shop: Brand) -> None:
+    """Privacy (issue 18): the café keeps leads a year and treats birthdays as highly sensitive."""
+    from kesher.members.sensitive import sensitive_fields_set
+    from kesher.privacy.services import retention_set
+
+    retention_set(brand=cafe, days=365)
+    retention_set(brand=shop, days=180)
+    sensitive_fields_set(brand=cafe, fields=["birthday"])
 
 
 def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
@@ -581,6 +589,7 @@ def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
         "Gear for winter hikes",
         "Test the new trip planner",
     )
+    _privacy(cafe, shop)
     print(
         f"demo loaded: 2 brands, {members_per_brand * 2} members, {activities} purchases, "
         f"{len(COMMUNITY_HE) + len(COMMUNITY_EN)} community questions"

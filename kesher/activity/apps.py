@@ -12,3 +12,8 @@ class ActivityConfig(AppConfig):
         from kesher.members.hooks import on_member_joined
 
         on_member_joined(signup_record)  # a new member's `signup`, once their consents are recorded
+        from kesher.activity import memberdata  # the privacy rights: download and erasure (issue 18)
+        from kesher.members.hooks import on_member_erase, on_member_export
+
+        on_member_export("activities", memberdata.member_activities_export)
+        on_member_erase(memberdata.member_activities_erase)

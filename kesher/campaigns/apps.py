@@ -17,3 +17,8 @@ class CampaignsConfig(AppConfig):
         # Earning rules may be limited to a saved segment, and surprises sent to one; segments live here.
         segment_matcher_install(segment_has_member)
         segment_audience_install(segment_audience)
+        from kesher.campaigns import memberdata  # the privacy rights: download and erasure (issue 18)
+        from kesher.members.hooks import on_member_erase, on_member_export
+
+        on_member_export("campaigns", memberdata.member_campaigns_export)
+        on_member_erase(memberdata.member_campaigns_erase)

@@ -12,3 +12,8 @@ class CommunityConfig(AppConfig):
         from kesher.community.services import community_install_defaults
 
         on_brand_created(community_install_defaults)  # every new brand gets its settings and a Q&A space
+        from kesher.community import memberdata  # the privacy rights: download and erasure (issue 18)
+        from kesher.members.hooks import on_member_erase, on_member_export
+
+        on_member_export("community", memberdata.member_community_export)
+        on_member_erase(memberdata.member_community_erase)

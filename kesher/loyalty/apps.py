@@ -15,3 +15,8 @@ class LoyaltyConfig(AppConfig):
 
         on_brand_created(program_install_defaults)  # every new brand starts with the default program
         on_member_created(account_open)  # every new member has a points account before anything else
+        from kesher.loyalty import memberdata  # the privacy rights: download and erasure (issue 18)
+        from kesher.members.hooks import on_member_erase, on_member_export
+
+        on_member_export("loyalty", memberdata.member_loyalty_export)
+        on_member_erase(memberdata.member_loyalty_erase)

@@ -35,6 +35,8 @@ from kesher.loyalty import selectors, services
 from kesher.loyalty.forms import AdjustForm, EarningRuleForm, RewardForm, TierForm
 from kesher.loyalty.models import EarningRule, Referral, Reward, Tier
 from kesher.members.selectors import member_get
+from kesher.privacy.models import AccessKind  # every staff look at a member is logged (issue 18)
+from kesher.privacy.services import PRIVACY_STAFF, access_record
 from kesher.web import directory
 
 
@@ -288,6 +290,7 @@ def member_ledger(request: HttpRequest, slug: str, member_id: str) -> HttpRespon
     membership = staff_membership(user=request.user, slug=slug)
     require_role(membership, SEE_MEMBERS)
     member = member_get(brand=membership.brand, member_id=member_id)
+    access_record(brand=membership.brand, actor=_actor(request), member_id=member.pk, kind=AccessKind.CONSOLE)
     form = AdjustForm(request.POST or None)
     if request.method == "POST":
         require_role(membership, ADJUST_POINTS)
@@ -312,6 +315,7 @@ def member_ledger(request: HttpRequest, slug: str, member_id: str) -> HttpRespon
             "coupons": selectors.coupon_wallet(member=member),
             "record": directory.member_record(member=member),
             "may_adjust": may(membership, ADJUST_POINTS),
+            "may_privacy": may(membership, PRIVACY_STAFF),
         },
         status=422 if form.errors else 200,
     )

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from kesher.core.crypto import text_decrypt, text_encrypt
+
+# The member fields a brand may mark as highly sensitive (Amendment 13): kept encrypted in `sealed`.
+SEALABLE = ("birthday", "interests")
 
 
 class MemberStatus(models.TextChoices):
@@ -54,6 +63,10 @@ class Member(models.Model):
     consent_push = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The fields the brand marked highly sensitive, encrypted (kesher.core.crypto): a JSON object of their
+    # values; their plain columns stay empty. Read back into the fields when the row is loaded.
+    sealed = models.TextField(blank=True, default="", editable=False)
+    _sealed_names: tuple[str, ...] = ()  # which fields `sealed` holds, once opened
 
     class Meta:
         constraints = [
@@ -77,6 +90,59 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.full_name or self.email or str(self.id)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        names = self.sealed_fields
+        if not names:
+            super().save(*args, **kwargs)
+            return
+        # Sealed fields are written encrypted: their plain columns are stored empty, the values kept.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and any(name in update_fields for name in names):
+            kwargs["update_fields"] = [*update_fields, "sealed"]
+        self.sealed = self.sealed_values(names)
+        kept = {name: getattr(self, name) for name in names}
+        self.birthday = None if "birthday" in names else self.birthday
+        self.interests = [] if "interests" in names else self.interests
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            for name, value in kept.items():
+                setattr(self, name, value)
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._sealed_names = ()
+        if self.__dict__.get("sealed"):
+            self.sealed_open()
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Member:
+        instance = super().from_db(db, field_names, values)
+        if instance.__dict__.get("sealed"):
+            instance.sealed_open()
+        return instance
+
+    @property
+    def sealed_fields(self) -> list[str]:
+        return list(getattr(self, "_sealed_names", ()))
+
+    def sealed_open(self) -> None:
+        """The sealed values put back into their fields (in memory only)."""
+        data = json.loads(text_decrypt(self.sealed))
+        if "birthday" in data:
+            self.birthday = date.fromisoformat(data["birthday"]) if data["birthday"] else None
+        if "interests" in data:
+            self.interests = list(data["interests"])
+        self._sealed_names = tuple(name for name in SEALABLE if name in data)
+
+    def sealed_values(self, names: Iterable[str]) -> str:
+        """These fields' current values, encrypted, as `sealed` keeps them ("" for none)."""
+        data: dict[str, Any] = {}
+        for name in names:
+            value = getattr(self, name)
+            data[name] = value.isoformat() if isinstance(value, date) else value
+        return text_encrypt(json.dumps(data)) if data else ""
 
     @property
     def full_name(self) -> str:
@@ -107,3 +173,15 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}: {'granted' if self.granted else 'refused'}"
+
+
+class SensitiveFields(models.Model):
+    """The member fields a brand marks as highly sensitive (Amendment 13 of the Israeli Privacy
+    Protection Law): stored encrypted at rest and left out of exports to processors (API keys)."""
+
+    brand = models.OneToOneField("brands.Brand", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    fields = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return ", ".join(self.fields) or "-"

@@ -12,10 +12,17 @@ from django.utils import timezone
 from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, ValidationFailed
+from kesher.core.events import event_emit, event_type
 from kesher.members.birthdays import gregorian_key, hebrew_key
-from kesher.members.hooks import member_created_run, member_joined_run
+from kesher.members.hooks import member_created_run, member_erase_run, member_joined_run
 from kesher.members.models import Channel, ConsentEvent, Member, MemberStatus
 from kesher.members.normalize import normalize_email, normalize_interests, normalize_name, normalize_phone
+from kesher.members.sensitive import member_seal as _member_seal
+from kesher.members.sensitive import sensitive_fields_of as _sensitive_fields_of
+
+MEMBER_ERASED = event_type(
+    "member.erased", "A member's personal data was erased; the anonymous record keeps the statistics"
+)
 
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud at a till
 
@@ -149,6 +156,9 @@ def member_create(
             raise Conflict(
                 "A member with this external_id or email already exists", code="duplicate_member"
             ) from None
+        sealed = _sensitive_fields_of(brand)
+        if sealed:  # the fields the brand marked highly sensitive, encrypted at rest
+            _member_seal(member=member, names=sealed)
         member_created_run(member=member)  # what each part keeps per member (kesher.members.hooks)
         for channel, granted in (consents or {}).items():
             consent_set(
@@ -301,23 +311,14 @@ def consent_change(
 
 @transaction.atomic
 def member_erase(*, member: Member, actor: Actor = SYSTEM) -> Member:
-    """Privacy Protection Law erasure: personal details go; the ledger stays, anonymous."""
-    Member.objects.filter(pk=member.pk).update(
-        email=None,
-        phone=None,
-        first_name="",
-        last_name="",
-        birthday=None,
-        **birthday_keys(None),
-        external_id=None,
-        interests=[],
-        status=MemberStatus.ERASED,
-        consent_email=False,
-        consent_sms=False,
-        consent_push=False,
-        user=None,
-    )
-    ConsentEvent.objects.filter(member=member).update(origin="")
+    """Privacy Protection Law erasure: every part that keeps data about the member removes or anonymises
+    it (kesher.members.hooks, `on_member_erase`: this part's own is kesher.members.memberdata); the
+    ledger and the statistics stay, anonymous. Erasing an erased member changes nothing."""
+    status = Member.objects.select_for_update().filter(pk=member.pk).values_list("status", flat=True).get()
+    if status == MemberStatus.ERASED:
+        member.refresh_from_db()
+        return member
+    member_erase_run(member=member)  # the member as it was: each part finds its rows by what it held
     audit_record(
         brand=member.brand,
         actor=actor,
@@ -326,5 +327,6 @@ def member_erase(*, member: Member, actor: Actor = SYSTEM) -> Member:
         target_id=member.pk,
         data={},
     )
+    event_emit(brand_id=member.brand_id, type=MEMBER_ERASED, data={"member_id": str(member.pk)})
     member.refresh_from_db()
     return member

@@ -40,6 +40,7 @@ from kesher.members.models import Member, MemberStatus
 from kesher.members.normalize import normalize_interests
 from kesher.members.selectors import member_find, member_get
 from kesher.members.services import consent_change, member_create, member_update
+from kesher.privacy.services import access_record
 from kesher.web.accounts import memberships_link
 from kesher.web.branding import host_brand, page_brand, remember_brand
 from kesher.web.forms import JoinForm, ProfileForm
@@ -671,7 +672,11 @@ def _cashier_brand(request: HttpRequest, slug: str | None) -> tuple[Brand, list[
     raise Http404
 
 
-def _member_panel(member: Member) -> dict[str, Any]:
+def _member_panel(member: Member, request: HttpRequest | None = None) -> dict[str, Any]:
+    if request is not None:  # a staff look at the member's data is logged (kesher/privacy, issue 18)
+        access_record(
+            brand=member.brand, actor=Actor(user=_signed_in(request)), member_id=member.pk, kind="cashier"
+        )
     now = timezone.now()
     return {
         "member": member,
@@ -719,14 +724,14 @@ def cashier(request: HttpRequest) -> HttpResponse:
 
     if member_id:
         try:
-            context["panel"] = _member_panel(member_get(brand=brand, member_id=member_id))
+            context["panel"] = _member_panel(member_get(brand=brand, member_id=member_id), request)
         except NotFound:
             raise Http404 from None
     elif query:
         results = member_find(brand=brand, query=query)
         context["results"] = results
         if len(results) == 1:
-            context["panel"] = _member_panel(results[0])
+            context["panel"] = _member_panel(results[0], request)
         elif not results:
             status = 404
     return render(request, "web/cashier.html", context, status=status)

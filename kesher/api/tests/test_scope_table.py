@@ -147,6 +147,8 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/beta-programs"): MANAGE,
     ("POST", "/beta-programs/{program_id}/applications"): ANY,
     ("POST", "/beta-programs/{program_id}/tasks/{task_id}/feedback"): ANY,
+    # privacy
+    ("GET", "/members/{member_id}/export"): MANAGE,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {

@@ -165,6 +165,15 @@ PAGES: dict[str, frozenset[str] | str] = {
     "surveys:console_status": CAMPAIGNERS | {INSTALLATION_ADMIN},
     "surveys:console_results": SUPPORTED_STAFF - {MODERATOR},
     "surveys:console_export": frozenset({OWNER, MARKETER, ANALYST, INSTALLATION_ADMIN}),
+    # privacy
+    "privacy:portal": frozenset({MEMBER}),
+    "privacy:portal_download": frozenset({MEMBER}),
+    "privacy:portal_erase": frozenset({MEMBER}),
+    "privacy:access_log": frozenset({OWNER, INSTALLATION_ADMIN}),
+    "privacy:settings": frozenset({OWNER, INSTALLATION_ADMIN}),
+    "privacy:member": frozenset({OWNER, CASHIER, INSTALLATION_ADMIN}),
+    "privacy:member_export": frozenset({OWNER, CASHIER, INSTALLATION_ADMIN}),
+    "privacy:member_erase": frozenset({OWNER, CASHIER, INSTALLATION_ADMIN}),
     # accounts (allauth)
     "account_login": EVERYONE,
     "account_logout": EVERYONE,
@@ -336,6 +345,8 @@ def _post_data(name: str, brand: Any, ids: dict[str, str]) -> dict[str, str]:
         "ideas:beta_feedback": {"rating": "4", "text": "Works well"},
         "ideas:console_status": {"status": "planned", "reason": "table"},
         "ideas:console_moderate": {"action": "restore", "reason": "table"},  # published already: said no
+        # privacy: the member's own club, without the typed confirmation (nothing is erased)
+        "privacy:portal_erase": {**member, "confirm": ""},
     }.get(name, {})
 
 
