@@ -152,6 +152,14 @@ PAGES: dict[str, frozenset[str] | str] = {
     "magazine:console_issue": CAMPAIGNERS | {INSTALLATION_ADMIN},
     "magazine:console_edit": SUPPORTED_STAFF,
     "magazine:console_preview": SUPPORTED_STAFF,
+    # insights: owners, marketers and analysts (naming a persona: owners and marketers, checked inside)
+    "insights:dashboard": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "insights:figure_csv": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "insights:advocates": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "insights:advocates_csv": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "insights:churn": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "insights:churn_csv": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "insights:personas": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
     # accounts (allauth)
     "account_login": EVERYONE,
     "account_logout": EVERYONE,
@@ -230,6 +238,7 @@ def _kwargs(name: str, brand: Any, ids: dict[str, str], article: dict[str, Any])
         "name": "made-up-token.png",
         "key": "made-up-key",
         "uidb36": "zz",
+        "figure": "funnel",  # insights: a figure's CSV
     }
     kwargs = {param: values[param] for param in _pattern_params(name)}
     if name == "community:question":
