@@ -260,8 +260,8 @@ def churn_page(request: HttpRequest, slug: str) -> HttpResponse:
             "membership": membership,
             "title": _("Churn risk"),
             "intro": _(
-                "Buyers whose gap since their last purchase is long against their own rhythm: 0% while within "
-                "their usual gap, 100% at three gaps or more."
+                "Buyers whose gap since their last purchase is long against their own rhythm: 0% while "
+                "within their usual gap, 100% at three gaps or more."
             ),
             "rows": churn_rows(found),
             "links": [s.member_id for s in found],
