@@ -50,7 +50,9 @@ class Filters:
 def filters_default(*, today: date | None = None) -> Filters:
     """The last twelve months, every store, tier and segment."""
     end = today or timezone.localdate()
-    start = (end.replace(day=1) - timedelta(days=335)).replace(day=1)
+    start = end.replace(day=1)
+    for _month in range(11):
+        start = (start - timedelta(days=1)).replace(day=1)
     return Filters(start=start, end=end)
 
 

@@ -10,76 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone, translation
 
-from kesher.activity.models import Activity
 from kesher.activity.services import activity_record
 from kesher.insights import dashboard, rollups, rules
 from kesher.insights.models import MemberSummary, Persona
 from kesher.insights.personas import persona_rename
 from kesher.insights.services import insights_refresh
-from kesher.loyalty import services as loyalty
-from kesher.loyalty.models import PointsAccount, Tier
+from kesher.insights.tests.helpers import buy, record
 from kesher.members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def at(days_ago: float) -> datetime:
-    return timezone.now() - timedelta(days=days_ago, hours=1)
-
-
-def record(member, type, days_ago, **attributes):
-    activity_record(
-        brand=member.brand, member=member, type=type, attributes=attributes, occurred_at=at(days_ago)
-    )
-
-
-def buy(member, amount, days_ago, store="dizengoff"):
-    record(member, "purchase", days_ago, amount=str(amount), currency="ILS", store=store)
-
-
-def survey(member, nps):
-    """survey_answered rows as the surveys part will record them (its type is not registered here)."""
-    Activity.objects.create(
-        brand=member.brand, member=member, type="survey_answered", occurred_at=at(1), attributes={"nps": nps}
-    )
-
-
-@pytest.fixture
-def club(brand):
-    """Alice: 100 (40 days ago) and 50 (10 days ago, two days after a click) — loyal, 15 points redeemed;
-    Bob: 30 (5 days ago), gold tier; Carol: a share, no purchase; Dana: a prospect who bought 20 in Haifa;
-    Carol answered a survey with 10, Dana with 3;
-    Eve: nothing. The default rules: a point a shekel,
-    5 a share."""
-    alice = MemberFactory(brand=brand, first_name="Alice", joined_at=at(70))
-    bob = MemberFactory(brand=brand, first_name="Bob", joined_at=at(70))
-    carol = MemberFactory(brand=brand, first_name="Carol")
-    dana = MemberFactory(brand=brand, first_name="Dana", status="prospect")
-    eve = MemberFactory(brand=brand, first_name="Eve")
-    buy(alice, 100, 40)
-    record(
-        alice,
-        "message_clicked",
-        12,
-        campaign_id="c1",
-        message_id="m1",
-        channel="email",
-        url="https://cafe.example/",
-    )
-    buy(alice, 50, 10, store="haifa")
-    buy(bob, 30, 5)
-    record(carol, "social_share", 3, network="facebook")
-    buy(dana, 20, 3, store="haifa")
-    reward = loyalty.reward_create(
-        brand=brand, name="Coffee", cost_points=15, kind="free_item", value=Decimal(20)
-    )
-    loyalty.redemption_create(member=alice, reward=reward)
-    survey(carol, 10)
-    survey(dana, 3)
-    gold = Tier.objects.create(brand=brand, name="Gold", threshold=1000)
-    PointsAccount.objects.filter(member=bob).update(tier=gold)
-    insights_refresh(brand=brand)
-    return {"alice": alice, "bob": bob, "carol": carol, "dana": dana, "eve": eve, "gold": gold}
 
 
 def figures(brand, **filters):
