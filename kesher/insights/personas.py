@@ -46,6 +46,7 @@ def _frame(brand: Brand) -> pd.DataFrame:
         return frame
     frame["spend"] = frame["spend"].astype(float)
     # A member who never bought is "long ago": the longest gap in the brand, plus a day.
+    frame["since_last_days"] = frame["since_last_days"].astype(float)
     longest = frame["since_last_days"].max()
     frame["since_last_days"] = frame["since_last_days"].fillna((longest if pd.notna(longest) else 0) + 1)
     return frame
