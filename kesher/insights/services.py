@@ -4,6 +4,7 @@ models fitted over the result in pandas (vectorised), kept in `InsightsFit` (iss
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -90,7 +91,14 @@ def _models_fit(frame: pd.DataFrame, brand: Brand) -> tuple[dict[str, float] | N
 def insights_refresh(*, brand: Brand, now: datetime | None = None) -> InsightsFit:
     """Recompute the brand's RFM cut points and refit BG/NBD and Gamma-Gamma; safe to run at any time."""
     now = now or timezone.now()
+    clock = [time.perf_counter()]
+
+    def lap(step: str) -> None:
+        clock.append(time.perf_counter())
+        log.info("insights: brand %s, %s in %.2f s", brand.slug, step, clock[-1] - clock[-2])
+
     frame = purchases_frame(brand=brand, now=now)
+    lap("purchases read")
     cuts: dict[str, list[float]] = {}
     bgnbd: dict[str, float] | None = None
     gamma_gamma: dict[str, float] | None = None
@@ -102,11 +110,14 @@ def insights_refresh(*, brand: Brand, now: datetime | None = None) -> InsightsFi
         }
         if int((frame["frequency"] > 0).sum()) >= MIN_BUYERS_TO_FIT:
             bgnbd, gamma_gamma = _models_fit(frame, brand)
+    lap("RFM cut points and the models fitted")
     rollups.rollups_write(
         brand=brand, now=now, cuts=cuts, conversion_days=messaging_settings(brand=brand).conversion_days
     )
+    lap("rollups written (INSERT … SELECT)")
     liability = points_liability(brand=brand)
     personas.personas_fit(brand=brand)
+    lap("liability and personas")
     rfm_segments_ensure(brand=brand)
     fit, _ = InsightsFit.objects.update_or_create(
         brand=brand,
