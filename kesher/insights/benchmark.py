@@ -37,7 +37,7 @@ SELECT md5('m' || g)::uuid, %(brand)s, 'ext-' || g, 'member' || g || '@bench.exa
     'חבר', 'מספר ' || g, 'he', '[]'::jsonb, CASE WHEN g %% 50 = 0 THEN 'prospect' ELSE 'active' END,
     now() - (((g * 7919) %% 1000) || ' days')::interval, 'bench', lpad(g::text, 16, '0'), 'R' || g,
     g %% 2 = 0, g %% 3 = 0, FALSE, now(), now()
-FROM generate_series(1, %(members)s) g
+FROM generate_series(1::bigint, %(members)s::bigint) g
 """
 
 ACCOUNTS_SQL = """
@@ -45,7 +45,7 @@ INSERT INTO loyalty_pointsaccount (member_id, brand_id, balance, pending, lifeti
     allow_debt, tier_id, tier_since, updated_at)
 SELECT md5('m' || g)::uuid, %(brand)s, 0, 0, 0, 0, FALSE,
     CASE WHEN g %% 10 = 0 THEN %(gold)s::uuid ELSE NULL END, NULL, now()
-FROM generate_series(1, %(members)s) g
+FROM generate_series(1::bigint, %(members)s::bigint) g
 """
 
 # Types by g % 20: half purchases, a quarter visits, the rest the community's and the messages'.
@@ -60,7 +60,7 @@ SELECT md5('a' || g)::uuid, %(brand)s,
          WHEN t.type = 'visit' THEN jsonb_build_object('store', 'store-' || (g %% 5))
          ELSE '{}'::jsonb END,
     0
-FROM generate_series(%(first)s, %(last)s) g
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) g
 CROSS JOIN LATERAL (SELECT CASE
     WHEN g %% 20 < 10 THEN 'purchase' WHEN g %% 20 < 15 THEN 'visit' WHEN g %% 20 = 15 THEN 'social_share'
     WHEN g %% 20 = 16 THEN 'message_clicked' WHEN g %% 20 = 17 THEN 'review_helpful'
