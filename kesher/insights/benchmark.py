@@ -53,7 +53,7 @@ ACTIVITIES_SQL = """
 INSERT INTO activity_activity (id, brand_id, member_id, type, source, occurred_at, recorded_at, attributes,
     points_awarded)
 SELECT md5('a' || g)::uuid, %(brand)s,
-    md5('m' || (1 + ((g::bigint * 2654435761) %% %(members)s)))::uuid,
+    md5('m' || (1 + ((g * 2654435761) %% 1000003) %% %(members)s))::uuid,
     t.type, 'bench', now() - ((((g::bigint * 40503) %% 63072000)) || ' seconds')::interval, now(),
     CASE WHEN t.type = 'purchase' THEN jsonb_build_object('amount', (10 + (g * 7919) %% 490)::text,
                                                           'currency', 'ILS', 'store', 'store-' || (g %% 5))
@@ -94,7 +94,7 @@ def fill(*, members: int, activities: int) -> Any:
         return brand
     brand = brand_create(slug=SLUG, name="מועדון הבנצ'מרק", default_locale="he")
     gold = Tier.objects.create(brand=brand, name="זהב", threshold=1000)
-    params = {"brand": brand.pk, "members": members, "gold": gold.pk}
+    params: dict[str, Any] = {"brand": brand.pk, "members": members, "gold": gold.pk}
     with connection.cursor() as cursor:
         started = time.perf_counter()
         cursor.execute(MEMBERS_SQL, params)
@@ -109,7 +109,9 @@ def fill(*, members: int, activities: int) -> Any:
         started = time.perf_counter()
         cursor.execute(LEDGER_SQL, params)
         print(f"  ledger lines in {time.perf_counter() - started:.0f} s", flush=True)
-        cursor.execute("ANALYZE members_member, loyalty_pointsaccount, activity_activity, loyalty_ledgerentry")
+        cursor.execute(
+            "ANALYZE members_member, loyalty_pointsaccount, activity_activity, loyalty_ledgerentry"
+        )
     return brand
 
 
@@ -148,7 +150,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from kesher.insights.services import insights_refresh
 
     print(
-        f"insights benchmark on {connection.vendor}, {args.members:,} members, {args.activities:,} activities",
+        f"insights benchmark on {connection.vendor}, {args.members:,} members, "
+        f"{args.activities:,} activities",
         flush=True,
     )
     started = time.perf_counter()
@@ -174,6 +177,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         username=OWNER, email=OWNER, password="bench-only-password-1"
     )
     StaffMembership.objects.get_or_create(brand=brand, user=user, defaults={"role": "owner"})
+    from django.test.utils import override_settings
+
+    plain = override_settings(  # the page as `kesher run` serves it, without collectstatic's manifest
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    )
+    plain.enable()
     client = Client()
     client.force_login(user)
     client.cookies["django_language"] = "he"

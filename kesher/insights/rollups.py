@@ -9,7 +9,9 @@ person's input, so the statements carry no parameters and nest freely.
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +22,7 @@ from django.db import connection
 from kesher.brands.models import Brand
 from kesher.insights import rules
 
+log = logging.getLogger("kesher.insights.services")  # the recomputation's own log, step by step
 _ZONE = re.compile(r"^[A-Za-z0-9_+\-/]+$")
 
 
@@ -317,8 +320,13 @@ def rollups_write(*, brand: Brand, now: datetime, cuts: dict[str, list[float]], 
         for table in ("membersummary", "dailysales", "dailyprogram", "membermonth"):
             cursor.execute(f"DELETE FROM insights_{table} WHERE brand_id = {b}")
         cursor.execute(f"DELETE FROM insights_funnelday WHERE brand_id = {b} AND day = '{today.isoformat()}'")
-        cursor.execute(summaries_sql(brand=brand, now=now, cuts=cuts))
-        cursor.execute(sales_sql(brand=brand, now=now, conversion_days=conversion_days))
-        cursor.execute(program_sql(brand=brand, now=now))
-        cursor.execute(months_sql(brand=brand, now=now))
-        cursor.execute(funnel_sql(brand=brand, now=now))
+        for table, sql in (
+            ("summaries", summaries_sql(brand=brand, now=now, cuts=cuts)),
+            ("daily sales", sales_sql(brand=brand, now=now, conversion_days=conversion_days)),
+            ("daily program", program_sql(brand=brand, now=now)),
+            ("member months", months_sql(brand=brand, now=now)),
+            ("funnel day", funnel_sql(brand=brand, now=now)),
+        ):
+            started = time.perf_counter()
+            cursor.execute(sql)
+            log.info("insights: brand %s, %s in %.2f s", brand.slug, table, time.perf_counter() - started)

@@ -49,5 +49,3 @@ def club(brand):
     PointsAccount.objects.filter(member=bob).update(tier=gold)
     insights_refresh(brand=brand)
     return {"alice": alice, "bob": bob, "carol": carol, "dana": dana, "eve": eve, "gold": gold}
-
-

@@ -30,7 +30,7 @@ TEXT = {
         "dir": "ltr",
     },
 }
-HEBREW_MONTHS = ("ינואר", "פברואר", "מרץ", "אפריל", "מאי", "יוני", "יולי", "אוגוסט", "ספטמבר", "אוקטובר")
+HEBREW_MONTHS: tuple[str, ...] = ("ינואר", "פברואר", "מרץ", "אפריל", "מאי", "יוני", "יולי", "אוגוסט", "ספטמבר", "אוקטובר")
 HEBREW_MONTHS += ("נובמבר", "דצמבר")
 
 
@@ -60,7 +60,13 @@ def browser() -> Iterator[Any]:
 
 @pytest.mark.parametrize("language", ["he", "en"])
 def test_the_dashboards_charts_draw_with_the_languages_labels(
-    language: str, browser: Any, transactional_db: None, live_server: Any, settings: Any, club: Any, brand: Any
+    language: str,
+    browser: Any,
+    transactional_db: None,
+    live_server: Any,
+    settings: Any,
+    club: Any,
+    brand: Any,
 ) -> None:
     settings.STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -73,10 +79,10 @@ def test_the_dashboards_charts_draw_with_the_languages_labels(
     context = browser.new_context(
         locale="he-IL" if language == "he" else "en-US", viewport={"width": 1200, "height": 900}
     )
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
     context.add_cookies(
         [
-            {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-             "url": live_server.url},
+            {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url},
             {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url},
         ]
     )
@@ -111,8 +117,20 @@ def test_the_dashboards_charts_draw_with_the_languages_labels(
     if language == "he":
         assert all(label.split()[0] in HEBREW_MONTHS for label in months)
     else:
-        assert months[-1].split()[0] in ("January", "February", "March", "April", "May", "June", "July",
-                                          "August", "September", "October", "November", "December")
+        assert months[-1].split()[0] in (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        )
     assert page.locator('[data-test="heatmap"]').count() == 1
     page.screenshot(path=str(SHOTS / f"insights-{language}-dashboard.png"), full_page=True)
     assert errors == []

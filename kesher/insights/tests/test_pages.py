@@ -61,9 +61,16 @@ def test_each_figures_csv_is_the_charts_data(club, brand):
             assert rows[0][1:] == [s["label"] for s in chart["series"]], key
             assert [row[0] for row in rows[1:]] == chart["labels"], key
             for i, series in enumerate(chart["series"]):
-                assert [row[i + 1] for row in rows[1:]] == ["" if v is None else str(v) for v in series["data"]]
+                expected = ["" if v is None else str(v) for v in series["data"]]
+                assert [row[i + 1] for row in rows[1:]] == expected, key
     funnel = csv_rows(client.get(reverse("insights:figure_csv", args=[brand.slug, "funnel"])))
-    assert funnel[1:] == [["Awareness", "1"], ["Consideration", "1"], ["Purchase", "2"], ["Loyalty", "1"], ["Advocacy", "0"]]
+    assert funnel[1:] == [
+        ["Awareness", "1"],
+        ["Consideration", "1"],
+        ["Purchase", "2"],
+        ["Loyalty", "1"],
+        ["Advocacy", "0"],
+    ]
     assert client.get(reverse("insights:figure_csv", args=[brand.slug, "nothing"])).status_code == 404
 
 
@@ -86,15 +93,16 @@ def test_the_dashboard_in_hebrew_has_hebrew_labels_and_months(club, brand):
     assert 'dir="rtl"' in html and 'lang="he"' in html
     with translation.override("he"):
         figure = dashboard.sales_figure(brand=brand, filters=dashboard.filters_default())
-    hebrew_months = ("ינואר", "פברואר", "מרץ", "אפריל", "מאי", "יוני", "יולי", "אוגוסט", "ספטמבר", "אוקטובר", "נובמבר", "דצמבר")
+    hebrew_months: tuple[str, ...] = ("ינואר", "פברואר", "מרץ", "אפריל", "מאי", "יוני", "יולי", "אוגוסט", "ספטמבר")
+    hebrew_months += ("אוקטובר", "נובמבר", "דצמבר")
     assert len(figure.labels) == 12
     assert all(label.split()[0] in hebrew_months for label in figure.labels)
     assert "תובנות" in html  # "Insights"
 
 
 def test_who_opens_the_pages_and_who_names_personas(brand, other_brand):
-    from kesher.insights.tests.helpers import buy, record
     from kesher.insights.services import insights_refresh
+    from kesher.insights.tests.helpers import buy, record
     from kesher.members.tests.factories import MemberFactory
 
     for n in range(24):
@@ -105,6 +113,7 @@ def test_who_opens_the_pages_and_who_names_personas(brand, other_brand):
             record(member, "social_share", 2, network="x")
     insights_refresh(brand=brand)
     persona = Persona.objects.filter(brand=brand, members__gt=0).first()
+    assert persona is not None
     url = reverse("insights:personas", args=[brand.slug])
     analyst = staff(brand, "analyst")
     assert analyst.get(url).status_code == 200
@@ -134,14 +143,13 @@ def test_the_lists_and_their_csv_hold_the_same_rows(club, brand):
     assert [row[0].split()[0] for row in rows[1:]] == ["Carol"] and rows[1][2] == "1"
     churn = csv_rows(client.get(reverse("insights:churn_csv", args=[brand.slug])))
     assert churn[1:] == []  # everyone who bought is within their rhythm
-    assert AuditEntry.objects.filter(brand=brand, action__in=["insights.advocates_export", "insights.churn_export"]).count() == 2
+    exports = ["insights.advocates_export", "insights.churn_export"]
+    assert AuditEntry.objects.filter(brand=brand, action__in=exports).count() == 2
 
 
 def test_the_members_console_page_shows_their_insights(club, brand):
     client = staff(brand, "marketer")
-    html = client.get(
-        reverse("loyalty:member", args=[brand.slug, club["alice"].pk])
-    ).content.decode()
+    html = client.get(reverse("loyalty:member", args=[brand.slug, club["alice"].pk])).content.decode()
     assert 'data-test="member-insights"' in html
     assert 'data-test="member-stage">Loyalty<' in html
     assert 'data-test="member-tracks"' in html and "<meter" in html
