@@ -4,12 +4,14 @@ writes as rows, so the file and the chart always hold the same numbers (issue 17
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import dateformat, timezone
@@ -21,6 +23,7 @@ from kesher.insights.models import (
     DailyProgram,
     DailySales,
     FunnelDay,
+    InsightsCache,
     InsightsFit,
     MemberMonth,
     MemberSummary,
@@ -138,6 +141,84 @@ def _member_months(brand: Brand, filters: Filters) -> QuerySet[MemberMonth]:
 
 def _share(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
+
+
+def _memo(brand: Brand, filters: Filters, name: str, compute: Any) -> Any:
+    """`compute()`'s JSON answer for these filters, kept until the next recomputation."""
+    stamp = InsightsFit.objects.filter(brand=brand).values_list("computed_at", flat=True).first()
+    if stamp is None:
+        return compute()
+    raw = f"{name}|{filters.start}|{filters.end}|{filters.store}|{filters.tier or ''}|{filters.segment}"
+    key = hashlib.sha256(raw.encode()).hexdigest()
+    row = InsightsCache.objects.filter(brand=brand, key=key, computed_at=stamp).first()
+    if row is not None:
+        return row.data
+    data = compute()
+    try:
+        with transaction.atomic():
+            InsightsCache.objects.update_or_create(
+                brand=brand, key=key, defaults={"computed_at": stamp, "data": data}
+            )
+    except IntegrityError:  # another request kept the same numbers first
+        pass
+    return data
+
+
+def member_counts(*, brand: Brand, filters: Filters) -> dict[str, dict[str, float]]:
+    """By status (member, prospect): members active in the range, buyers, repeat buyers, purchases and
+    spend, in one pass over the member months (grouped by member, then by status)."""
+
+    def compute() -> dict[str, dict[str, float]]:
+        inner = (
+            _member_months(brand, filters)
+            .values("member_id", "status")
+            .annotate(p=Sum("purchases"), s=Sum("spend"))
+            .order_by()
+        )
+        sql, params = inner.query.sql_with_params()
+        outer = (
+            "SELECT t.status, COUNT(*), SUM(CASE WHEN t.p > 0 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN t.p >= 2 THEN 1 ELSE 0 END), SUM(t.p), SUM(t.s) "
+            f"FROM ({sql}) t GROUP BY t.status"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(outer, params)
+            rows = cursor.fetchall()
+        return {
+            str(status): {
+                "active": int(active or 0),
+                "buyers": int(buyers or 0),
+                "repeat": int(repeat or 0),
+                "purchases": int(purchases or 0),
+                "spend": float(spend or 0),
+            }
+            for status, active, buyers, repeat, purchases, spend in rows
+        }
+
+    return _memo(brand, filters, "members", compute)  # type: ignore[no-any-return]
+
+
+def _cohort_cells(brand: Brand, filters: Filters, cohorts: list[date]) -> list[list[Any]]:
+    def compute() -> list[list[Any]]:
+        active = (
+            MemberMonth.objects.filter(
+                brand=brand, cohort__in=cohorts, purchases__gt=0, month__lte=filters.last_month
+            )
+            .filter(_member_q(filters))
+            .filter(Q(store=filters.store) if filters.store else Q())
+            .values("cohort", "month")
+            .annotate(n=Count("member_id", distinct=True))
+        )
+        return [[row["cohort"].isoformat(), row["month"].isoformat(), row["n"]] for row in active]
+
+    return _memo(brand, filters, "cohorts", compute)  # type: ignore[no-any-return]
+
+
+def dashboard_warm(*, brand: Brand, today: date) -> None:
+    """Keep the default view's costly numbers (the recomputation calls it): the first paint reads them."""
+    filters = filters_default(today=today)
+    member_counts(brand=brand, filters=filters)
+    cohorts_figure(brand=brand, filters=filters)
 
 
 # --- the figures ---------------------------------------------------------------------------------------
@@ -272,20 +353,14 @@ def points_figure(*, brand: Brand, filters: Filters) -> Figure:
 
 def buyers_figure(*, brand: Brand, filters: Filters) -> Figure:
     """Purchases and spend per buyer in the range: members against prospects (when there are prospects)."""
-    per_member = (
-        _member_months(brand, filters)
-        .filter(purchases__gt=0)
-        .values("status")
-        .annotate(buyers=Count("member_id", distinct=True), purchases=Sum("purchases"), spend=Sum("spend"))
-    )
-    by_status = {row["status"]: row for row in per_member}
+    by_status = member_counts(brand=brand, filters=filters)
     groups = [("active", _("Members"))]
     if "prospect" in by_status or MemberSummary.objects.filter(brand=brand, status="prospect").exists():
         groups.append(("prospect", _("Prospects")))
 
     def ratio(status: str, key: str) -> float | None:
         row = by_status.get(status)
-        return round(float(row[key]) / row["buyers"], 2) if row and row["buyers"] else None
+        return round(row[key] / row["buyers"], 2) if row and row["buyers"] else None
 
     return Figure(
         key="buyers",
@@ -327,20 +402,12 @@ def cohorts_figure(*, brand: Brand, filters: Filters) -> Figure:
         .values_list("joined_month", "n")
     )
     cohorts = sorted(sizes)
-    active = (
-        MemberMonth.objects.filter(
-            brand=brand, cohort__in=cohorts, purchases__gt=0, month__lte=filters.last_month
-        )
-        .filter(_member_q(filters))
-        .filter(Q(store=filters.store) if filters.store else Q())
-        .values("cohort", "month")
-        .annotate(n=Count("member_id", distinct=True))
-    )
     cells: dict[tuple[date, int], int] = {}
-    for row in active:
-        offset = (row["month"].year - row["cohort"].year) * 12 + row["month"].month - row["cohort"].month
+    for cohort_day, month_day, n in _cohort_cells(brand, filters, cohorts):
+        cohort, month = date.fromisoformat(cohort_day), date.fromisoformat(month_day)
+        offset = (month.year - cohort.year) * 12 + month.month - cohort.month
         if 0 <= offset < COHORT_MONTHS:
-            cells[(row["cohort"], offset)] = row["n"]
+            cells[(cohort, offset)] = n
     last = filters.last_month
     series = []
     for offset in range(COHORT_MONTHS):
@@ -388,11 +455,10 @@ class Kpis:
 
 
 def kpis(*, brand: Brand, filters: Filters, conversion_days: int) -> Kpis:
-    months = _member_months(brand, filters)
-    active = months.aggregate(n=Count("member_id", distinct=True))["n"]
-    bought = months.filter(purchases__gt=0).values("member_id").annotate(n=Sum("purchases"))
-    buyers = bought.count()
-    repeat = bought.filter(n__gte=2).count()
+    counts = member_counts(brand=brand, filters=filters).values()
+    active = sum(int(row["active"]) for row in counts)
+    buyers = sum(int(row["buyers"]) for row in counts)
+    repeat = sum(int(row["repeat"]) for row in counts)
     program = _program(brand, filters).aggregate(
         earned=Sum("points_earned"),
         redeemed=Sum("points_redeemed"),

@@ -182,3 +182,19 @@ class Persona(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"persona {self.number}"
+
+
+class InsightsCache(models.Model):
+    """Dashboard numbers that cost a scan of the member months (distinct members over a range, cohorts),
+    kept per filter set until the next recomputation; the recomputation fills in the default view's."""
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    key = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "key"], name="insights_cache_unique")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -23,8 +23,8 @@ from kesher.campaigns.models import Segment
 from kesher.campaigns.selectors import messaging_settings
 from kesher.campaigns.services import segment_create
 from kesher.core.errors import ValidationFailed
-from kesher.insights import clv, personas, rollups, rules
-from kesher.insights.models import InsightsFit, MemberMonth, MemberSummary
+from kesher.insights import clv, dashboard, personas, rollups, rules
+from kesher.insights.models import InsightsCache, InsightsFit, MemberMonth, MemberSummary
 from kesher.loyalty.services import points_liability
 from kesher.members.models import Member
 
@@ -135,6 +135,9 @@ def insights_refresh(*, brand: Brand, now: datetime | None = None) -> InsightsFi
             },
         },
     )
+    InsightsCache.objects.filter(brand=brand).delete()
+    dashboard.dashboard_warm(brand=brand, today=timezone.localtime(now).date())
+    lap("the dashboard's default view kept")
     return fit
 
 
