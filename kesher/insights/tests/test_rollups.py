@@ -194,3 +194,18 @@ def test_personas_cluster_members_keep_their_names_and_describe_themselves(brand
     again = max(Persona.objects.filter(brand=brand, members__gt=0), key=lambda p: p.centre["spend"])
     assert again.name == "Weekly big spenders" and again.members == 12
     assert MemberSummary.objects.filter(brand=brand, persona=again.number).count() == 12
+
+
+def test_a_members_insights_are_exported_erased_and_dropped_on_merge(club, brand):
+    from kesher.insights.models import MemberMonth
+    from kesher.members.hooks import member_erase_run, member_export_run, members_merge_run
+
+    alice, bob = club["alice"], club["bob"]
+    exported = member_export_run(member=alice)["insights"]
+    assert exported["funnel_stage"] == "loyalty" and exported["tracks"]["customize"] == 10
+    member_erase_run(member=alice)
+    assert not MemberSummary.objects.filter(member_id=alice.pk).exists()
+    assert not MemberMonth.objects.filter(member_id=alice.pk).exists()
+    members_merge_run(source=bob, target=club["carol"])
+    assert not MemberSummary.objects.filter(member_id=bob.pk).exists()
+    assert MemberSummary.objects.filter(member_id=club["carol"].pk).exists()
