@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -201,7 +202,7 @@ def test_a_members_insights_are_exported_erased_and_dropped_on_merge(club, brand
     from kesher.members.hooks import member_erase_run, member_export_run, members_merge_run
 
     alice, bob = club["alice"], club["bob"]
-    exported = member_export_run(member=alice)["insights"]
+    exported: Any = member_export_run(member=alice)["insights"]
     assert exported["funnel_stage"] == "loyalty" and exported["tracks"]["customize"] == 10
     member_erase_run(member=alice)
     assert not MemberSummary.objects.filter(member_id=alice.pk).exists()
