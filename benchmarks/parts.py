@@ -10,6 +10,9 @@ kesher_bench_community). campaigns: render and queue a campaign to 100,000 membe
 local SMTP server (kesher/campaigns/benchmark.py). surveys: a survey's results, its console page and
 answers with 100,000 responses (kesher/surveys/benchmark.py, database kesher_bench_surveys). Each part
 runs in its own process and database.
+local SMTP server (kesher/campaigns/benchmark.py). insights: the nightly recomputation, the dashboard
+and the CDNOW fit over 1,000,000 members and 20,000,000 activities (kesher/insights/benchmark.py,
+database kesher_bench_insights). Each part runs in its own process and database.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("api", "community", "campaigns", "surveys")
+PARTS = ("api", "community", "campaigns", "surveys", "insights")
 COMMUNITY_DB = "kesher_bench_community"
 SURVEYS_DB = "kesher_bench_surveys"
+INSIGHTS_DB = "kesher_bench_insights"  # insights
 
 
 def _run(argv: list[str], **env: str) -> None:
@@ -56,6 +60,18 @@ def surveys(quick: bool) -> None:
     subprocess.run([kesher, "migrate"], cwd=ROOT, env={**os.environ, "KESHER_DATABASE_URL": url}, check=True)
     size = ["--responses", "20000", "--requests", "40"] if quick else []
     _run([sys.executable, "-m", "kesher.surveys.benchmark", *size], KESHER_DATABASE_URL=url)
+def insights(quick: bool) -> None:
+    """The nightly recomputation and the dashboard over 1,000,000 members and 20,000,000 activities
+    (quick: 100,000 and 2,000,000), in its own database made afresh."""
+    from benchmarks.common import pg_base_url
+    from benchmarks.seed import database_recreate, database_url
+
+    database_recreate(base_url=pg_base_url(), name=INSIGHTS_DB)
+    url = database_url(pg_base_url(), INSIGHTS_DB)
+    kesher = str(Path(sys.executable).with_name("kesher"))
+    subprocess.run([kesher, "migrate"], cwd=ROOT, env={**os.environ, "KESHER_DATABASE_URL": url}, check=True)
+    size = ["--members", "100000", "--activities", "2000000"] if quick else []
+    _run([sys.executable, "-m", "kesher.insights.benchmark", *size], KESHER_DATABASE_URL=url)
 
 
 def main() -> int:
@@ -75,6 +91,8 @@ def main() -> int:
             community(quick)
         elif part == "surveys":
             surveys(quick)
+        elif part == "insights":
+            insights(quick)
         else:
             _run([sys.executable, "-m", "kesher.campaigns.benchmark"])
     print(f"\nmake bench: {', '.join(wanted)} in {time.monotonic() - started:.0f} s", flush=True)

@@ -518,6 +518,21 @@ def _privacy(cafe: Brand, shop: Brand) -> None:
     retention_set(brand=cafe, days=365)
     retention_set(brand=shop, days=180)
     sensitive_fields_set(brand=cafe, fields=["birthday"])
+def _insights(brands: list[Brand]) -> None:
+    """The nightly recomputation once, so the insights pages have figures, and a marketer's names for the
+    personas that spend most and least."""
+    from kesher.insights.models import Persona
+    from kesher.insights.personas import persona_rename
+    from kesher.insights.services import insights_refresh
+
+    names = {"he": ("הקונים הגדולים", "השקטים"), "en": ("Big spenders", "The quiet ones")}
+    for brand in brands:
+        insights_refresh(brand=brand)
+        found = sorted(Persona.objects.filter(brand=brand, members__gt=0), key=lambda p: p.centre["spend"])
+        if len(found) >= 2:
+            big, quiet = names.get(brand.default_locale, names["en"])
+            persona_rename(brand=brand, number=found[-1].number, name=big)
+            persona_rename(brand=brand, number=found[0].number, name=quiet)
 
 
 def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
@@ -590,6 +605,7 @@ def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
         "Test the new trip planner",
     )
     _privacy(cafe, shop)
+    _insights([cafe, shop])
     print(
         f"demo loaded: 2 brands, {members_per_brand * 2} members, {activities} purchases, "
         f"{len(COMMUNITY_HE) + len(COMMUNITY_EN)} community questions"

@@ -96,6 +96,14 @@ class JoinedRule(Strict):
     before_days: Days | None = None
 
 
+class ListRule(Strict):
+    """On a member list another part keeps (insights' RFM segments): see campaigns/lists.py."""
+
+    kind: Literal["list"]
+    source: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,30}$")]
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")]
+
+
 class GroupRule(Strict):
     kind: Literal["group"]
     match: Literal["all", "any"] = "all"
@@ -113,6 +121,7 @@ Condition = Annotated[
     | PointsRule
     | ActivityRule
     | JoinedRule
+    | ListRule
     | GroupRule,
     Field(discriminator="kind"),
 ]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from kesher.activity.models import Activity
 from kesher.brands.models import Brand
+from kesher.campaigns.lists import member_list_query
 from kesher.campaigns.models import (
     UNSENT_STATUSES,
     Campaign,
@@ -39,6 +40,7 @@ from kesher.campaigns.rules import (
     GroupRule,
     InterestsRule,
     JoinedRule,
+    ListRule,
     LocaleRule,
     NoPurchaseRule,
     PointsRule,
@@ -137,6 +139,9 @@ def _condition_q(rule: Any, now: datetime) -> Q:
         if rule.before_days is not None:
             result &= Q(joined_at__lt=now - timedelta(days=rule.before_days))
         return result
+    if isinstance(rule, ListRule):
+        listed = member_list_query(rule.source, rule.name)
+        return Q(pk__in=listed) if listed is not None else Q(pk__in=[])
     if isinstance(rule, GroupRule):
         grouped = _group_q(rule.match, rule.conditions, now)
         return ~grouped if rule.negate else grouped

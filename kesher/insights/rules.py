@@ -74,6 +74,20 @@ ADVOCACY_WEIGHTS: dict[str, int] = {
 # Consideration: engaged before buying (anything but a purchase, a return and the system's own types).
 NOT_ENGAGEMENT = frozenset({"purchase", "return", "signup", "birthday", "points_expiring"})
 
+# Not a sign of an active member: what the system records about them rather than what they do.
+PASSIVE_TYPES = frozenset(
+    {
+        "signup",
+        "birthday",
+        "points_expiring",
+        "message_delivered",
+        "message_bounced",
+        "message_unsubscribed",
+        "message_complained",
+        "message_converted",
+    }
+)
+
 FUNNEL_STAGES: tuple[tuple[str, object], ...] = (
     ("awareness", _("Awareness")),
     ("consideration", _("Consideration")),

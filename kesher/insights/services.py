@@ -4,21 +4,28 @@ models fitted over the result in pandas (vectorised), kept in `InsightsFit` (iss
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from django.db import transaction
-from django.db.models import Count, DecimalField, Max, Min, Sum
+from django.db.models import Count, DecimalField, Max, Min, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, TruncDate
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from kesher.activity.models import Activity
 from kesher.brands.models import Brand
+from kesher.campaigns.models import Segment
+from kesher.campaigns.selectors import messaging_settings
+from kesher.campaigns.services import segment_create
 from kesher.core.errors import ValidationFailed
-from kesher.insights import clv
-from kesher.insights.models import InsightsFit
+from kesher.insights import clv, dashboard, personas, rollups, rules
+from kesher.insights.models import InsightsCache, InsightsFit, MemberMonth, MemberSummary
+from kesher.loyalty.services import points_liability
 from kesher.members.models import Member
 
 log = logging.getLogger(__name__)
@@ -84,7 +91,14 @@ def _models_fit(frame: pd.DataFrame, brand: Brand) -> tuple[dict[str, float] | N
 def insights_refresh(*, brand: Brand, now: datetime | None = None) -> InsightsFit:
     """Recompute the brand's RFM cut points and refit BG/NBD and Gamma-Gamma; safe to run at any time."""
     now = now or timezone.now()
+    clock = [time.perf_counter()]
+
+    def lap(step: str) -> None:
+        clock.append(time.perf_counter())
+        log.info("insights: brand %s, %s in %.2f s", brand.slug, step, clock[-1] - clock[-2])
+
     frame = purchases_frame(brand=brand, now=now)
+    lap("purchases read")
     cuts: dict[str, list[float]] = {}
     bgnbd: dict[str, float] | None = None
     gamma_gamma: dict[str, float] | None = None
@@ -96,6 +110,15 @@ def insights_refresh(*, brand: Brand, now: datetime | None = None) -> InsightsFi
         }
         if int((frame["frequency"] > 0).sum()) >= MIN_BUYERS_TO_FIT:
             bgnbd, gamma_gamma = _models_fit(frame, brand)
+    lap("RFM cut points and the models fitted")
+    rollups.rollups_write(
+        brand=brand, now=now, cuts=cuts, conversion_days=messaging_settings(brand=brand).conversion_days
+    )
+    lap("rollups written (INSERT … SELECT)")
+    liability = points_liability(brand=brand)
+    personas.personas_fit(brand=brand)
+    lap("liability and personas")
+    rfm_segments_ensure(brand=brand)
     fit, _ = InsightsFit.objects.update_or_create(
         brand=brand,
         defaults={
@@ -105,8 +128,16 @@ def insights_refresh(*, brand: Brand, now: datetime | None = None) -> InsightsFi
             "bgnbd": bgnbd,
             "gamma_gamma": gamma_gamma,
             "rfm_cuts": cuts,
+            "liability": {
+                "points": liability["outstanding_points"],
+                "value": liability["value"],
+                "currency": liability["currency"],
+            },
         },
     )
+    InsightsCache.objects.filter(brand=brand).delete()
+    dashboard.dashboard_warm(brand=brand, today=timezone.localtime(now).date())
+    lap("the dashboard's default view kept")
     return fit
 
 
@@ -117,3 +148,80 @@ def insights_refresh_all(*, now: datetime | None = None) -> int:
         insights_refresh(brand=brand, now=now)
         done += 1
     return done
+
+
+# --- the RFM named segments, saved as campaigns' segments ------------------------------------------------
+
+RFM_LIST_SOURCE = "rfm"
+
+
+def rfm_list_query(name: str) -> QuerySet[MemberSummary, Any] | None:
+    """The members on an RFM list, for the campaigns part's `list` rule (installed from apps.py)."""
+    if name not in dict(rules.RFM_SEGMENTS):
+        return None
+    return MemberSummary.objects.filter(rfm_segment=name).values("member_id")
+
+
+def rfm_list_names() -> list[tuple[str, object]]:
+    return list(rules.RFM_SEGMENTS)
+
+
+def rfm_segment_rules(name: str) -> dict[str, Any]:
+    return {"match": "all", "conditions": [{"kind": "list", "source": RFM_LIST_SOURCE, "name": name}]}
+
+
+def rfm_segments_ensure(*, brand: Brand) -> list[Segment]:
+    """One saved segment a named RFM segment ("RFM: At risk"), created once in the brand's language,
+    which a campaign targets like any other; its members are whoever the last recomputation put there."""
+    kept: list[Segment] = []
+    existing = {
+        segment.rules.get("conditions", [{}])[0].get("name"): segment
+        for segment in Segment.objects.filter(brand=brand, rules__conditions__0__kind="list")
+        if segment.rules.get("conditions", [{}])[0].get("source") == RFM_LIST_SOURCE
+    }
+    with translation.override(brand.default_locale):
+        for name, label in rules.RFM_SEGMENTS:
+            if name == "prospect":
+                continue
+            if name in existing:
+                kept.append(existing[name])
+                continue
+            title = gettext("RFM: %(segment)s") % {"segment": label}
+            if Segment.objects.filter(brand=brand, name=title).exists():
+                continue  # a segment of the staff's own has the name: theirs stays
+            kept.append(segment_create(brand=brand, name=title, rules=rfm_segment_rules(name)))
+    return kept
+
+
+# --- a member's data: exported, erased with them, recomputed after a merge --------------------------------
+
+
+def member_insights_export(*, member: Member) -> dict[str, Any]:
+    summary = MemberSummary.objects.filter(member_id=member.pk).first()
+    if summary is None:
+        return {}
+    return {
+        "computed_at": summary.computed_at.isoformat(),
+        "funnel_stage": summary.funnel_stage,
+        "rfm": {
+            "recency": summary.recency,
+            "frequency": summary.frequency,
+            "monetary": summary.monetary,
+            "segment": summary.rfm_segment,
+        },
+        "tracks": {name: getattr(summary, name) for name in rules.TRACK_NAMES},
+        "advocacy_score": summary.advocacy_score,
+        "churn_risk": summary.churn_risk,
+        "persona": summary.persona,
+    }
+
+
+def member_insights_erase(*, member: Member) -> None:
+    """The derived rows go; the brand's daily totals (no person in them) stay."""
+    MemberSummary.objects.filter(member_id=member.pk).delete()
+    MemberMonth.objects.filter(member_id=member.pk).delete()
+
+
+def members_insights_merge(*, source: Member, target: Member) -> None:
+    """The duplicate's derived rows go; the next recomputation counts its activities under the target."""
+    member_insights_erase(member=source)

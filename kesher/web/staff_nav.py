@@ -41,6 +41,8 @@ _SECTIONS: list[tuple[str, Any, str, bool, set[StaffRole] | None, bool]] = [
     ("referrals", _("Referrals"), "loyalty:referrals", True, access.SEE_PROGRAM, True),
     ("campaigns", _("Campaigns"), "campaigns:staff_list", False, access.SEE_CAMPAIGNS, False),
     ("journeys", _("Journeys"), "campaigns:staff_journeys", False, access.SEE_CAMPAIGNS, True),
+    # insights
+    ("insights", _("Insights"), "insights:dashboard", True, access.SEE_CAMPAIGNS, True),
     ("moderation", _("Moderation"), "community:moderation", True, access.MODERATE, True),
     ("magazine", _("Magazine"), "magazine:console", True, access.SEE_MAGAZINE, True),
     ("surveys", _("Surveys"), "surveys:console", True, access.SEE_SURVEYS, True),

@@ -174,6 +174,14 @@ PAGES: dict[str, frozenset[str] | str] = {
     "privacy:member": frozenset({OWNER, CASHIER, INSTALLATION_ADMIN}),
     "privacy:member_export": frozenset({OWNER, CASHIER, INSTALLATION_ADMIN}),
     "privacy:member_erase": frozenset({OWNER, CASHIER, INSTALLATION_ADMIN}),
+    # insights: owners, marketers and analysts (naming a persona: owners and marketers, checked inside)
+    "insights:dashboard": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "insights:figure_csv": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "insights:advocates": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "insights:advocates_csv": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "insights:churn": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "insights:churn_csv": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    "insights:personas": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
     # accounts (allauth)
     "account_login": EVERYONE,
     "account_logout": EVERYONE,
@@ -283,6 +291,7 @@ def _kwargs(name: str, brand: Any, ids: dict[str, str], article: dict[str, Any])
         "challenge_id": ids["challenge_id"],
         "program_id": ids["program_id"],
         "task_id": ids["task_id"],
+        "figure": "funnel",  # insights: a figure's CSV
     }
     kwargs = {param: values[param] for param in _pattern_params(name)}
     if name == "community:question":
