@@ -60,6 +60,8 @@ def surveys(quick: bool) -> None:
     subprocess.run([kesher, "migrate"], cwd=ROOT, env={**os.environ, "KESHER_DATABASE_URL": url}, check=True)
     size = ["--responses", "20000", "--requests", "40"] if quick else []
     _run([sys.executable, "-m", "kesher.surveys.benchmark", *size], KESHER_DATABASE_URL=url)
+
+
 def insights(quick: bool) -> None:
     """The nightly recomputation and the dashboard over 1,000,000 members and 20,000,000 activities
     (quick: 100,000 and 2,000,000), in its own database made afresh."""

@@ -201,6 +201,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Privacy: prospects who never joined are erased once the brand's retention period is over (nightly).
     "privacy-retention": {"task": "kesher.privacy.tasks.retention_run_all_task", "schedule": 86_400.0},
+    "ideas-expire": {"task": "kesher.ideas.tasks.ideas_expire_task", "schedule": 86_400.0},
 }
 
 # --- email --------------------------------------------------------------------------------------

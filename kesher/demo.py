@@ -510,6 +510,8 @@ def _ideas(brand: Brand, ideas: list[str], challenge: str, program: str) -> None
     )
     for member in people[:3]:
         beta_apply(program=beta, member=member, agreement_accepted=True)
+
+
 def _privacy(cafe: Brand, shop: Brand) -> None:
     """Privacy (issue 18): the café keeps leads a year and treats birthdays as highly sensitive."""
     from kesher.members.sensitive import sensitive_fields_set
@@ -518,6 +520,8 @@ def _privacy(cafe: Brand, shop: Brand) -> None:
     retention_set(brand=cafe, days=365)
     retention_set(brand=shop, days=180)
     sensitive_fields_set(brand=cafe, fields=["birthday"])
+
+
 def _insights(brands: list[Brand]) -> None:
     """The nightly recomputation once, so the insights pages have figures, and a marketer's names for the
     personas that spend most and least."""
