@@ -44,6 +44,7 @@ _SECTIONS: list[tuple[str, Any, str, bool, set[StaffRole] | None, bool]] = [
     ("moderation", _("Moderation"), "community:moderation", True, access.MODERATE, True),
     ("magazine", _("Magazine"), "magazine:console", True, access.SEE_MAGAZINE, True),
     ("cashier", _("Cashier"), "cashier", False, access.SERVE_AT_COUNTER, True),
+    ("privacy", _("Privacy"), "privacy:access_log", True, {StaffRole.OWNER}, True),  # privacy (issue 18)
 ]
 _CAMPAIGN_PAGES = "/c/staff/"
 
