@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 PROGRAM = ["members", "rules", "rewards", "tiers", "referrals", "campaigns", "journeys"]
 EXPECTED = {
-    "owner": ["overview", *PROGRAM, "moderation", "magazine", "cashier"],
+    "owner": ["overview", *PROGRAM, "moderation", "magazine", "cashier", "privacy"],
     "marketer": ["overview", *PROGRAM, "magazine"],
     "analyst": ["overview", *PROGRAM, "magazine"],
     "moderator": ["overview", "moderation", "magazine"],
@@ -25,6 +25,7 @@ EXPECTED = {
 # Each part's pages, sub-pages too: the navigation must be on all of them.
 PAGES = {
     "overview": ["/console/cafe/"],
+    "privacy": ["/console/cafe/privacy/"],
     "members": ["/console/cafe/members/", "/console/cafe/members/{member}/"],
     "rules": ["/console/cafe/rules/"],
     "rewards": ["/console/cafe/rewards/"],
