@@ -16,11 +16,21 @@ pytestmark = pytest.mark.django_db
 
 PROGRAM = ["members", "rules", "rewards", "tiers", "referrals", "campaigns", "journeys"]
 EXPECTED = {
-    "owner": ["overview", *PROGRAM, "moderation", "magazine", "cashier", "privacy"],
-    "marketer": ["overview", *PROGRAM, "magazine"],
-    "analyst": ["overview", *PROGRAM, "magazine"],
-    "moderator": ["overview", "moderation", "magazine"],
-    "service_agent": ["overview", "members", "cashier"],
+    "owner": [
+        "overview",
+        *PROGRAM,
+        "insights",
+        "moderation",
+        "magazine",
+        "surveys",
+        "ideas",
+        "cashier",
+        "privacy",
+    ],
+    "marketer": ["overview", *PROGRAM, "insights", "magazine", "surveys", "ideas"],
+    "analyst": ["overview", *PROGRAM, "insights", "magazine", "surveys"],
+    "moderator": ["overview", "moderation", "magazine", "ideas"],
+    "service_agent": ["overview", "members", "surveys", "cashier"],
 }
 # Each part's pages, sub-pages too: the navigation must be on all of them.
 PAGES = {
@@ -36,6 +46,9 @@ PAGES = {
     "moderation": ["/community/cafe/moderation/"],
     "magazine": ["/console/cafe/magazine/"],
     "cashier": ["/cashier/", "/cashier/stores/"],
+    "insights": ["/insights/cafe/", "/insights/cafe/advocates/"],
+    "surveys": ["/console/cafe/surveys/"],
+    "ideas": ["/ideas/cafe/console/"],
 }
 
 
