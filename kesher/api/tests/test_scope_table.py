@@ -118,6 +118,17 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/campaigns/journeys/{journey_id}/resume"): MANAGE,
     ("POST", "/magazine/articles"): MANAGE,
     ("GET", "/magazine/articles"): MANAGE,
+    # reviews
+    ("POST", "/reviews"): ANY,
+    ("GET", "/reviews/queue"): MANAGE,
+    ("GET", "/reviews/{review_id}"): ANY,
+    ("POST", "/reviews/{review_id}/helpful"): ANY,
+    ("POST", "/reviews/{review_id}/reply"): MANAGE,
+    ("POST", "/reviews/{review_id}/moderation"): MANAGE,
+    ("GET", "/products/{sku}/reviews"): ANY,
+    ("GET", "/products/{sku}/rating"): ANY,
+    ("GET", "/gallery"): ANY,
+    ("POST", "/gallery/{item_id}/likes"): ANY,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {
@@ -227,7 +238,25 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
     suppressed = EmailSuppression.objects.create(
         brand=brand, email="gone@example.org", reason=SuppressionReason.values[0]
     )
+    # reviews: Dan reviewed the trench coat and posted a photo story the brand may feature
+    review = ok(
+        admin.post(
+            "/reviews",
+            {"member_id": dan["id"], "sku": "TRENCH-1", "rating": 4, "title": "Warm", "body": "A good coat."},
+        )
+    )
+    from kesher.core.audit import SYSTEM
+    from kesher.members.models import Member
+    from kesher.reviews.services import gallery_moderate, gallery_post
+
+    story = gallery_post(
+        member=Member.objects.get(pk=dan["id"]), sku="TRENCH-1", story="In the rain", grant_rights=True
+    )
+    gallery_moderate(item=story, actor=SYSTEM, action="approve")
     ids = {
+        "sku": "TRENCH-1",
+        "review_id": review["id"],
+        "item_id": str(story.pk),
         "member_id": noa["id"],
         "external_id": "noa",
         "reward_id": reward["id"],
@@ -335,6 +364,18 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         ("POST", "/campaigns/journeys/{journey_id}/pause"): {},
         ("POST", "/campaigns/journeys/{journey_id}/resume"): {},
         ("POST", "/magazine/articles"): {"title": "Our new roast", "body": "It is *dark*."},
+        # reviews
+        ("POST", "/reviews"): {
+            "member_id": noa["id"],
+            "sku": "SCARF-2",
+            "rating": 2,
+            "title": "Itchy",
+            "body": "Too scratchy for me.",
+        },
+        ("POST", "/reviews/{review_id}/helpful"): {"member_id": noa["id"]},
+        ("POST", "/reviews/{review_id}/reply"): {"body": "Thank you, Dan!"},
+        ("POST", "/reviews/{review_id}/moderation"): {"action": "approve"},
+        ("POST", "/gallery/{item_id}/likes"): {"member_id": noa["id"]},
     }
     return Scene(ids=ids, bodies=bodies)
 
