@@ -86,7 +86,9 @@ def gallery_moderate(*, item: GalleryItem, actor: Actor, action: str, reason: st
     """Approve (publish) or reject an item for a listed reason; audited. Publishing records photo_posted."""
     with transaction.atomic():
         locked = (
-            GalleryItem.objects.select_for_update().select_related("member__brand", "brand").get(pk=item.pk)
+            GalleryItem.objects.select_for_update(of=("self",))
+            .select_related("member__brand", "brand")
+            .get(pk=item.pk)
         )
         before = locked.status
         if action == "approve":
@@ -130,7 +132,7 @@ def gallery_moderate(*, item: GalleryItem, actor: Actor, action: str, reason: st
 def gallery_feature(*, item: GalleryItem, actor: Actor, featured: bool = True) -> GalleryItem:
     """Feature a published item: only with a rights grant in force. Audited with the grant it rests on."""
     with transaction.atomic():
-        locked = GalleryItem.objects.select_for_update().select_related("brand").get(pk=item.pk)
+        locked = GalleryItem.objects.select_for_update(of=("self",)).select_related("brand").get(pk=item.pk)
         grant = (
             RightsGrant.objects.filter(item=locked, revoked_at__isnull=True).order_by("-granted_at").first()
         )

@@ -241,7 +241,11 @@ def _brand(review: Review) -> Brand:
 def review_moderate(*, review: Review, actor: Actor, action: str, reason: str = "") -> Review:
     """Approve a held review, or reject one for a listed reason (never for being negative); audited."""
     with transaction.atomic():
-        locked = Review.objects.select_for_update().select_related("member__brand", "brand").get(pk=review.pk)
+        locked = (
+            Review.objects.select_for_update(of=("self",))
+            .select_related("member__brand", "brand")
+            .get(pk=review.pk)
+        )
         before = locked.status
         if action == "approve":
             if locked.status == ReviewStatus.PUBLISHED:

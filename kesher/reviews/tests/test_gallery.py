@@ -18,7 +18,13 @@ from kesher.core.errors import Conflict
 from kesher.core.models import AuditEntry
 from kesher.reviews import selectors
 from kesher.reviews.models import GalleryItem, RightsGrant
-from kesher.reviews.services import gallery_feature, gallery_like, gallery_moderate, gallery_post, rights_revoke
+from kesher.reviews.services import (
+    gallery_feature,
+    gallery_like,
+    gallery_moderate,
+    gallery_post,
+    rights_revoke,
+)
 from kesher.reviews.services._common import DEFAULT_RIGHTS_WORDING
 from kesher.reviews.tests.images import has_gps, jpeg_with_gps
 

@@ -20,7 +20,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _json_ld(html: str) -> list[dict]:
-    return [json.loads(m) for m in re.findall(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', html, re.S)]
+    return [
+        json.loads(m)
+        for m in re.findall(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', html, re.S)
+    ]
 
 
 def test_the_product_page_marks_up_the_aggregate_rating(make_member, brand, client):
@@ -69,7 +72,8 @@ def test_a_member_writes_a_review_and_a_moderator_publishes_a_held_one(make_memb
     writer.force_login(user)
 
     sent = writer.post(
-        f"/reviews/{brand.slug}/p/TRENCH-1/write/", {"rating": "2", "title": "Itchy collar", "body": "Not for me."}
+        f"/reviews/{brand.slug}/p/TRENCH-1/write/",
+        {"rating": "2", "title": "Itchy collar", "body": "Not for me."},
     )
 
     assert sent.status_code == 302

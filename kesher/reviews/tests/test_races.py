@@ -36,7 +36,9 @@ def test_eight_copies_of_one_review_at_once_make_one_review():
     key = api_key_create(brand=brand, scope="pos").raw_key
     body = {"member_id": str(member.pk), "sku": "TRENCH-1", "rating": 4, "title": "Warm", "body": "Good."}
 
-    statuses = _all_at_once(8, lambda n: ApiClient(key).post("/reviews", {**body, "title": f"Warm {n}"}).status)
+    statuses = _all_at_once(
+        8, lambda n: ApiClient(key).post("/reviews", {**body, "title": f"Warm {n}"}).status
+    )
 
     assert statuses == [201] + [409] * 7
     assert Review.objects.filter(member=member).count() == 1
@@ -47,12 +49,17 @@ def test_eight_helpful_votes_at_once_by_one_member_count_once():
     brand = brand_create(slug="cafe", name="קפה טוב", default_locale="he")
     author, voter = MemberFactory(brand=brand), MemberFactory(brand=brand)
     key = api_key_create(brand=brand, scope="pos").raw_key
-    review = ApiClient(key).post(
-        "/reviews", {"member_id": str(author.pk), "sku": "T", "rating": 5, "title": "t", "body": "b"}
-    ).body
+    review = (
+        ApiClient(key)
+        .post("/reviews", {"member_id": str(author.pk), "sku": "T", "rating": 5, "title": "t", "body": "b"})
+        .body
+    )
 
     statuses = _all_at_once(
-        8, lambda n: ApiClient(key).post(f"/reviews/{review['id']}/helpful", {"member_id": str(voter.pk)}).status
+        8,
+        lambda n: (
+            ApiClient(key).post(f"/reviews/{review['id']}/helpful", {"member_id": str(voter.pk)}).status
+        ),
     )
 
     assert statuses == [201] + [409] * 7

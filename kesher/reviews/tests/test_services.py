@@ -55,8 +55,12 @@ def test_a_burst_of_new_accounts_without_purchases_is_held(make_member, buy):
 
 def test_old_accounts_are_no_burst(make_member):
     members = [make_member(f"Old{n}") for n in range(6)]
-    Member.objects.filter(pk__in=[m.pk for m in members]).update(created_at=timezone.now() - timedelta(days=90))
-    found = [_submit(Member.objects.get(pk=m.pk), body=f"Old hand {n} likes it") for n, m in enumerate(members)]
+    Member.objects.filter(pk__in=[m.pk for m in members]).update(
+        created_at=timezone.now() - timedelta(days=90)
+    )
+    found = [
+        _submit(Member.objects.get(pk=m.pk), body=f"Old hand {n} likes it") for n, m in enumerate(members)
+    ]
     assert {r.status for r in found} == {"published"}
 
 
@@ -85,7 +89,8 @@ def test_no_purchase_where_the_brand_requires_one_is_held_not_rejected(make_memb
 
 def test_points_never_depend_on_the_rating_and_are_disclosed(api, make_member, brand):
     rule = api.post(
-        "/earning-rules", {"name": "Reviews", "activity_type": "review_published", "effect": "fixed", "points": 10}
+        "/earning-rules",
+        {"name": "Reviews", "activity_type": "review_published", "effect": "fixed", "points": 10},
     )
     assert rule.status == 201, rule.body
     low = _submit(make_member("Low"), rating=1, body="Fell apart after a week, sadly")
@@ -174,7 +179,10 @@ def test_merging_keeps_the_newer_review_of_a_sku_and_moves_the_rest(make_member,
 def test_review_requests_go_once_per_product_to_every_buyer_after_n_days(make_member, brand, buy, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     ReviewSettings.objects.create(brand=brand, request_after_days=7)
-    happy, unhappy = make_member("Happy", consents={"email": True}), make_member("Unhappy", consents={"email": True})
+    happy, unhappy = (
+        make_member("Happy", consents={"email": True}),
+        make_member("Unhappy", consents={"email": True}),
+    )
     ten_days_ago = timezone.now() - timedelta(days=10)
     buy(happy, "TRENCH-1", occurred_at=ten_days_ago)
     buy(unhappy, "TRENCH-1", "SCARF-2", occurred_at=ten_days_ago)
@@ -185,8 +193,14 @@ def test_review_requests_go_once_per_product_to_every_buyer_after_n_days(make_me
     again = review_requests_send(brand=brand)
 
     assert (first.sent, again.sent) == (3, 0)
-    asked = sorted(ReviewRequest.objects.filter(brand=brand).values_list("member__first_name", "sku", "status"))
-    assert asked == [("Happy", "TRENCH-1", "sent"), ("Unhappy", "SCARF-2", "sent"), ("Unhappy", "TRENCH-1", "sent")]
+    asked = sorted(
+        ReviewRequest.objects.filter(brand=brand).values_list("member__first_name", "sku", "status")
+    )
+    assert asked == [
+        ("Happy", "TRENCH-1", "sent"),
+        ("Unhappy", "SCARF-2", "sent"),
+        ("Unhappy", "TRENCH-1", "sent"),
+    ]
     assert len(mail.outbox) == 3
     assert sorted(m.to[0] for m in mail.outbox) == sorted([happy.email, unhappy.email, unhappy.email])
     assert "/reviews/cafe/p/" in mail.outbox[0].body

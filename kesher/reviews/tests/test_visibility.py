@@ -12,7 +12,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _review(api, member, **kw):
-    body = {"member_id": str(member.pk), "sku": "TRENCH-1", "rating": 3, "title": "Coat", "body": "It is a coat."}
+    body = {
+        "member_id": str(member.pk),
+        "sku": "TRENCH-1",
+        "rating": 3,
+        "title": "Coat",
+        "body": "It is a coat.",
+    }
     return api.post("/reviews", {**body, **kw}).body
 
 
@@ -44,7 +50,9 @@ def test_another_brands_key_cannot_read_or_write_this_brands_reviews(
 
     answers = [
         theirs.get(f"/reviews/{review['id']}"),
-        theirs.post("/reviews", {"member_id": str(noa.pk), "sku": "X", "rating": 5, "title": "t", "body": "b"}),
+        theirs.post(
+            "/reviews", {"member_id": str(noa.pk), "sku": "X", "rating": 5, "title": "t", "body": "b"}
+        ),
         theirs.post(f"/reviews/{review['id']}/helpful", {"member_id": str(noa.pk)}),
         theirs.post(f"/reviews/{review['id']}/reply", {"body": "Not yours"}),
         theirs.post(f"/reviews/{review['id']}/moderation", {"action": "reject", "reason": "spam"}),
