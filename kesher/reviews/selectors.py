@@ -100,7 +100,7 @@ def reviews_recent(*, brand: Brand, limit: int = 50) -> list[Review]:
     )
 
 
-def review_of_member(*, brand: Brand, member_id: object, sku: str) -> Review | None:
+def review_of_member(*, brand: Brand, member_id: uuid.UUID | str, sku: str) -> Review | None:
     return Review.objects.filter(brand=brand, member_id=member_id, kind=ReviewKind.PRODUCT, sku=sku).first()
 
 
