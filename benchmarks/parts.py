@@ -1,18 +1,19 @@
 """`make bench`: every benchmark in one run, so each figure sits beside the same pgbench reference.
 
-    BENCH_PARTS="api community campaigns surveys" (the default) — any of them, in that order
-    BENCH_QUICK=1                                        — smaller data and shorter phases
+    BENCH_PARTS="api community campaigns …" (the default: all of PARTS) — any of them, in that order
+    BENCH_QUICK=1                                                        — smaller data and shorter phases
 
 api: pgbench's TPC-B, then the activity and member API over HTTP, then birthdays among 1,000,000
-members (benchmarks/run.py). community: question page, question list and search with 200,000 posts,
-with the anonymous page cache and without it (kesher/community/benchmark.py, database
-kesher_bench_community). campaigns: render and queue a campaign to 100,000 members, then deliver to a
-local SMTP server (kesher/campaigns/benchmark.py). surveys: a survey's results, its console page and
-answers with 100,000 responses (kesher/surveys/benchmark.py, database kesher_bench_surveys). Each part
-runs in its own process and database.
-local SMTP server (kesher/campaigns/benchmark.py). insights: the nightly recomputation, the dashboard
-and the CDNOW fit over 1,000,000 members and 20,000,000 activities (kesher/insights/benchmark.py,
-database kesher_bench_insights). Each part runs in its own process and database.
+members (benchmarks/run.py). campaigns: render and queue a campaign to 100,000 members, then deliver to
+a local SMTP server (kesher/campaigns/benchmark.py). Every other part runs its own
+`kesher/<part>/benchmark.py` in a PostgreSQL database of its own, made afresh and migrated
+(`kesher_bench_<part>`):
+- community: question page, question list and search with 200,000 posts, with the anonymous page cache
+  and without it;
+- reviews: a product's review block with 10,000 reviews at 8 readers;
+- surveys: a survey's results, its console page and answers with 100,000 responses;
+- insights: the nightly recomputation, the dashboard and the CDNOW fit over 1,000,000 members and
+  20,000,000 activities.
 """
 
 from __future__ import annotations
@@ -24,10 +25,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("api", "community", "campaigns", "surveys", "insights")
-COMMUNITY_DB = "kesher_bench_community"
-SURVEYS_DB = "kesher_bench_surveys"
-INSIGHTS_DB = "kesher_bench_insights"  # insights
+
+# part → the runs of its kesher/<part>/benchmark.py: (arguments, arguments in quick mode)
+IN_OWN_DATABASE: dict[str, list[tuple[list[str], list[str]]]] = {
+    # as anonymous readers get it (the page cache on), then with every page rendered
+    "community": [([], ["--posts", "20000"]), (["--no-page-cache"], ["--posts", "20000", "--no-page-cache"])],
+    "reviews": [([], ["--others", "5000", "--requests", "200"])],  # always 10,000 of the product
+    "surveys": [([], ["--responses", "20000", "--requests", "40"])],
+    "insights": [([], ["--members", "100000", "--activities", "2000000"])],
+}
+PARTS = ("api", "community", "campaigns", *[part for part in IN_OWN_DATABASE if part != "community"])
 
 
 def _run(argv: list[str], **env: str) -> None:
@@ -35,45 +42,20 @@ def _run(argv: list[str], **env: str) -> None:
     subprocess.run(argv, cwd=ROOT, env={**os.environ, **env}, check=True)
 
 
-def community(quick: bool) -> None:
+def in_own_database(part: str, quick: bool) -> None:
     from benchmarks.common import pg_base_url
     from benchmarks.seed import database_recreate, database_url
 
-    database_recreate(base_url=pg_base_url(), name=COMMUNITY_DB)
-    url = database_url(pg_base_url(), COMMUNITY_DB)
+    name = f"kesher_bench_{part}"
+    database_recreate(base_url=pg_base_url(), name=name)
+    url = database_url(pg_base_url(), name)
     kesher = str(Path(sys.executable).with_name("kesher"))
     subprocess.run([kesher, "migrate"], cwd=ROOT, env={**os.environ, "KESHER_DATABASE_URL": url}, check=True)
-    posts = ["--posts", "20000"] if quick else []
-    module = [sys.executable, "-m", "kesher.community.benchmark", *posts]
-    _run(module, KESHER_DATABASE_URL=url)  # as anonymous readers get it: the page cache on
-    _run([*module, "--no-page-cache"], KESHER_DATABASE_URL=url)  # every page rendered
-
-
-def surveys(quick: bool) -> None:
-    """The surveys part: results and answers over 100,000 responses (20,000 quick), its own database."""
-    from benchmarks.common import pg_base_url
-    from benchmarks.seed import database_recreate, database_url
-
-    database_recreate(base_url=pg_base_url(), name=SURVEYS_DB)
-    url = database_url(pg_base_url(), SURVEYS_DB)
-    kesher = str(Path(sys.executable).with_name("kesher"))
-    subprocess.run([kesher, "migrate"], cwd=ROOT, env={**os.environ, "KESHER_DATABASE_URL": url}, check=True)
-    size = ["--responses", "20000", "--requests", "40"] if quick else []
-    _run([sys.executable, "-m", "kesher.surveys.benchmark", *size], KESHER_DATABASE_URL=url)
-
-
-def insights(quick: bool) -> None:
-    """The nightly recomputation and the dashboard over 1,000,000 members and 20,000,000 activities
-    (quick: 100,000 and 2,000,000), in its own database made afresh."""
-    from benchmarks.common import pg_base_url
-    from benchmarks.seed import database_recreate, database_url
-
-    database_recreate(base_url=pg_base_url(), name=INSIGHTS_DB)
-    url = database_url(pg_base_url(), INSIGHTS_DB)
-    kesher = str(Path(sys.executable).with_name("kesher"))
-    subprocess.run([kesher, "migrate"], cwd=ROOT, env={**os.environ, "KESHER_DATABASE_URL": url}, check=True)
-    size = ["--members", "100000", "--activities", "2000000"] if quick else []
-    _run([sys.executable, "-m", "kesher.insights.benchmark", *size], KESHER_DATABASE_URL=url)
+    for full, smaller in IN_OWN_DATABASE[part]:
+        _run(
+            [sys.executable, "-m", f"kesher.{part}.benchmark", *(smaller if quick else full)],
+            KESHER_DATABASE_URL=url,
+        )
 
 
 def main() -> int:
@@ -89,14 +71,10 @@ def main() -> int:
             continue
         if part == "api":
             _run([sys.executable, "-m", "benchmarks.run"])
-        elif part == "community":
-            community(quick)
-        elif part == "surveys":
-            surveys(quick)
-        elif part == "insights":
-            insights(quick)
-        else:
+        elif part == "campaigns":
             _run([sys.executable, "-m", "kesher.campaigns.benchmark"])
+        else:
+            in_own_database(part, quick)
     print(f"\nmake bench: {', '.join(wanted)} in {time.monotonic() - started:.0f} s", flush=True)
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -539,6 +540,33 @@ def _insights(brands: list[Brand]) -> None:
             persona_rename(brand=brand, number=found[0].number, name=quiet)
 
 
+def _reviews(brand: Brand, items: Sequence[tuple[str, ...]], rng: random.Random) -> None:
+    """Reviews of the brand's products by members who bought them (and one who did not), all ratings."""
+    from kesher.activity.models import Activity
+    from kesher.reviews.services import review_submit
+
+    hebrew = brand.default_locale == "he"
+    texts = {
+        5: ("מעולה", "בדיוק מה שרציתי.") if hebrew else ("Excellent", "Exactly what I wanted."),
+        4: ("טוב מאוד", "טוב, קצת יקר.") if hebrew else ("Very good", "Good, a little pricey."),
+        3: ("בסדר", "לא רע, לא מיוחד.") if hebrew else ("Fine", "Not bad, nothing special."),
+        2: ("מאכזב", "ציפיתי ליותר.") if hebrew else ("Disappointing", "I expected more."),
+        1: ("לא מומלץ", "לא עבד לי בכלל.") if hebrew else ("Not for me", "It did not work for me at all."),
+    }
+    for sku, *_rest in items[:3]:
+        buyers = Activity.objects.filter(brand=brand, type="purchase", attributes__icontains=sku)
+        seen: set[object] = set()
+        for activity in buyers.select_related("member__brand")[:40]:
+            if activity.member_id in seen or len(seen) >= 6:
+                continue
+            seen.add(activity.member_id)
+            rating = rng.choices([1, 2, 3, 4, 5], weights=[1, 1, 2, 4, 6])[0]
+            title, body = texts[rating]
+            review_submit(
+                member=activity.member, sku=sku, rating=rating, title=title, body=f"{body} #{len(seen)}"
+            )
+
+
 def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     rng = random.Random(seed)
     if Brand.objects.filter(slug__in=["shahar", "northwind"]).exists():
@@ -610,6 +638,8 @@ def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     )
     _privacy(cafe, shop)
     _insights([cafe, shop])
+    _reviews(cafe, CAFE_ITEMS, rng)  # reviews
+    _reviews(shop, SHOP_ITEMS, rng)
     print(
         f"demo loaded: 2 brands, {members_per_brand * 2} members, {activities} purchases, "
         f"{len(COMMUNITY_HE) + len(COMMUNITY_EN)} community questions"

@@ -44,6 +44,7 @@ _SECTIONS: list[tuple[str, Any, str, bool, set[StaffRole] | None, bool]] = [
     # insights
     ("insights", _("Insights"), "insights:dashboard", True, access.SEE_CAMPAIGNS, True),
     ("moderation", _("Moderation"), "community:moderation", True, access.MODERATE, True),
+    ("reviews", _("Reviews"), "reviews:console", True, access.MODERATE, True),
     ("magazine", _("Magazine"), "magazine:console", True, access.SEE_MAGAZINE, True),
     ("surveys", _("Surveys"), "surveys:console", True, access.SEE_SURVEYS, True),
     ("ideas", _("Ideas board"), "ideas:console", True, access.RUN_IDEAS, True),

@@ -149,6 +149,17 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/beta-programs/{program_id}/tasks/{task_id}/feedback"): ANY,
     # privacy
     ("GET", "/members/{member_id}/export"): MANAGE,
+    # reviews
+    ("POST", "/reviews"): ANY,
+    ("GET", "/reviews/queue"): MANAGE,
+    ("GET", "/reviews/{review_id}"): ANY,
+    ("POST", "/reviews/{review_id}/helpful"): ANY,
+    ("POST", "/reviews/{review_id}/reply"): MANAGE,
+    ("POST", "/reviews/{review_id}/moderation"): MANAGE,
+    ("GET", "/products/{sku}/reviews"): ANY,
+    ("GET", "/products/{sku}/rating"): ANY,
+    ("GET", "/gallery"): ANY,
+    ("POST", "/gallery/{item_id}/likes"): ANY,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {
@@ -314,12 +325,30 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
             {"member_id": noa["id"], "agreement_accepted": True},
         )
     )
+    # reviews: Dan reviewed the trench coat and posted a photo story the brand may feature
+    review = ok(
+        admin.post(
+            "/reviews",
+            {"member_id": dan["id"], "sku": "TRENCH-1", "rating": 4, "title": "Warm", "body": "A good coat."},
+        )
+    )
+    from kesher.core.audit import SYSTEM
+    from kesher.members.models import Member
+    from kesher.reviews.services import gallery_moderate, gallery_post
+
+    story = gallery_post(
+        member=Member.objects.get(pk=dan["id"]), sku="TRENCH-1", story="In the rain", grant_rights=True
+    )
+    gallery_moderate(item=story, actor=SYSTEM, action="approve")
     ids = {
         "survey_id": survey["id"],
         "draft_survey_id": draft["id"],
         "other_draft_survey_id": other_draft["id"],
         "closable_survey_id": closable["id"],
         "alert_id": survey_alert["id"],
+        "sku": "TRENCH-1",
+        "review_id": review["id"],
+        "item_id": str(story.pk),
         "member_id": noa["id"],
         "external_id": "noa",
         "reward_id": reward["id"],
@@ -461,6 +490,18 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
             "member_id": noa["id"],
             "rating": 4,
         },
+        # reviews
+        ("POST", "/reviews"): {
+            "member_id": noa["id"],
+            "sku": "SCARF-2",
+            "rating": 2,
+            "title": "Itchy",
+            "body": "Too scratchy for me.",
+        },
+        ("POST", "/reviews/{review_id}/helpful"): {"member_id": noa["id"]},
+        ("POST", "/reviews/{review_id}/reply"): {"body": "Thank you, Dan!"},
+        ("POST", "/reviews/{review_id}/moderation"): {"action": "approve"},
+        ("POST", "/gallery/{item_id}/likes"): {"member_id": noa["id"]},
     }
     return Scene(ids=ids, bodies=bodies)
 

@@ -102,6 +102,21 @@ PAGES: dict[str, frozenset[str] | str] = {
     # the installation admin reaches every brand's staff pages for support, as an owner, audited
     "community:moderation": MODERATORS | {INSTALLATION_ADMIN},
     "community:moderation_act": MODERATORS | {INSTALLATION_ADMIN},
+    # reviews: a product's reviews, the widget and the gallery are public; members write, vote, post
+    "reviews:product": EVERYONE,
+    "reviews:widget": EVERYONE,
+    "reviews:gallery": EVERYONE,
+    "reviews:write": frozenset({MEMBER}),
+    "reviews:helpful": frozenset({MEMBER}),
+    "reviews:gallery_post": frozenset({MEMBER}),
+    "reviews:gallery_like": frozenset({MEMBER}),
+    "reviews:gallery_rights": frozenset({MEMBER}),
+    "reviews:console": MODERATORS | {INSTALLATION_ADMIN},
+    "reviews:console_moderate": MODERATORS | {INSTALLATION_ADMIN},
+    "reviews:console_reply": MODERATORS | {INSTALLATION_ADMIN},
+    "reviews:console_gallery": MODERATORS | {INSTALLATION_ADMIN},
+    "reviews:console_gallery_moderate": MODERATORS | {INSTALLATION_ADMIN},
+    "reviews:console_feature": MODERATORS | {INSTALLATION_ADMIN},
     # campaigns: links in messages and providers' callbacks carry their token
     "campaigns:open": TOKEN,
     "campaigns:click": TOKEN,
@@ -292,6 +307,10 @@ def _kwargs(name: str, brand: Any, ids: dict[str, str], article: dict[str, Any])
         "program_id": ids["program_id"],
         "task_id": ids["task_id"],
         "figure": "funnel",  # insights: a figure's CSV
+        # reviews
+        "sku": ids["sku"],
+        "review_id": ids["review_id"],
+        "item_id": ids["item_id"],
     }
     kwargs = {param: values[param] for param in _pattern_params(name)}
     if name == "community:question":
@@ -342,6 +361,14 @@ def _post_data(name: str, brand: Any, ids: dict[str, str]) -> dict[str, str]:
         "community:merge": {"into": ids["other_question_id"]},
         "community:moderation_act": {"action": "hide", "reason": "table"},
         "campaigns:staff_journey_install": {"brand": str(brand.pk), "kind": "birthday"},
+        # reviews
+        "reviews:write": {"rating": "3", "title": "Fine", "body": "A fine coat."},
+        "reviews:gallery_post": {"story": "My coat on a rainy day"},
+        "reviews:gallery_rights": {"grant": "1"},
+        "reviews:console_moderate": {"action": "approve"},
+        "reviews:console_reply": {"body": "Thank you!"},
+        "reviews:console_gallery_moderate": {"action": "approve"},
+        "reviews:console_feature": {"featured": "1"},
         "campaigns:staff_journey_status": {"status": "paused"},
         # surveys
         "surveys:console_question_add": {"kind": "text", "text_en": "Why?"},

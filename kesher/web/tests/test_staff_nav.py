@@ -21,6 +21,7 @@ EXPECTED = {
         *PROGRAM,
         "insights",
         "moderation",
+        "reviews",
         "magazine",
         "surveys",
         "ideas",
@@ -29,7 +30,7 @@ EXPECTED = {
     ],
     "marketer": ["overview", *PROGRAM, "insights", "magazine", "surveys", "ideas"],
     "analyst": ["overview", *PROGRAM, "insights", "magazine", "surveys"],
-    "moderator": ["overview", "moderation", "magazine", "ideas"],
+    "moderator": ["overview", "moderation", "reviews", "magazine", "ideas"],
     "service_agent": ["overview", "members", "surveys", "cashier"],
 }
 # Each part's pages, sub-pages too: the navigation must be on all of them.
@@ -49,6 +50,7 @@ PAGES = {
     "insights": ["/insights/cafe/", "/insights/cafe/advocates/"],
     "surveys": ["/console/cafe/surveys/"],
     "ideas": ["/ideas/cafe/console/"],
+    "reviews": ["/console/cafe/reviews/"],
 }
 
 
