@@ -132,7 +132,13 @@ def fill(*, responses: int, seed: int = 11) -> dict[str, str]:
     user, created = get_user_model().objects.get_or_create(username="bench-surveys-analyst")
     if created:
         staff_grant(brand=brand, user=user, role=StaffRole.ANALYST)
-    return {"survey": str(survey.pk), "key": key, "nps": str(questions["nps"].pk), "user": user.username}
+    return {
+        "survey": str(survey.pk),
+        "key": key,
+        "nps": str(questions["nps"].pk),
+        "csat": str(questions["csat"].pk),
+        "user": user.username,
+    }
 
 
 def _init() -> None:
@@ -165,7 +171,7 @@ def _read(job: tuple[list[str], str, str]) -> list[float]:
     return timings
 
 
-def _write(job: tuple[str, str, str, int, int]) -> list[float]:
+def _write(job: tuple[str, str, str, str, int, int]) -> list[float]:
     import json
 
     from django.test import Client
@@ -173,13 +179,14 @@ def _write(job: tuple[str, str, str, int, int]) -> list[float]:
     from kesher.brands.models import Brand
     from kesher.members.services import member_create
 
-    survey_id, key, nps_question, count, worker = job
+    survey_id, key, nps_question, csat_question, count, worker = job
     brand = Brand.objects.get(slug="bench-surveys")
     members = [member_create(brand=brand, first_name=f"w{worker}-{i}-{time.time_ns()}") for i in range(count)]
     client = Client()
     timings = []
     for number, member in enumerate(members):
-        body = json.dumps({"member_id": str(member.pk), "answers": {nps_question: number % 11}})
+        answers = {nps_question: number % 11, csat_question: 1 + number % 5}  # both are required
+        body = json.dumps({"member_id": str(member.pk), "answers": answers})
         start = time.perf_counter()
         response = client.post(
             f"/api/v1/surveys/{survey_id}/responses",
@@ -258,7 +265,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     spawn = multiprocessing.get_context("spawn")
     per_writer = max(count // args.workers, 5)
     with ProcessPoolExecutor(max_workers=args.workers, initializer=_init, mp_context=spawn) as pool:
-        jobs = [(survey, key, target["nps"], per_writer, w) for w in range(args.workers)]
+        jobs = [(survey, key, target["nps"], target["csat"], per_writer, w) for w in range(args.workers)]
         start = time.perf_counter()
         timings = [t for part in pool.map(_write, jobs) for t in part]
         elapsed = time.perf_counter() - start  # includes making the writers' members
