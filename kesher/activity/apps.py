@@ -12,3 +12,4 @@ class ActivityConfig(AppConfig):
         from kesher.members.hooks import on_member_joined
 
         on_member_joined(signup_record)  # a new member's `signup`, once their consents are recorded
+        from kesher.activity import merging  # noqa: F401  (registers its part of merging duplicates)

@@ -17,3 +17,4 @@ class CampaignsConfig(AppConfig):
         # Earning rules may be limited to a saved segment, and surprises sent to one; segments live here.
         segment_matcher_install(segment_has_member)
         segment_audience_install(segment_audience)
+        from kesher.campaigns import merging  # noqa: F401  (registers its part of merging duplicates)

@@ -12,3 +12,4 @@ class CommunityConfig(AppConfig):
         from kesher.community.services import community_install_defaults
 
         on_brand_created(community_install_defaults)  # every new brand gets its settings and a Q&A space
+        from kesher.community import merging  # noqa: F401  (registers its part of merging duplicates)

@@ -15,3 +15,4 @@ class LoyaltyConfig(AppConfig):
 
         on_brand_created(program_install_defaults)  # every new brand starts with the default program
         on_member_created(account_open)  # every new member has a points account before anything else
+        from kesher.loyalty import merging  # noqa: F401  (registers its part of merging duplicates)
