@@ -8,6 +8,8 @@ import shutil
 import sys
 from collections.abc import Sequence
 
+from kesher.customers.commands import commands_add
+
 
 def _django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -334,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_insights_clv_fit)
     p = insights.add_parser("refresh", help="recompute every brand's insights now (the nightly task)")
     p.set_defaults(func=cmd_insights_refresh)
+
+    commands_add(sub)  # kesher import, kesher dedupe (kesher/customers/commands.py)
 
     p = sub.add_parser("manage", help="any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)

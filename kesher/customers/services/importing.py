@@ -159,10 +159,10 @@ def import_run(
     for chunk in _chunks(job, start):
         before = (summary.created, summary.updated, summary.unchanged, summary.failed)
         if dry_run:
-            handle(job, chunk, summary, write=False)
+            handle(job, chunk, summary, write=False, actor=actor)
         else:
             with transaction.atomic():
-                handle(job, chunk, summary, write=True)
+                handle(job, chunk, summary, write=True, actor=actor)
                 # The job moves on with the chunk: a run killed now resumes after this chunk, never inside it.
                 job.last_row = chunk[-1].number
                 job.created += summary.created - before[0]
@@ -242,7 +242,7 @@ def _referral_code() -> str:
     return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(12))
 
 
-def _members(job: ImportJob, chunk: list[Checked], summary: Summary, *, write: bool) -> None:
+def _members(job: ImportJob, chunk: list[Checked], summary: Summary, *, write: bool, actor: Actor) -> None:
     brand = job.brand
     good = _good(chunk, summary)
     existing = {
@@ -351,7 +351,7 @@ def _members_by_external_id(brand: Brand, chunk: list[Checked]) -> dict[str, Mem
     }
 
 
-def _purchases(job: ImportJob, chunk: list[Checked], summary: Summary, *, write: bool) -> None:
+def _purchases(job: ImportJob, chunk: list[Checked], summary: Summary, *, write: bool, actor: Actor) -> None:
     brand = job.brand
     good = _good(chunk, summary)
     members = _members_by_external_id(brand, good)
@@ -414,7 +414,7 @@ def _fingerprint(values: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _balances(job: ImportJob, chunk: list[Checked], summary: Summary, *, write: bool) -> None:
+def _balances(job: ImportJob, chunk: list[Checked], summary: Summary, *, write: bool, actor: Actor) -> None:
     brand = job.brand
     good = _good(chunk, summary)
     members = _members_by_external_id(brand, good)
@@ -469,5 +469,5 @@ def _balances(job: ImportJob, chunk: list[Checked], summary: Summary, *, write: 
         )
         summary.count("created", checked)
     if write and balances:
-        points_open_balances(brand=brand, balances=balances, actor=Actor(), source=f"import {job.file_name}")
+        points_open_balances(brand=brand, balances=balances, actor=actor, source=f"import {job.file_name}")
         ImportedRecord.objects.bulk_create(records, batch_size=CHUNK)
