@@ -12,7 +12,7 @@ HEADER = ["line", "row", "external_id", "field", "problem", "message", "suggesti
 def report_rows(problems: list[Checked]) -> list[list[object]]:
     """Each problem of each row: its line in the file (the header is line 1), what is wrong and why."""
     rows: list[list[object]] = []
-    for checked in problems:
+    for checked in sorted(problems, key=lambda c: c.number):
         for problem in checked.problems:
             rows.append(
                 [

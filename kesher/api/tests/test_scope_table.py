@@ -118,6 +118,11 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/campaigns/journeys/{journey_id}/resume"): MANAGE,
     ("POST", "/magazine/articles"): MANAGE,
     ("GET", "/magazine/articles"): MANAGE,
+    # customers
+    ("GET", "/duplicates"): MANAGE,
+    ("POST", "/duplicates/{pair_id}/dismiss"): MANAGE,
+    ("POST", "/members/merge"): MANAGE,
+    ("POST", "/merges/{merge_id}/undo"): MANAGE,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {
@@ -227,7 +232,22 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
     suppressed = EmailSuppression.objects.create(
         brand=brand, email="gone@example.org", reason=SuppressionReason.values[0]
     )
+    # customers: two records of one person (a pair to dismiss, a pair to merge) and a merge to undo
+    from kesher.core.audit import SYSTEM
+    from kesher.customers.models import DuplicatePair
+    from kesher.customers.services import members_merge
+
+    twins = [ok(admin.post("/members", {"external_id": f"twin{n}", "first_name": "Twin"})) for n in range(4)]
+    pair = DuplicatePair.objects.create(
+        brand=brand,
+        member_a_id=min(twins[0]["id"], twins[1]["id"]),
+        member_b_id=max(twins[0]["id"], twins[1]["id"]),
+        probability=0.99,
+    )
+    merge = members_merge(brand=brand, source_id=twins[2]["id"], target_id=twins[3]["id"], actor=SYSTEM)
     ids = {
+        "pair_id": str(pair.pk),
+        "merge_id": str(merge.pk),
         "member_id": noa["id"],
         "external_id": "noa",
         "reward_id": reward["id"],
@@ -335,6 +355,8 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         ("POST", "/campaigns/journeys/{journey_id}/pause"): {},
         ("POST", "/campaigns/journeys/{journey_id}/resume"): {},
         ("POST", "/magazine/articles"): {"title": "Our new roast", "body": "It is *dark*."},
+        # customers
+        ("POST", "/members/merge"): {"source_id": twins[1]["id"], "target_id": twins[0]["id"]},
     }
     return Scene(ids=ids, bodies=bodies)
 

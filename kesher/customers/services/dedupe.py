@@ -143,7 +143,8 @@ def _phone(raw: str) -> str | None:
 def _frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     import pandas as pd
 
-    return pd.DataFrame.from_records(list(rows), columns=COLUMNS)
+    # Text throughout: a column that is empty in every row must still reach DuckDB as VARCHAR.
+    return pd.DataFrame.from_records(list(rows), columns=COLUMNS).astype("string")
 
 
 def _reasons(row: dict[str, Any]) -> list[str]:
@@ -175,6 +176,18 @@ def _reasons(row: dict[str, Any]) -> list[str]:
     return reasons
 
 
+def _without_term_frequencies(settings: dict[str, Any]) -> dict[str, Any]:
+    """The model without term-frequency adjustments: over a handful of records (a small brand, or the few
+    candidates of a new member) the frequencies say nothing about how common a name is."""
+    plain = json.loads(json.dumps(settings))
+    for comparison in plain.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            level.pop("tf_adjustment_column", None)
+            level.pop("tf_adjustment_weight", None)
+            level.pop("tf_minimum_u_value", None)
+    return plain
+
+
 def pairs_predict(
     frame: pd.DataFrame,
     *,
@@ -184,7 +197,10 @@ def pairs_predict(
     """Every pair of records above `min_probability`: (id, id, probability, reasons), ids in order."""
     if len(frame) < 2:
         return []
-    linker = _linker(frame, settings if settings is not None else model_train(frame))
+    settings = settings if settings is not None else model_train(frame)
+    if len(frame) < TRAIN_MIN_MEMBERS:
+        settings = _without_term_frequencies(settings)
+    linker = _linker(frame, settings)
     predictions = linker.inference.predict(threshold_match_probability=min_probability)
     found = []
     for row in predictions.as_pandas_dataframe().to_dict("records"):
@@ -287,7 +303,7 @@ def member_duplicates_check(*, member: Member, min_probability: float = STORE_MI
         return 0
     stored = DedupeModel.objects.filter(brand=member.brand).first()
     settings = stored.settings if stored is not None else default_model()
-    linker = _linker(candidates, settings)
+    linker = _linker(candidates, _without_term_frequencies(settings))
     new = _frame(
         [
             record_row(

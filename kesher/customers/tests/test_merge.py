@@ -19,7 +19,7 @@ from kesher.core.errors import Conflict
 from kesher.core.models import AuditEntry
 from kesher.core.tests.fingerprint import changed_models, rows_fingerprint
 from kesher.customers.models import DuplicatePair, MemberMerge
-from kesher.customers.services import merge_undo, members_merge
+from kesher.customers.services import members_merge, merge_undo
 from kesher.loyalty.models import Coupon, LedgerEntry, PointsAccount, PointsLot
 from kesher.loyalty.services import ledger_verify, points_adjust, redemption_create, reward_create
 from kesher.members.models import ConsentEvent, Member
