@@ -55,7 +55,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     with tqdm(
         total=total, initial=start, unit="rows", desc="checking" if args.dry_run else "importing"
     ) as bar:
-        summary = import_run(job=job, actor=SYSTEM, dry_run=args.dry_run, progress=bar.update)
+        summary = import_run(job=job, actor=SYSTEM, dry_run=args.dry_run, progress=bar.update)  # type: ignore[arg-type]
     verb = "would be" if args.dry_run else "were"
     print(
         f"{summary.total} rows: {summary.created} {verb} created, {summary.updated} updated, "

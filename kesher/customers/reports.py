@@ -1,4 +1,4 @@
-"""The validation report of an import, one line per problem: CSV to download, or XLSX written with openpyxl."""
+"""The validation report of an import, one line per problem: CSV to download, or XLSX (openpyxl)."""
 
 from __future__ import annotations
 

@@ -152,7 +152,7 @@ def _typo(word: str, rng: random.Random) -> str:
 def people(count: int, duplicates: int, *, seed: int = 18) -> list[Person]:
     """`count` distinct people plus `duplicates` extra records of some of them, shuffled."""
     rng = random.Random(seed)
-    base: list[tuple[Person, int, int, int]] = []
+    base: list[tuple[Person, int, int, bool]] = []
     used_phones: set[str] = set()
     for n in range(count):
         f_index, l_index = rng.randrange(len(FIRST_NAMES)), rng.randrange(len(LAST_NAMES))
@@ -176,7 +176,7 @@ def people(count: int, duplicates: int, *, seed: int = 18) -> list[Person]:
             phone=_phone_written(phone, rng) if rng.random() < 0.9 else "",
             birthday=born.isoformat() if rng.random() < 0.8 else "",
         )
-        base.append((person, f_index, l_index, int(hebrew)))
+        base.append((person, f_index, l_index, hebrew))
     records = [p for p, *_ in base]
     phones = {p.key: p.phone for p in records}
     for d in range(duplicates):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -39,9 +40,9 @@ def _locked_pair(brand: Brand, source_id: Any, target_id: Any) -> tuple[Member, 
     return source, target
 
 
-def _pair_key(a: Any, b: Any) -> tuple[str, str]:
+def _pair_key(a: Any, b: Any) -> tuple[uuid.UUID, uuid.UUID]:
     first, second = sorted([str(a), str(b)])
-    return first, second
+    return uuid.UUID(first), uuid.UUID(second)
 
 
 def members_merge(*, brand: Brand, source_id: Any, target_id: Any, actor: Actor) -> MemberMerge:
@@ -58,10 +59,11 @@ def members_merge(*, brand: Brand, source_id: Any, target_id: Any, actor: Actor)
                 )
             if source.status == MemberStatus.ERASED or target.status == MemberStatus.ERASED:
                 raise Conflict("An erased member cannot be merged", code="member_erased")
-            moves = [
-                {"part": name, "steps": steps}
+            raw: list[tuple[str, list[dict[str, Any]]]] = [
+                (name, list(steps) if isinstance(steps, list) else [])
                 for name, steps in members_merge_run(source=source, target=target)
             ]
+            moves = [{"part": name, "steps": steps} for name, steps in raw]
             merge = MemberMerge.objects.create(
                 brand=brand, source=source, target=target, moves=moves, actor=actor.label
             )
@@ -69,7 +71,7 @@ def members_merge(*, brand: Brand, source_id: Any, target_id: Any, actor: Actor)
             DuplicatePair.objects.filter(brand=brand, member_a_id=a, member_b_id=b).update(
                 status=DuplicatePair.Status.MERGED, decided_at=timezone.now()
             )
-            moved = sum(len(step.get("ids", [])) for part in moves for step in part["steps"])
+            moved = sum(len(step.get("ids", [])) for _, steps in raw for step in steps)
             audit_record(
                 brand=brand,
                 actor=actor,

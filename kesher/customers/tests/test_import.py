@@ -97,10 +97,10 @@ def test_the_good_rows_are_imported_normalised_and_a_second_run_changes_nothing(
         "noa@example.org",
         "+972501234567",
     )
-    assert (noa.birthday.isoformat(), noa.source, noa.consent_sms) == ("1990-04-01", "import:tlv", True)
+    assert (str(noa.birthday), noa.source, noa.consent_sms) == ("1990-04-01", "import:tlv", True)
     dan = Member.objects.get(brand=brand, external_id="c2")
     assert (dan.first_name, dan.last_name, dan.email) == ("שלומם", "כהן", "dan@gmial.com")  # suggested only
-    assert dan.birthday.isoformat() == "1985-03-02"
+    assert str(dan.birthday) == "1985-03-02"
     assert PointsAccount.objects.filter(member__in=[noa, dan]).count() == 2
     assert ConsentEvent.objects.filter(member=noa, channel="sms", granted=True, source="import").count() == 1
 
@@ -196,7 +196,7 @@ def test_opening_balances_become_lots_with_their_expiry_and_are_applied_once(bra
     assert sorted(p.code for c in summary.problems for p in c.problems) == ["bad_points", "unknown_member"]
     m1 = Member.objects.get(brand=brand, external_id="m1")
     lot = PointsLot.objects.get(account_id=m1.pk)
-    assert (lot.points, lot.remaining, lot.expires_at.date().isoformat()) == (120, 120, "2099-12-31")
+    assert (lot.points, lot.remaining, str(lot.expires_at)[:10]) == (120, 120, "2099-12-31")
     assert PointsAccount.objects.get(member=m1).balance == 120
     assert ledger_verify(brand=brand) == []
     before = rows_fingerprint()
