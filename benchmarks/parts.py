@@ -13,7 +13,8 @@ a local SMTP server (kesher/campaigns/benchmark.py). Every other part runs its o
 - reviews: a product's review block with 10,000 reviews at 8 readers;
 - surveys: a survey's results, its console page and answers with 100,000 responses;
 - insights: the nightly recomputation, the dashboard and the CDNOW fit over 1,000,000 members and
-  20,000,000 activities.
+  20,000,000 activities;
+- customers: import 1,000,000 members from CSV and find the duplicates among them (quick: 100,000).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ IN_OWN_DATABASE: dict[str, list[tuple[list[str], list[str]]]] = {
     "reviews": [([], ["--others", "5000", "--requests", "200"])],  # always 10,000 of the product
     "surveys": [([], ["--responses", "20000", "--requests", "40"])],
     "insights": [([], ["--members", "100000", "--activities", "2000000"])],
+    "customers": [([], ["--quick"])],
 }
 PARTS = ("api", "community", "campaigns", *[part for part in IN_OWN_DATABASE if part != "community"])
 

@@ -8,6 +8,8 @@ import shutil
 import sys
 from collections.abc import Sequence
 
+from kesher.customers.commands import commands_add
+
 
 def _django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -365,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--brand", help="one brand's slug (default: every brand with a period set)")
     p.add_argument("--dry-run", action="store_true", help="only count who is due")
     p.set_defaults(func=cmd_privacy_retention)
+    commands_add(sub)  # kesher import, kesher dedupe (kesher/customers/commands.py)
 
     p = sub.add_parser("manage", help="any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)

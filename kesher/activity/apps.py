@@ -17,3 +17,4 @@ class ActivityConfig(AppConfig):
 
         on_member_export("activities", memberdata.member_activities_export)
         on_member_erase(memberdata.member_activities_erase)
+        from kesher.activity import merging  # noqa: F401  (registers its part of merging duplicates)

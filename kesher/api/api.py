@@ -136,6 +136,8 @@ def _mount() -> None:
     from kesher.surveys.api import router as surveys_router
     from kesher.webhooks.api import router as webhooks_router
 
+    # Before members: its /members/{member_id} would otherwise answer POST /members/merge with a 405.
+    api.add_router("/", customers_router, tags=["customers"])
     api.add_router("/members", members_router, tags=["members"])
     api.add_router("/activities", activity_router, tags=["activities"])
     api.add_router("/", loyalty_router, tags=["loyalty"])
@@ -147,7 +149,6 @@ def _mount() -> None:
     api.add_router("/", ideas_router, tags=["ideas"])
     api.add_router("/", surveys_router, tags=["surveys"])
     api.add_router("/", insights_router, tags=["insights"])
-    api.add_router("/", customers_router, tags=["customers"])
     api.add_router("/", privacy_router, tags=["privacy"])
     api.add_router("/", webhooks_router, tags=["webhooks"])
 

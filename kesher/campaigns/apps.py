@@ -22,3 +22,4 @@ class CampaignsConfig(AppConfig):
 
         on_member_export("campaigns", memberdata.member_campaigns_export)
         on_member_erase(memberdata.member_campaigns_erase)
+        from kesher.campaigns import merging  # noqa: F401  (registers its part of merging duplicates)

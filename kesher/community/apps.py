@@ -17,3 +17,4 @@ class CommunityConfig(AppConfig):
 
         on_member_export("community", memberdata.member_community_export)
         on_member_erase(memberdata.member_community_erase)
+        from kesher.community import merging  # noqa: F401  (registers its part of merging duplicates)

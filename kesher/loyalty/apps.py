@@ -20,3 +20,4 @@ class LoyaltyConfig(AppConfig):
 
         on_member_export("loyalty", memberdata.member_loyalty_export)
         on_member_erase(memberdata.member_loyalty_erase)
+        from kesher.loyalty import merging  # noqa: F401  (registers its part of merging duplicates)

@@ -13,3 +13,4 @@ class MembersConfig(AppConfig):
         on_member_export("profile", memberdata.member_profile_export)  # the privacy rights (issue 18)
         on_member_export("consents", memberdata.member_consents_export)
         on_member_erase(memberdata.member_row_erase)
+        from kesher.members import merging  # noqa: F401  (registers its part of merging duplicates)

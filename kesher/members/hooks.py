@@ -91,7 +91,8 @@ def on_member_erase(eraser: MemberEraser) -> MemberEraser:
 
 
 def on_members_merge(merger: MembersMerger) -> MembersMerger:
-    """`merger(source=, target=)` moves the part's data from the duplicate `source` to `target`."""
+    """`merger(source=, target=)` moves the part's data from the duplicate `source` to `target` and returns
+    the steps it took (kesher.members.merging.MergeRecord), which an undo plays backwards."""
     if merger not in _mergers:
         _mergers.append(merger)
     return merger
@@ -107,6 +108,9 @@ def member_erase_run(*, member: Member) -> None:
         eraser(member=member)
 
 
-def members_merge_run(*, source: Member, target: Member) -> None:
-    for merger in list(_mergers):
-        merger(source=source, target=target)
+def members_merge_run(*, source: Member, target: Member) -> list[tuple[str, object]]:
+    """Run every part's merger; returns each one's name and what it returned (its steps, for an undo)."""
+    return [
+        (f"{merger.__module__}.{getattr(merger, '__name__', '')}", merger(source=source, target=target))
+        for merger in list(_mergers)
+    ]

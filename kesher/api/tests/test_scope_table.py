@@ -160,6 +160,11 @@ SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/products/{sku}/rating"): ANY,
     ("GET", "/gallery"): ANY,
     ("POST", "/gallery/{item_id}/likes"): ANY,
+    # customers
+    ("GET", "/duplicates"): MANAGE,
+    ("POST", "/duplicates/{pair_id}/dismiss"): MANAGE,
+    ("POST", "/members/merge"): MANAGE,
+    ("POST", "/merges/{merge_id}/undo"): MANAGE,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {
@@ -340,6 +345,19 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         member=Member.objects.get(pk=dan["id"]), sku="TRENCH-1", story="In the rain", grant_rights=True
     )
     gallery_moderate(item=story, actor=SYSTEM, action="approve")
+    # customers: two records of one person (a pair to dismiss, a pair to merge) and a merge to undo
+    from kesher.core.audit import SYSTEM
+    from kesher.customers.models import DuplicatePair
+    from kesher.customers.services import members_merge
+
+    twins = [ok(admin.post("/members", {"external_id": f"twin{n}", "first_name": "Twin"})) for n in range(4)]
+    pair = DuplicatePair.objects.create(
+        brand=brand,
+        member_a_id=min(twins[0]["id"], twins[1]["id"]),
+        member_b_id=max(twins[0]["id"], twins[1]["id"]),
+        probability=0.99,
+    )
+    merge = members_merge(brand=brand, source_id=twins[2]["id"], target_id=twins[3]["id"], actor=SYSTEM)
     ids = {
         "survey_id": survey["id"],
         "draft_survey_id": draft["id"],
@@ -349,6 +367,8 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         "sku": "TRENCH-1",
         "review_id": review["id"],
         "item_id": str(story.pk),
+        "pair_id": str(pair.pk),
+        "merge_id": str(merge.pk),
         "member_id": noa["id"],
         "external_id": "noa",
         "reward_id": reward["id"],
@@ -502,6 +522,8 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         ("POST", "/reviews/{review_id}/reply"): {"body": "Thank you, Dan!"},
         ("POST", "/reviews/{review_id}/moderation"): {"action": "approve"},
         ("POST", "/gallery/{item_id}/likes"): {"member_id": noa["id"]},
+        # customers
+        ("POST", "/members/merge"): {"source_id": twins[1]["id"], "target_id": twins[0]["id"]},
     }
     return Scene(ids=ids, bodies=bodies)
 
