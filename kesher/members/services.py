@@ -12,12 +12,29 @@ from django.utils import timezone
 from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, ValidationFailed
+from kesher.core.events import event_emit, event_type
 from kesher.members.birthdays import gregorian_key, hebrew_key
 from kesher.members.hooks import member_created_run, member_joined_run
 from kesher.members.models import Channel, ConsentEvent, Member, MemberStatus
 from kesher.members.normalize import normalize_email, normalize_interests, normalize_name, normalize_phone
 
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud at a till
+
+MEMBER_CREATED = event_type("member.created", "A member was added to the club")
+MEMBER_UPDATED = event_type("member.updated", "A member's details changed")
+
+
+def _member_data(member: Member) -> dict[str, Any]:
+    return {
+        "member_id": str(member.pk),
+        "external_id": member.external_id,
+        "email": member.email,
+        "phone": member.phone,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "locale": member.locale,
+        "status": member.status,
+    }
 
 
 def _luhn_digit(digits: str) -> str:
@@ -163,6 +180,7 @@ def member_create(
             )
         if emit_signup:  # the parts that answer a sign-up (kesher.members.hooks)
             member_joined_run(member=member, source=source, at=joined_at or now, referrer=referrer)
+        event_emit(brand_id=brand.pk, type=MEMBER_CREATED, data=_member_data(member))
     return member
 
 
@@ -218,6 +236,11 @@ def member_update(*, member: Member, changes: dict[str, Any], actor: Actor = SYS
     for name, value in keys.items():
         setattr(member, name, value)
     member.save(update_fields=[*clean, *keys, "updated_at"])
+    event_emit(
+        brand_id=member.brand_id,
+        type=MEMBER_UPDATED,
+        data={**_member_data(member), "changed": sorted(clean)},
+    )
     if actor != SYSTEM:
         audit_record(
             brand=member.brand,
