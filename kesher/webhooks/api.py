@@ -140,7 +140,16 @@ def _delivery_out(delivery: Delivery, attempts: list[Attempt]) -> dict[str, Any]
         "next_attempt_at": delivery.next_attempt_at,
         "created_at": delivery.created_at,
         "finished_at": delivery.finished_at,
-        "attempt_log": attempts,
+        "attempt_log": [
+            {
+                "number": attempt.number,
+                "at": attempt.at,
+                "status_code": attempt.status_code,
+                "duration_ms": attempt.duration_ms,
+                "error": attempt.error,
+            }
+            for attempt in attempts
+        ],
     }
 
 

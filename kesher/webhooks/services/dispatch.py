@@ -26,6 +26,7 @@ from django.utils import timezone
 from kesher.webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint
 from kesher.webhooks.sending import Answer, post, signed_headers
 from kesher.webhooks.services.endpoints import endpoint_secrets
+from kesher.webhooks.services.fanout import routes_changed
 from kesher.webhooks.services.health import owners_tell
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class _Health:
     failed_since_success: bool = False
     exhausted_since_success: int = 0
     gone: bool = False
+    brand_id: uuid.UUID | None = None
 
 
 def _record(token: str, sent: list[tuple[Delivery, Answer, datetime]]) -> None:
@@ -108,6 +110,7 @@ def _record(token: str, sent: list[tuple[Delivery, Answer, datetime]]) -> None:
             )
         )
         state = health[delivery.endpoint_id]
+        state.brand_id = delivery.brand_id
         delivery.last_status_code, delivery.last_error, delivery.claim_token = code, answer.error[:300], ""
         if code is not None and 200 <= code < 300:
             delivery.status, delivery.finished_at, delivery.next_attempt_at = (
@@ -161,6 +164,7 @@ def _health_write(endpoint_id: uuid.UUID, state: _Health, now: datetime) -> None
         )
     if state.gone:
         rows.update(active=False, disabled_reason="the endpoint answered 410 Gone")
+        routes_changed(state.brand_id)
 
 
 def _maybe_tell(endpoint_id: uuid.UUID, now: datetime, *, gone: bool) -> None:
