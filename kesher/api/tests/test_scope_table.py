@@ -118,6 +118,16 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/campaigns/journeys/{journey_id}/resume"): MANAGE,
     ("POST", "/magazine/articles"): MANAGE,
     ("GET", "/magazine/articles"): MANAGE,
+    # webhooks
+    ("GET", "/webhooks/event-types"): MANAGE,
+    ("POST", "/webhooks"): MANAGE,
+    ("GET", "/webhooks"): MANAGE,
+    ("GET", "/webhooks/{webhook_id}"): MANAGE,
+    ("PATCH", "/webhooks/{webhook_id}"): MANAGE,
+    ("DELETE", "/webhooks/{webhook_id}"): MANAGE,
+    ("POST", "/webhooks/{webhook_id}/rotate"): MANAGE,
+    ("GET", "/webhooks/{webhook_id}/deliveries"): MANAGE,
+    ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): MANAGE,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {
@@ -227,7 +237,16 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
     suppressed = EmailSuppression.objects.create(
         brand=brand, email="gone@example.org", reason=SuppressionReason.values[0]
     )
+    # webhooks: an endpoint with one delivery in its log
+    from kesher.core.events import Event
+    from kesher.webhooks.models import Delivery
+    from kesher.webhooks.services import fan_out
+
+    webhook = ok(admin.post("/webhooks", {"url": "http://127.0.0.1:9/hooks", "events": ["member.created"]}))
+    fan_out(Event(brand_id=brand.pk, type="member.created", data={"member_id": noa["id"]}), kick=False)
     ids = {
+        "webhook_id": webhook["id"],
+        "delivery_id": str(Delivery.objects.get(endpoint_id=webhook["id"]).pk),
         "member_id": noa["id"],
         "external_id": "noa",
         "reward_id": reward["id"],
@@ -335,6 +354,9 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         ("POST", "/campaigns/journeys/{journey_id}/pause"): {},
         ("POST", "/campaigns/journeys/{journey_id}/resume"): {},
         ("POST", "/magazine/articles"): {"title": "Our new roast", "body": "It is *dark*."},
+        # webhooks
+        ("POST", "/webhooks"): {"url": "http://127.0.0.1:9/other", "events": ["points.changed"]},
+        ("PATCH", "/webhooks/{webhook_id}"): {"events": ["member.created", "member.updated"]},
     }
     return Scene(ids=ids, bodies=bodies)
 
@@ -353,6 +375,7 @@ _LAST = [
     ("POST", "/community/questions/{question_id}/merge"),
     ("POST", "/community/members/{member_id}/suspension"),
     ("POST", "/members/{member_id}/erase"),
+    ("DELETE", "/webhooks/{webhook_id}"),  # webhooks: the endpoint goes with its log
 ]
 
 

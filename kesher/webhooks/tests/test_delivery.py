@@ -94,7 +94,10 @@ def test_a_failed_attempt_is_retried_with_the_same_webhook_id_on_the_schedule(br
     Webhook(made.secret).verify(second.body, second.headers)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 2
-    assert list(Attempt.objects.order_by("number").values_list("number", "status_code")) == [(1, 500), (2, 200)]
+    assert list(Attempt.objects.order_by("number").values_list("number", "status_code")) == [
+        (1, 500),
+        (2, 200),
+    ]
 
 
 def test_retry_after_is_honoured(brand, receiver):
@@ -163,7 +166,9 @@ def test_during_a_rotation_both_secrets_verify_and_after_it_only_the_new(brand, 
     assert len(got.headers["webhook-signature"].split(" ")) == 2
     Webhook(made.secret).verify(got.body, got.headers)
     Webhook(rotated.secret).verify(got.body, got.headers)
-    Endpoint.objects.filter(pk=made.endpoint.pk).update(previous_secret_until=timezone.now() - timedelta(seconds=1))
+    Endpoint.objects.filter(pk=made.endpoint.pk).update(
+        previous_secret_until=timezone.now() - timedelta(seconds=1)
+    )
     MemberFactory(brand=brand)
     later = receiver.received[-1]
     assert len(later.headers["webhook-signature"].split(" ")) == 1

@@ -47,4 +47,6 @@ def test_two_concurrent_dispatchers_never_send_the_same_attempt_twice(brand, rec
         ids = Counter(r.headers["webhook-id"] for r in got.received)
         assert len(ids) == events and set(ids.values()) == {1}  # each message exactly once
     assert Attempt.objects.count() == 2 * events
-    assert set(Delivery.objects.values_list("status", "attempts").distinct()) == {(DeliveryStatus.SUCCEEDED, 1)}
+    assert set(Delivery.objects.values_list("status", "attempts").distinct()) == {
+        (DeliveryStatus.SUCCEEDED, 1)
+    }
