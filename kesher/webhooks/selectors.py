@@ -6,6 +6,7 @@ import base64
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Max, Q
 
@@ -29,7 +30,7 @@ def endpoint_list(*, brand: Brand) -> list[Endpoint]:
     return list(Endpoint.objects.filter(brand=brand).order_by("created_at", "id"))
 
 
-def endpoint_get(*, brand: Brand, endpoint_id: object) -> Endpoint:
+def endpoint_get(*, brand: Brand, endpoint_id: Any) -> Endpoint:
     try:
         found = Endpoint.objects.filter(brand=brand, pk=endpoint_id).first()
     except (ValueError, ValidationFailed):
@@ -115,7 +116,7 @@ def delivery_page(
     )
 
 
-def delivery_get(*, brand: Brand, delivery_id: object, endpoint: Endpoint | None = None) -> Delivery:
+def delivery_get(*, brand: Brand, delivery_id: Any, endpoint: Endpoint | None = None) -> Delivery:
     """A delivery of the brand (and of `endpoint`, when given)."""
     rows = Delivery.objects.filter(brand=brand, pk=delivery_id)
     if endpoint is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -80,7 +81,7 @@ def endpoint_create(
     return Registered(endpoint=endpoint, secret=secret)
 
 
-def _locked(brand: Brand, endpoint_id: object) -> Endpoint:
+def _locked(brand: Brand, endpoint_id: Any) -> Endpoint:
     endpoint = Endpoint.objects.select_for_update().filter(brand=brand, pk=endpoint_id).first()
     if endpoint is None:
         raise NotFound("No such webhook endpoint", field="id")
@@ -90,7 +91,7 @@ def _locked(brand: Brand, endpoint_id: object) -> Endpoint:
 def endpoint_update(
     *,
     brand: Brand,
-    endpoint_id: object,
+    endpoint_id: Any,
     actor: Actor,
     url: str | None = None,
     events: list[str] | None = None,
@@ -134,7 +135,7 @@ def endpoint_update(
     return endpoint
 
 
-def endpoint_delete(*, brand: Brand, endpoint_id: object, actor: Actor) -> None:
+def endpoint_delete(*, brand: Brand, endpoint_id: Any, actor: Actor) -> None:
     """Remove an endpoint with its delivery log."""
     with transaction.atomic():
         endpoint = _locked(brand, endpoint_id)
@@ -151,7 +152,7 @@ def endpoint_delete(*, brand: Brand, endpoint_id: object, actor: Actor) -> None:
 
 
 def endpoint_rotate(
-    *, brand: Brand, endpoint_id: object, actor: Actor, now: datetime | None = None
+    *, brand: Brand, endpoint_id: Any, actor: Actor, now: datetime | None = None
 ) -> Registered:
     """A new secret, shown once. For ROTATION_OVERLAP the old one still signs too (both signatures are sent),
     so the receiver can switch over without losing a message."""
@@ -182,9 +183,7 @@ def endpoint_secrets(endpoint: Endpoint, now: datetime) -> list[str]:
     return found
 
 
-def delivery_replay(
-    *, brand: Brand, delivery_id: object, actor: Actor, now: datetime | None = None
-) -> Delivery:
+def delivery_replay(*, brand: Brand, delivery_id: Any, actor: Actor, now: datetime | None = None) -> Delivery:
     """Send a delivery again, at once, with a fresh round of retries (the same webhook-id: the receiver can
     tell it is the same message). A delivery still pending is simply made due now."""
     now = now or timezone.now()

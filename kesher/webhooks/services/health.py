@@ -4,6 +4,7 @@ language, through the campaigns part's email channel."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -17,7 +18,7 @@ from kesher.webhooks.models import Endpoint
 log = logging.getLogger(__name__)
 
 
-def owners_addresses(brand_id: object) -> list[str]:
+def owners_addresses(brand_id: Any) -> list[str]:
     return sorted(
         {
             email

@@ -94,6 +94,7 @@ def test_change_switch_off_rotate_and_remove(api, brand):
     endpoint = Endpoint.objects.get(pk=created["id"])
     assert text_decrypt(endpoint.secret) == rotated.body["secret"]
     assert text_decrypt(endpoint.previous_secret) == created["secret"]
+    assert endpoint.previous_secret_until is not None
     assert timedelta(hours=23) < endpoint.previous_secret_until - timezone.now() <= timedelta(hours=24)
     assert api.call("DELETE", path).status == 204
     assert not Endpoint.objects.filter(pk=created["id"]).exists()

@@ -84,6 +84,7 @@ def test_a_failed_attempt_is_retried_with_the_same_webhook_id_on_the_schedule(br
     MemberFactory(brand=brand)
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1
+    assert delivery.next_attempt_at is not None
     wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
     assert 3.5 <= wait <= 5.6  # 5 s, give or take the jitter
     assert webhooks_dispatch() == 0  # not due yet: nothing is sent
@@ -105,6 +106,7 @@ def test_retry_after_is_honoured(brand, receiver):
     _register(brand, receiver.url)
     MemberFactory(brand=brand)
     delivery = Delivery.objects.get()
+    assert delivery.next_attempt_at is not None
     wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
     assert 115 <= wait <= 121
 
