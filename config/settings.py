@@ -204,6 +204,8 @@ CELERY_BEAT_SCHEDULE = {
     "ideas-expire": {"task": "kesher.ideas.tasks.ideas_expire_task", "schedule": 86_400.0},
     # Reviews: ask every buyer for a review N days after the purchase, once per product (no gating).
     "reviews-requests": {"task": "kesher.reviews.tasks.review_requests_daily", "schedule": 86_400.0},
+    # Webhook deliveries whose retry is due (each fan-out also asks for the dispatcher at once).
+    "webhooks-dispatch": {"task": "kesher.webhooks.tasks.webhooks_dispatch", "schedule": 5.0},
 }
 
 # --- email --------------------------------------------------------------------------------------
@@ -247,6 +249,10 @@ KESHER_CAMPAIGNS_CLAIM_LEASE_SECONDS = env_int("KESHER_CAMPAIGNS_CLAIM_LEASE_SEC
 KESHER_CAMPAIGN_RENDER_MAX_LOOPS = env_int("KESHER_CAMPAIGN_RENDER_MAX_LOOPS", 10_000)
 KESHER_CAMPAIGN_RENDER_MAX_CHARS = env_int("KESHER_CAMPAIGN_RENDER_MAX_CHARS", 100_000)
 KESHER_CAMPAIGN_RENDER_MAX_MS = env_int("KESHER_CAMPAIGN_RENDER_MAX_MS", 250)
+# Outbound webhooks (kesher/webhooks/sending.py): endpoints on private, loopback or reserved addresses are
+# refused unless this is on (it is in the embedded mode, for development); each post waits this long.
+KESHER_WEBHOOKS_ALLOW_PRIVATE = env_bool("KESHER_WEBHOOKS_ALLOW_PRIVATE", default=not PRODUCTION)
+KESHER_WEBHOOKS_TIMEOUT_SECONDS = env_int("KESHER_WEBHOOKS_TIMEOUT_SECONDS", 15)
 
 # --- auth (django-allauth) ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -17,9 +17,29 @@ from kesher.activity.registry import consumers_for, registry, validate_attribute
 from kesher.brands.models import Brand
 from kesher.core.bulk import row_insert_new, rows_in, rows_insert_new, rows_insert_values, rows_update
 from kesher.core.errors import Conflict, KesherError, ValidationFailed
+from kesher.core.events import event_emit, event_type
 from kesher.members.models import Member, MemberStatus
 
 FUTURE_TOLERANCE = timedelta(minutes=10)  # till clocks drift; a purchase dated tomorrow is a mistake
+ACTIVITY_RECORDED = event_type("activity.recorded", "An activity was recorded for a member")
+
+
+def _announce(activity: Activity) -> None:
+    """The activity.recorded event (heard after the commit; no query)."""
+    event_emit(
+        brand_id=activity.brand_id,
+        type=ACTIVITY_RECORDED,
+        data={
+            "activity_id": str(activity.pk),
+            "member_id": str(activity.member_id),
+            "type": activity.type,
+            "source": activity.source,
+            "occurred_at": activity.occurred_at.isoformat(),
+            "attributes": activity.attributes,
+            "points_awarded": activity.points_awarded,
+            "balance_after": activity.balance_after,
+        },
+    )
 
 
 def _existing(
@@ -107,6 +127,7 @@ def activity_record(
         for _name, handle in consumers_for(type, immediate=True):
             handle(activity)
         rows_update(Activity, [activity], ["points_awarded", "balance_after"])
+        _announce(activity)
         deferred = [name for name, _ in consumers_for(type, immediate=False)]
         if deferred:
             _defer([(activity.pk, deferred)])
@@ -352,6 +373,8 @@ def _record_batch(brand: Brand, rows: list[tuple[int, Draft, Activity]], outcome
         handled = [activity for activity in won if name in immediate[activity.type]]
         registry.batch_by_name[name](handled)
     rows_update(Activity, won, ["points_awarded", "balance_after"])
+    for activity in won:
+        _announce(activity)
 
     owed = [(activity.pk, list(deferred[activity.type])) for activity in won if deferred[activity.type]]
     if owed:

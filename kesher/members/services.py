@@ -26,6 +26,22 @@ MEMBER_ERASED = event_type(
 
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud at a till
 
+MEMBER_CREATED = event_type("member.created", "A member was added to the club")
+MEMBER_UPDATED = event_type("member.updated", "A member's details changed")
+
+
+def _member_data(member: Member) -> dict[str, Any]:
+    return {
+        "member_id": str(member.pk),
+        "external_id": member.external_id,
+        "email": member.email,
+        "phone": member.phone,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "locale": member.locale,
+        "status": member.status,
+    }
+
 
 def _luhn_digit(digits: str) -> str:
     total = 0
@@ -173,6 +189,7 @@ def member_create(
             )
         if emit_signup:  # the parts that answer a sign-up (kesher.members.hooks)
             member_joined_run(member=member, source=source, at=joined_at or now, referrer=referrer)
+        event_emit(brand_id=brand.pk, type=MEMBER_CREATED, data=_member_data(member))
     return member
 
 
@@ -228,6 +245,11 @@ def member_update(*, member: Member, changes: dict[str, Any], actor: Actor = SYS
     for name, value in keys.items():
         setattr(member, name, value)
     member.save(update_fields=[*clean, *keys, "updated_at"])
+    event_emit(
+        brand_id=member.brand_id,
+        type=MEMBER_UPDATED,
+        data={**_member_data(member), "changed": sorted(clean)},
+    )
     if actor != SYSTEM:
         audit_record(
             brand=member.brand,

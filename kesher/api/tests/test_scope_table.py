@@ -165,6 +165,16 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/duplicates/{pair_id}/dismiss"): MANAGE,
     ("POST", "/members/merge"): MANAGE,
     ("POST", "/merges/{merge_id}/undo"): MANAGE,
+    # webhooks
+    ("GET", "/webhooks/event-types"): MANAGE,
+    ("POST", "/webhooks"): MANAGE,
+    ("GET", "/webhooks"): MANAGE,
+    ("GET", "/webhooks/{webhook_id}"): MANAGE,
+    ("PATCH", "/webhooks/{webhook_id}"): MANAGE,
+    ("DELETE", "/webhooks/{webhook_id}"): MANAGE,
+    ("POST", "/webhooks/{webhook_id}/rotate"): MANAGE,
+    ("GET", "/webhooks/{webhook_id}/deliveries"): MANAGE,
+    ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): MANAGE,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {
@@ -358,6 +368,13 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         probability=0.99,
     )
     merge = members_merge(brand=brand, source_id=twins[2]["id"], target_id=twins[3]["id"], actor=SYSTEM)
+    # webhooks: an endpoint with one delivery in its log
+    from kesher.core.events import Event
+    from kesher.webhooks.models import Delivery
+    from kesher.webhooks.services import fan_out
+
+    webhook = ok(admin.post("/webhooks", {"url": "http://127.0.0.1:9/hooks", "events": ["member.created"]}))
+    fan_out(Event(brand_id=brand.pk, type="member.created", data={"member_id": noa["id"]}), kick=False)
     ids = {
         "survey_id": survey["id"],
         "draft_survey_id": draft["id"],
@@ -369,6 +386,8 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         "item_id": str(story.pk),
         "pair_id": str(pair.pk),
         "merge_id": str(merge.pk),
+        "webhook_id": webhook["id"],
+        "delivery_id": str(Delivery.objects.get(endpoint_id=webhook["id"]).pk),
         "member_id": noa["id"],
         "external_id": "noa",
         "reward_id": reward["id"],
@@ -524,6 +543,9 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         ("POST", "/gallery/{item_id}/likes"): {"member_id": noa["id"]},
         # customers
         ("POST", "/members/merge"): {"source_id": twins[1]["id"], "target_id": twins[0]["id"]},
+        # webhooks
+        ("POST", "/webhooks"): {"url": "http://127.0.0.1:9/other", "events": ["points.changed"]},
+        ("PATCH", "/webhooks/{webhook_id}"): {"events": ["member.created", "member.updated"]},
     }
     return Scene(ids=ids, bodies=bodies)
 
@@ -547,6 +569,7 @@ _LAST = [
     ("POST", "/community/questions/{question_id}/merge"),
     ("POST", "/community/members/{member_id}/suspension"),
     ("POST", "/members/{member_id}/erase"),
+    ("DELETE", "/webhooks/{webhook_id}"),  # webhooks: the endpoint goes with its log
 ]
 
 

@@ -59,7 +59,18 @@ def _sample_ids(other_brand):
     rule = EarningRule.objects.get(brand=other_brand, activity_type="purchase")
     friend = MemberFactory(brand=other_brand, referral_code=member.referral_code)
     referral = Referral.objects.get(friend=friend)
+    # webhooks: the other brand's endpoint and a delivery of it
+    from kesher.core.events import Event
+    from kesher.webhooks.models import Delivery
+    from kesher.webhooks.services import endpoint_create, fan_out
+
+    webhook = endpoint_create(
+        brand=other_brand, url="http://127.0.0.1:9/hooks", events=["member.created"], actor=SYSTEM
+    ).endpoint
+    fan_out(Event(brand_id=other_brand.pk, type="member.created", data={}), kick=False)
     ids = {
+        "webhook_id": str(webhook.pk),
+        "delivery_id": str(Delivery.objects.get(endpoint=webhook).pk),
         "member_id": str(member.pk),
         "external_id": "theirs",
         "code": coupon.code,

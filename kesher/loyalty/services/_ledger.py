@@ -15,9 +15,31 @@ from django.utils import timezone
 from kesher.activity.models import Activity
 from kesher.core.bulk import rows_in, rows_insert, rows_update
 from kesher.core.errors import Conflict, InsufficientPoints
+from kesher.core.events import event_emit, event_type
 from kesher.core.limits import check_points_credit
 from kesher.core.rows import row_get
 from kesher.loyalty.models import EarningRule, LedgerEntry, LotConsumption, PointsAccount, PointsLot
+
+POINTS_CHANGED = event_type(
+    "points.changed", "A member's points changed (earned, spent, expired, reversed, adjusted)"
+)
+
+
+def points_announce(*, account: PointsAccount, entry: LedgerEntry) -> None:
+    """The points.changed event for a ledger line just written (heard after the commit; no query)."""
+    event_emit(
+        brand_id=account.brand_id,
+        type=POINTS_CHANGED,
+        data={
+            "member_id": str(account.member_id),
+            "kind": entry.kind,
+            "points": entry.points,
+            "pending": entry.pending,
+            "balance": account.balance,
+            "pending_balance": account.pending,
+            "activity_id": str(entry.activity_id) if entry.activity_id else None,
+        },
+    )
 
 
 def _lock_account(member_id: Any) -> PointsAccount:
@@ -84,6 +106,7 @@ def _earn(
     rows_update(PointsAccount, [account], ["balance", "pending", "lifetime_earned"])
     rows_insert(LedgerEntry, [entry])
     entry._state.adding = False
+    points_announce(account=account, entry=entry)
     return entry
 
 
@@ -144,4 +167,5 @@ def _spend(
             "The ledger's lots do not cover the balance; run `kesher ledger verify`",
             code="ledger_inconsistent",
         )
+    points_announce(account=account, entry=entry)
     return entry

@@ -12,10 +12,13 @@ from django.utils.translation import gettext_noop
 from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, NotFound
+from kesher.core.events import event_emit, event_type
 from kesher.loyalty.models import Coupon, LedgerEntry, PointsAccount, Reward
 from kesher.loyalty.services._ledger import _earn, _lock_account
 from kesher.loyalty.services.expiry import lot_expiry
 from kesher.loyalty.services.program import program_of
+
+COUPON_BURNED = event_type("coupon.burned", "A cashier used a member's coupon")
 
 
 def _lock_coupon(brand: Brand, code: str) -> Coupon:
@@ -52,6 +55,18 @@ def coupon_redeem(*, brand: Brand, code: str, store: str = "", actor: Actor = SY
         target_type="coupon",
         target_id=coupon.pk,
         data={"store": store[:200]},
+    )
+    event_emit(
+        brand_id=brand.pk,
+        type=COUPON_BURNED,
+        data={
+            "coupon_id": str(coupon.pk),
+            "coupon_code": coupon.code,
+            "member_id": str(coupon.member_id),
+            "reward_id": str(coupon.reward_id),
+            "store": coupon.used_at_store,
+            "used_at": now.isoformat(),
+        },
     )
     return coupon
 

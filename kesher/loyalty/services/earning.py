@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from kesher.activity.models import Activity
 from kesher.core.bulk import rows_insert_values, rows_update
+from kesher.core.events import event_emit
 from kesher.core.limits import check_points_credit
 from kesher.loyalty.models import EarningRule, LedgerEntry, LoyaltyProgram, PointsAccount, PointsLot
-from kesher.loyalty.services._ledger import _earn, _lock_account, _lock_accounts
+from kesher.loyalty.services._ledger import POINTS_CHANGED, _earn, _lock_account, _lock_accounts
 from kesher.loyalty.services._rule_cache import _active_rules, _rules_and_tiers
 from kesher.loyalty.services.expiry import lot_expiry
 from kesher.loyalty.services.program import program_of
@@ -274,6 +275,19 @@ def points_earn_batch(activities: list[Activity]) -> None:
             )
             activity.points_awarded += points
             touched.add(account.pk)
+            event_emit(
+                brand_id=brand_id,
+                type=POINTS_CHANGED,
+                data={
+                    "member_id": str(account.member_id),
+                    "kind": LedgerEntry.Kind.EARN,
+                    "points": points,
+                    "pending": pending,
+                    "balance": account.balance,
+                    "pending_balance": account.pending,
+                    "activity_id": str(activity.pk),
+                },
+            )
         activity.balance_after = account.balance
     rows_insert_values(PointsLot, _LOT_COLUMNS, lots)
     rows_insert_values(LedgerEntry, _ENTRY_COLUMNS, entries)

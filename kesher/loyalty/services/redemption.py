@@ -9,10 +9,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from kesher.core.errors import Conflict, InsufficientPoints, NotFound
+from kesher.core.events import event_emit, event_type
 from kesher.loyalty.models import Coupon, LedgerEntry, PointsAccount, Reward
 from kesher.loyalty.services._coupon_codes import _new_coupon_code
 from kesher.loyalty.services._ledger import _lock_account, _spend
 from kesher.members.models import Member
+
+REWARD_REDEEMED = event_type("reward.redeemed", "A member spent points on a reward and got its coupon")
 
 
 def reward_open_to(*, reward: Reward, account: PointsAccount, now: datetime | None = None) -> str | None:
@@ -65,7 +68,7 @@ def do_redemption(*, account: PointsAccount, member: Member, reward: Reward) -> 
         lifetime_redeemed=True,
     )
     now = timezone.now()
-    return Coupon.objects.create(
+    coupon = Coupon.objects.create(
         brand_id=member.brand_id,
         member=member,
         reward=reward,
@@ -75,6 +78,20 @@ def do_redemption(*, account: PointsAccount, member: Member, reward: Reward) -> 
         issued_at=now,
         expires_at=now + timedelta(days=reward.coupon_valid_days),
     )
+    event_emit(
+        brand_id=member.brand_id,
+        type=REWARD_REDEEMED,
+        data={
+            "member_id": str(member.pk),
+            "reward_id": str(reward.pk),
+            "reward": reward.name,
+            "cost_points": reward.cost_points,
+            "coupon_id": str(coupon.pk),
+            "coupon_code": coupon.code,
+            "expires_at": coupon.expires_at.isoformat(),
+        },
+    )
+    return coupon
 
 
 @transaction.atomic

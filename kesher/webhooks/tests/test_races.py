@@ -1,0 +1,52 @@
+"""Two dispatchers at once on PostgreSQL: FOR UPDATE SKIP LOCKED claims mean no attempt is sent twice."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from kesher.core.audit import SYSTEM
+from kesher.core.events import Event
+from kesher.webhooks.models import Attempt, Delivery, DeliveryStatus
+from kesher.webhooks.services import endpoint_create, fan_out, webhooks_dispatch
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_two_concurrent_dispatchers_never_send_the_same_attempt_twice(brand, receiver, second_receiver):
+    for url in (receiver.url, second_receiver.url):
+        endpoint_create(brand=brand, url=url, events=["member.created"], actor=SYSTEM)
+    events = 150
+    for n in range(events):
+        fan_out(
+            Event(brand_id=brand.pk, type="member.created", data={"member_id": str(uuid.uuid4()), "n": n}),
+            kick=False,
+        )
+    assert Delivery.objects.count() == 2 * events
+    start = threading.Barrier(2)
+    sent: list[int] = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            sent.append(webhooks_dispatch(limit=10))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(sent) == 2 * events and all(count > 0 for count in sent)  # both worked, together all
+    for got in (receiver, second_receiver):
+        ids = Counter(r.headers["webhook-id"] for r in got.received)
+        assert len(ids) == events and set(ids.values()) == {1}  # each message exactly once
+    assert Attempt.objects.count() == 2 * events
+    assert set(Delivery.objects.values_list("status", "attempts").distinct()) == {
+        (DeliveryStatus.SUCCEEDED, 1)
+    }
