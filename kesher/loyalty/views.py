@@ -65,9 +65,16 @@ def _chart(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def overview(request: HttpRequest, slug: str) -> HttpResponse:
     membership = staff_membership(user=request.user, slug=slug)
     brand = membership.brand
+    if request.method == "POST" and "hebrew_dates" in request.POST:
+        require_role(membership, CHANGE_PROGRAM)
+        shown = request.POST["hebrew_dates"] == "on"
+        services.program_update(brand=brand, changes={"hebrew_dates": shown}, actor=_actor(request))
+        messages.success(request, _("Saved."))
+        return HttpResponseRedirect(request.path, status=303)
     report = services.points_liability(brand=brand)
     return render(
         request,
@@ -78,6 +85,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
             "report": report,
             "chart": _chart(report["by_expiry_month"]),
             "program": services.program_of(brand.pk),
+            "may_change": may(membership, CHANGE_PROGRAM),
             "review_count": Referral.objects.filter(brand=brand, status=Referral.Status.REVIEW).count(),
         },
     )
