@@ -8,10 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from kesher.activity.registry import registry
 from kesher.core import limits
 from kesher.loyalty.models import EarningRule, Reward
+from kesher.members.labels import activity_label
 
 
 def _activity_types() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(registry.types)]
+    return sorted(((name, activity_label(name)) for name in registry.types), key=lambda choice: choice[1])
 
 
 class EarningRuleForm(forms.Form):

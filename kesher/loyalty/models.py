@@ -50,6 +50,9 @@ class LoyaltyProgram(models.Model):
     referral_review_threshold = models.PositiveIntegerField(
         default=5, help_text=_("More referrals than this from one member in a day wait for review")
     )
+    hebrew_dates = models.BooleanField(
+        default=False, help_text=_("Show the Hebrew date beside the Gregorian one on members' pages")
+    )
     # A new value whenever an earning rule or tier of the brand changes: processes keep the rules and
     # tiers in memory under this stamp instead of reading them for every activity.
     rules_stamp = models.UUIDField(default=uuid.uuid4, editable=False)

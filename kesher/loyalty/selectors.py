@@ -128,3 +128,12 @@ def reward_get(*, brand: Brand, reward_id: str | uuid.UUID) -> Reward:
 
 def coupon_wallet(*, member: Member) -> list[Coupon]:
     return list(member.coupons.select_related("reward").order_by("-issued_at"))
+
+
+def reward_affordable_count(*, brand: Brand, cost_points: int, tier_names: list[str] | None = None) -> int:
+    """How many of the brand's members have enough spendable points for a reward of this cost now (in one
+    of these tiers, when the reward is for some tiers only)."""
+    accounts = PointsAccount.objects.filter(brand=brand, balance__gte=cost_points)
+    if tier_names:
+        accounts = accounts.filter(tier__name__in=tier_names)
+    return accounts.count()

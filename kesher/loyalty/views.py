@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -17,7 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from kesher.brands.access import (
     ADJUST_POINTS,
@@ -30,10 +31,12 @@ from kesher.brands.access import (
 )
 from kesher.brands.models import Brand
 from kesher.core.audit import Actor, audit_record
-from kesher.core.errors import KesherError
+from kesher.core.errors import KesherError, NotFound
 from kesher.loyalty import selectors, services
 from kesher.loyalty.forms import AdjustForm, EarningRuleForm, RewardForm, TierForm
 from kesher.loyalty.models import EarningRule, Referral, Reward, Tier
+from kesher.members.labels import activity_label
+from kesher.members.models import Member
 from kesher.members.selectors import member_get
 from kesher.privacy.models import AccessKind  # every staff look at a member is logged (issue 18)
 from kesher.privacy.services import PRIVACY_STAFF, access_record
@@ -64,9 +67,16 @@ def _chart(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def overview(request: HttpRequest, slug: str) -> HttpResponse:
     membership = staff_membership(user=request.user, slug=slug)
     brand = membership.brand
+    if request.method == "POST" and "hebrew_dates" in request.POST:
+        require_role(membership, CHANGE_PROGRAM)
+        shown = request.POST["hebrew_dates"] == "on"
+        services.program_update(brand=brand, changes={"hebrew_dates": shown}, actor=_actor(request))
+        messages.success(request, _("Saved."))
+        return HttpResponseRedirect(request.path, status=303)
     report = services.points_liability(brand=brand)
     return render(
         request,
@@ -77,6 +87,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
             "report": report,
             "chart": _chart(report["by_expiry_month"]),
             "program": services.program_of(brand.pk),
+            "may_change": may(membership, CHANGE_PROGRAM),
             "review_count": Referral.objects.filter(brand=brand, status=Referral.Status.REVIEW).count(),
         },
     )
@@ -91,6 +102,8 @@ def _catalog_page(
     done: str,
     template: str,
     rows: Callable[[Brand], Any],
+    kind: str,
+    preview: Callable[[Brand, forms.Form], dict[str, Any]],
 ) -> HttpResponse:
     """A list of the brand's rules, rewards or tiers with a form that adds one (owners and marketers)."""
     membership = staff_membership(user=request.user, slug=slug)
@@ -100,7 +113,17 @@ def _catalog_page(
         require_role(membership, CHANGE_PROGRAM)
         if _apply(request, form, lambda data: create(brand=brand, actor=_actor(request), **data), done):
             return HttpResponseRedirect(request.path, status=303)
-    context = {"brand": brand, "membership": membership, "form": form, "rows": rows(brand)}
+    shown = form if form.is_bound else _bound_or_initial(form_class, None, None)
+    context = {
+        "brand": brand,
+        "membership": membership,
+        "form": form,
+        "rows": rows(brand),
+        "may_change": may(membership, CHANGE_PROGRAM),
+        "preview": preview(brand, shown),
+        "preview_template": f"loyalty/partials/{kind}_preview.html",
+        "preview_url": reverse(f"loyalty:{kind}_preview", args=[brand.slug]),
+    }
     return render(request, template, context, status=422 if form.errors else 200)
 
 
@@ -120,13 +143,28 @@ def rules(request: HttpRequest, slug: str) -> HttpResponse:
         create=services.earning_rule_create,
         done=_("The rule was added."),
         template="loyalty/rules.html",
-        rows=lambda brand: EarningRule.objects.filter(brand=brand).order_by("activity_type", "priority"),
+        rows=_rule_rows,
+        kind="rule",
+        preview=lambda brand, form: _rule_preview(brand, form, _sample_amount(request.POST), None),
     )
+
+
+def _rule_rows(brand: Brand) -> list[EarningRule]:
+    rows = list(EarningRule.objects.filter(brand=brand).order_by("activity_type", "priority"))
+    for rule in rows:
+        rule.activity_label = activity_label(rule.activity_type)  # type: ignore[attr-defined]
+    return rows
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def rewards(request: HttpRequest, slug: str) -> HttpResponse:
+    if request.method == "POST" and "toggle" in request.POST:
+        membership = staff_membership(user=request.user, slug=slug)
+        require_role(membership, CHANGE_PROGRAM)
+        reward = _reward_get(membership.brand, request.POST["toggle"])
+        services.reward_update(reward=reward, changes={"active": not reward.active}, actor=_actor(request))
+        return HttpResponseRedirect(request.path, status=303)
     return _catalog_page(
         request,
         slug,
@@ -135,6 +173,8 @@ def rewards(request: HttpRequest, slug: str) -> HttpResponse:
         done=_("The reward was added."),
         template="loyalty/rewards.html",
         rows=lambda brand: Reward.objects.filter(brand=brand).order_by("-active", "cost_points"),
+        kind="reward",
+        preview=lambda brand, form: _reward_preview(brand, form, None),
     )
 
 
@@ -149,6 +189,8 @@ def tiers(request: HttpRequest, slug: str) -> HttpResponse:
         done=_("The tier was added."),
         template="loyalty/tiers.html",
         rows=lambda brand: Tier.objects.filter(brand=brand),
+        kind="tier",
+        preview=lambda brand, form: _tier_preview(brand, form, None),
     )
 
 
@@ -343,3 +385,238 @@ def referrals(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "loyalty/referrals.html", {"brand": brand, "membership": membership, "queue": queue}
     )
+
+
+# --- editing the program: one rule, reward or tier, with a live preview of its effect ------------------
+
+SAMPLE_AMOUNT = Decimal(120)
+MAX_SAMPLE_AMOUNT = Decimal(1_000_000)
+
+
+def _row_get(model: type[Any], brand: Brand, row_id: Any) -> Any:
+    """The brand's row by id; any other brand's (or a malformed id) is not found."""
+    try:
+        return model.objects.get(brand=brand, pk=row_id)
+    except (model.DoesNotExist, ValueError, TypeError, forms.ValidationError):
+        raise NotFound("No such row") from None
+
+
+def _reward_get(brand: Brand, reward_id: Any) -> Reward:
+    found: Reward = _row_get(Reward, brand, reward_id)
+    return found
+
+
+def _sample_amount(params: Any) -> Decimal:
+    try:
+        amount = Decimal(str(params.get("sample_amount") or SAMPLE_AMOUNT))
+    except InvalidOperation:
+        return SAMPLE_AMOUNT
+    if not amount.is_finite() or amount < 0:
+        return SAMPLE_AMOUNT
+    return min(amount, MAX_SAMPLE_AMOUNT).quantize(Decimal("0.01"))
+
+
+def _rule_preview(brand: Brand, form: forms.Form, amount: Decimal, rule_id: Any) -> dict[str, Any]:
+    shown: dict[str, Any] = {"amount": amount, "currency": brand.currency}
+    if not form.is_valid():
+        return {**shown, "incomplete": True}
+    data = form.cleaned_data
+    try:
+        preview = services.earning_rule_preview(brand=brand, values=data, amount=amount, rule_id=rule_id)
+    except KesherError as refusal:
+        return {**shown, "refusal": refusal.message}
+    return {
+        **shown,
+        "result": preview,
+        "purchase": data["activity_type"] == "purchase",
+        "activity": activity_label(data["activity_type"]),
+        "multiplier": data["effect"] == EarningRule.Effect.MULTIPLIER,
+    }
+
+
+def _tier_preview(brand: Brand, form: forms.Form, tier_id: Any) -> dict[str, Any]:
+    if not form.is_valid():
+        return {"incomplete": True}
+    rows = services.tiers_preview(
+        brand=brand, threshold=form.cleaned_data["threshold"], name=form.cleaned_data["name"], tier_id=tier_id
+    )
+    return {"rows": rows, "top": max((row["members"] for row in rows), default=0) or 1}
+
+
+def _reward_preview(brand: Brand, form: forms.Form, reward: Reward | None) -> dict[str, Any]:
+    if not form.is_valid():
+        return {"incomplete": True}
+    tiers = [tier.name for tier in reward.tiers.all()] if reward is not None else []
+    cost = form.cleaned_data["cost_points"]
+    return {
+        "cost": cost,
+        "affordable": selectors.reward_affordable_count(brand=brand, cost_points=cost, tier_names=tiers),
+        "members": Member.objects.filter(brand=brand).count(),
+        "tiers": tiers,
+    }
+
+
+def _preview_params(request: HttpRequest) -> Any:
+    """What the editor's script sends: the form as typed. A page opened with no values shows the saved
+    row's (or the form's first values) instead."""
+    return request.GET if request.GET else None
+
+
+def _row_values(form_class: type[forms.Form], row: Any) -> dict[str, Any]:
+    """The saved row's values as the form would send them (its fields' first values for a new row)."""
+    if row is None:
+        return {name: field.initial for name, field in form_class.base_fields.items()}
+    values = {}
+    for name, field in form_class.base_fields.items():
+        value = getattr(row, name)
+        if isinstance(field, forms.BooleanField):
+            if value:
+                values[name] = "on"
+        elif value is not None:
+            values[name] = value
+    return values
+
+
+def _bound_or_initial(form_class: type[forms.Form], data: Any, row: Any) -> forms.Form:
+    """A form bound to the typed values, or to the saved row's (so its preview can be computed)."""
+    return form_class(data if data is not None else _row_values(form_class, row))
+
+
+def _editor(
+    request: HttpRequest,
+    membership: Any,
+    *,
+    kind: str,
+    row: Any,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], Any],
+    done: str,
+    preview: dict[str, Any],
+    back: str,
+) -> HttpResponse:
+    if request.method == "POST":
+        require_role(membership, CHANGE_PROGRAM)
+        if _apply(request, form, save, done):
+            return HttpResponseRedirect(back, status=303)
+    return render(
+        request,
+        "loyalty/edit.html",
+        {
+            "brand": membership.brand,
+            "membership": membership,
+            "kind": kind,
+            "row": row,
+            "form": form,
+            "preview": preview,
+            "preview_template": f"loyalty/partials/{kind}_preview.html",
+            "preview_url": reverse(f"loyalty:{kind}_preview", args=[membership.brand.slug]),
+            "back": back,
+            "may_change": may(membership, CHANGE_PROGRAM),
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, slug: str, rule_id: str) -> HttpResponse:
+    membership = staff_membership(user=request.user, slug=slug)
+    brand = membership.brand
+    rule = selectors.rule_get(brand=brand, rule_id=rule_id)
+    form = EarningRuleForm(request.POST or None, initial=_row_values(EarningRuleForm, rule))
+    shown = form if form.is_bound else _bound_or_initial(EarningRuleForm, None, rule)
+    return _editor(
+        request,
+        membership,
+        kind="rule",
+        row=rule,
+        form=form,
+        save=lambda data: services.earning_rule_update(rule=rule, changes=data, actor=_actor(request)),
+        done=_("The rule was saved."),
+        preview=_rule_preview(brand, shown, _sample_amount(request.POST or request.GET), rule.pk),
+        back=reverse("loyalty:rules", args=[slug]),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reward_edit(request: HttpRequest, slug: str, reward_id: str) -> HttpResponse:
+    membership = staff_membership(user=request.user, slug=slug)
+    brand = membership.brand
+    reward = _reward_get(brand, reward_id)
+    form = RewardForm(request.POST or None, initial=_row_values(RewardForm, reward))
+    shown = form if form.is_bound else _bound_or_initial(RewardForm, None, reward)
+    return _editor(
+        request,
+        membership,
+        kind="reward",
+        row=reward,
+        form=form,
+        save=lambda data: services.reward_update(reward=reward, changes=data, actor=_actor(request)),
+        done=_("The reward was saved."),
+        preview=_reward_preview(brand, shown, reward),
+        back=reverse("loyalty:rewards", args=[slug]),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tier_edit(request: HttpRequest, slug: str, tier_id: str) -> HttpResponse:
+    membership = staff_membership(user=request.user, slug=slug)
+    brand = membership.brand
+    tier: Tier = _row_get(Tier, brand, tier_id)
+    form = TierForm(request.POST or None, initial=_row_values(TierForm, tier))
+    shown = form if form.is_bound else _bound_or_initial(TierForm, None, tier)
+    return _editor(
+        request,
+        membership,
+        kind="tier",
+        row=tier,
+        form=form,
+        save=lambda data: services.tier_update(tier=tier, changes=data, actor=_actor(request)),
+        done=_("The tier was saved."),
+        preview=_tier_preview(brand, shown, tier.pk),
+        back=reverse("loyalty:tiers", args=[slug]),
+    )
+
+
+def _preview_answer(request: HttpRequest, template: str, preview: dict[str, Any]) -> HttpResponse:
+    """A fragment of the editor (no page of its own): what the editor's script puts in its preview box."""
+    return render(request, template, {"preview": preview})
+
+
+def _row_id(request: HttpRequest) -> str | None:
+    return request.GET.get("row") or None
+
+
+@login_required
+@require_GET
+def rule_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    brand = staff_membership(user=request.user, slug=slug).brand
+    row = _row_id(request)
+    rule_id = selectors.rule_get(brand=brand, rule_id=row).pk if row is not None else None
+    form = _bound_or_initial(EarningRuleForm, _preview_params(request), None)
+    preview = _rule_preview(brand, form, _sample_amount(request.GET), rule_id)
+    return _preview_answer(request, "loyalty/partials/rule_preview.html", preview)
+
+
+@login_required
+@require_GET
+def reward_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    brand = staff_membership(user=request.user, slug=slug).brand
+    reward_id = _row_id(request)
+    reward = _reward_get(brand, reward_id) if reward_id is not None else None
+    form = _bound_or_initial(RewardForm, _preview_params(request), None)
+    return _preview_answer(
+        request, "loyalty/partials/reward_preview.html", _reward_preview(brand, form, reward)
+    )
+
+
+@login_required
+@require_GET
+def tier_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    brand = staff_membership(user=request.user, slug=slug).brand
+    row = _row_id(request)
+    tier_id = _row_get(Tier, brand, row).pk if row is not None else None
+    form = _bound_or_initial(TierForm, _preview_params(request), None)
+    return _preview_answer(request, "loyalty/partials/tier_preview.html", _tier_preview(brand, form, tier_id))

@@ -156,7 +156,12 @@ def portal(request: HttpRequest) -> HttpResponse:
     tiered = set(
         Tier.objects.filter(brand_id__in=brand_ids).order_by().values_list("brand_id", flat=True).distinct()
     )
-    programs = {program.brand_id: program for program in LoyaltyProgram.objects.filter(brand_id__in=tiered)}
+    # One more for every card's program: how it counts tiers, and whether its dates carry the Hebrew date.
+    every_program = {p.brand_id: p for p in LoyaltyProgram.objects.filter(brand_id__in=brand_ids)}
+    programs = {brand_id: program for brand_id, program in every_program.items() if brand_id in tiered}
+    for member in memberships:
+        settings_of = every_program.get(member.brand_id)
+        member.brand._shows_hebrew_dates = bool(settings_of and settings_of.hebrew_dates)
     new_code = request.GET.get("new", "")
     cards = []
     now = timezone.now()

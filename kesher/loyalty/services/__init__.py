@@ -13,6 +13,7 @@ from kesher.loyalty.services.adjustments import points_adjust
 from kesher.loyalty.services.birthdays import birthdays_emit
 from kesher.loyalty.services.checkins import store_check_in
 from kesher.loyalty.services.coupons import coupon_redeem, coupon_void, coupons_expire_due
+from kesher.loyalty.services.earning import EarningPreview, earning_rule_preview
 from kesher.loyalty.services.expiry import lot_expiry, lots_expire_due, lots_release_due, points_expiry_warn
 from kesher.loyalty.services.liability import points_liability
 from kesher.loyalty.services.program import program_of, program_update
@@ -27,7 +28,14 @@ from kesher.loyalty.services.segments import (
     segment_members,
 )
 from kesher.loyalty.services.surprises import reward_surprise_grant, surprise_grant
-from kesher.loyalty.services.tiers import tier_create, tier_progress, tier_qualifying_value, tiers_review
+from kesher.loyalty.services.tiers import (
+    tier_create,
+    tier_progress,
+    tier_qualifying_value,
+    tier_update,
+    tiers_preview,
+    tiers_review,
+)
 from kesher.loyalty.services.transfers import points_transfer
 from kesher.loyalty.services.verification import ledger_verify
 
@@ -36,7 +44,9 @@ __all__ = [
     "coupon_redeem",
     "coupon_void",
     "coupons_expire_due",
+    "EarningPreview",
     "earning_rule_create",
+    "earning_rule_preview",
     "earning_rule_update",
     "ledger_verify",
     "lot_expiry",
@@ -64,5 +74,7 @@ __all__ = [
     "tier_create",
     "tier_progress",
     "tier_qualifying_value",
+    "tier_update",
+    "tiers_preview",
     "tiers_review",
 ]

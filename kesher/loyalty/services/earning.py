@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import zoneinfo
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -11,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kesher.activity.models import Activity
+from kesher.brands.models import Brand
 from kesher.core.bulk import rows_insert_values, rows_update
 from kesher.core.events import event_emit
 from kesher.core.limits import check_points_credit
@@ -19,8 +22,10 @@ from kesher.loyalty.services._ledger import POINTS_CHANGED, _earn, _lock_account
 from kesher.loyalty.services._rule_cache import _active_rules, _rules_and_tiers
 from kesher.loyalty.services.expiry import lot_expiry
 from kesher.loyalty.services.program import program_of
+from kesher.loyalty.services.rules import RULE_FIELDS
 from kesher.loyalty.services.segments import segment_contains
 from kesher.loyalty.services.tiers import tier_evaluate
+from kesher.members.models import Member
 
 
 def _purchase_lines(attributes: dict[str, Any]) -> list[dict[str, Any]]:
@@ -319,3 +324,75 @@ _ENTRY_COLUMNS = (
     "rule_id",
     "description",
 )
+
+
+# Conditions a preview takes as met: it shows what the rule gives when it applies, not whether it applies now.
+_PREVIEW_CLEARED: dict[str, Any] = {
+    "stores": [],
+    "channels": [],
+    "days_of_week": [],
+    "hour_from": None,
+    "hour_to": None,
+    "tiers": [],
+    "skus": [],
+    "categories": [],
+    "first_purchase_only": False,
+    "birthday_month_only": False,
+    "segment_id": None,
+    "budget_points": None,
+    "valid_from": None,
+    "valid_until": None,
+}
+
+
+def _preview_copy(rule: EarningRule) -> EarningRule:
+    shown = copy.copy(rule)
+    for name, value in _PREVIEW_CLEARED.items():
+        setattr(shown, name, value)
+    return shown
+
+
+@dataclass(frozen=True)
+class EarningPreview:
+    amount: Decimal
+    rule_points: int  # what this rule alone gives (a multiplier: its extra over the other rules)
+    total_points: int  # with the brand's other active rules of the same activity, for a member with no tier
+
+
+def earning_rule_preview(
+    *, brand: Brand, values: dict[str, Any], amount: Decimal, rule_id: Any = None
+) -> EarningPreview:
+    """What a sample activity (a purchase of `amount`) earns under a rule as typed, before it is saved: the
+    rule's own points and the total with the brand's other active rules, their conditions taken as met
+    (minimum amount apart). Saves nothing."""
+    known = {name: value for name, value in values.items() if name in RULE_FIELDS and value is not None}
+    candidate = _preview_copy(EarningRule(brand=brand, **known))
+    if rule_id is not None:
+        candidate.pk = rule_id
+    activity = Activity(
+        brand=brand,
+        member=Member(brand=brand),
+        type=candidate.activity_type,
+        occurred_at=timezone.now(),
+        attributes={"amount": str(amount)},
+    )
+    account = PointsAccount(brand=brand, balance=0, pending=0)
+    others = [
+        _preview_copy(rule)
+        for rule in EarningRule.objects.filter(
+            brand=brand, active=True, activity_type=candidate.activity_type
+        ).exclude(pk=rule_id)
+    ]
+    epoch = timezone.now()
+    rules = sorted(
+        [*others, candidate],
+        key=lambda rule: (rule.priority, rule.created_at is None, rule.created_at or epoch),
+    )
+    awards = _compute_awards(rules, activity, account, check_limits=False)
+    alone = _compute_awards([candidate], activity, account, check_limits=False)
+    rule_points = sum(points for rule, points in awards if rule is candidate)
+    if candidate.effect != EarningRule.Effect.MULTIPLIER:
+        rule_points = sum(points for _, points in alone)
+    return EarningPreview(
+        amount=amount, rule_points=rule_points, total_points=sum(points for _, points in awards)
+    )

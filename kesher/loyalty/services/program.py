@@ -96,6 +96,7 @@ PROGRAM_FIELDS = {
     "tier_period",
     "tier_grace_days",
     "referral_review_threshold",
+    "hebrew_dates",
 }
 
 

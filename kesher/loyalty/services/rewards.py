@@ -30,6 +30,22 @@ REWARD_FIELDS = {
 }
 
 
+def _check_reward(values: dict[str, Any]) -> None:
+    """The same checks for a new reward and for a changed one (with its other fields as they are)."""
+    kind = values.get("kind")
+    if kind not in Reward.Kind.values:
+        raise ValidationFailed(f"kind must be one of {', '.join(Reward.Kind.values)}", field="kind")
+    check_bounds({name: values.get(name) for name in ("cost_points", "value", "stock", "per_member_limit")})
+    if int(values.get("cost_points") or 0) <= 0:
+        raise ValidationFailed("cost_points must be positive", field="cost_points")
+    value = Decimal(values.get("value") or 0)
+    if kind == Reward.Kind.DISCOUNT_PERCENT and not Decimal(0) < value <= Decimal(100):
+        raise ValidationFailed("a percent discount is between 0 and 100", field="value")
+    available_from, available_until = values.get("available_from"), values.get("available_until")
+    if available_from and available_until and available_until <= available_from:
+        raise ValidationFailed("available_until must be after available_from", field="available_until")
+
+
 def reward_create(
     *,
     brand: Brand,
@@ -47,17 +63,17 @@ def reward_create(
     tiers: list[str] | None = None,
     actor: Actor = SYSTEM,
 ) -> Reward:
-    if kind not in Reward.Kind.values:
-        raise ValidationFailed(f"kind must be one of {', '.join(Reward.Kind.values)}", field="kind")
-    check_bounds(
-        {"cost_points": cost_points, "value": value, "stock": stock, "per_member_limit": per_member_limit}
+    _check_reward(
+        {
+            "kind": kind,
+            "cost_points": cost_points,
+            "value": value,
+            "stock": stock,
+            "per_member_limit": per_member_limit,
+            "available_from": available_from,
+            "available_until": available_until,
+        }
     )
-    if cost_points <= 0:
-        raise ValidationFailed("cost_points must be positive", field="cost_points")
-    if kind == Reward.Kind.DISCOUNT_PERCENT and not Decimal(0) < value <= Decimal(100):
-        raise ValidationFailed("a percent discount is between 0 and 100", field="value")
-    if available_from and available_until and available_until <= available_from:
-        raise ValidationFailed("available_until must be after available_from", field="available_until")
     tier_rows = list(Tier.objects.filter(brand=brand, name__in=tiers or []))
     if len(tier_rows) != len(set(tiers or [])):
         raise ValidationFailed("Unknown tier name", field="tiers")
@@ -93,7 +109,8 @@ def reward_update(*, reward: Reward, changes: dict[str, Any], actor: Actor) -> R
     unknown = set(changes) - REWARD_FIELDS
     if unknown:
         raise ValidationFailed(f"Unknown reward field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
-    check_bounds(changes)
+    reward = Reward.objects.select_for_update().get(pk=reward.pk)
+    _check_reward({**{name: getattr(reward, name) for name in REWARD_FIELDS}, **changes})
     for name, value in changes.items():
         setattr(reward, name, value)
     reward.save()

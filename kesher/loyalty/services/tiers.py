@@ -157,3 +157,107 @@ def tier_progress(*, account: PointsAccount) -> dict[str, Any]:
         "next_tier": upcoming,
         "to_next": (upcoming.threshold - value) if upcoming else None,
     }
+
+
+TIER_FIELDS = {"name", "threshold", "multiplier", "perks", "texts"}
+
+
+@transaction.atomic
+def tier_update(*, tier: Tier, changes: dict[str, Any], actor: Actor) -> Tier:
+    """Change a tier's name, threshold, multiplier or perks. Members move at their next purchase or the
+    yearly review, as they would for a new tier."""
+    unknown = set(changes) - TIER_FIELDS
+    if unknown:
+        raise ValidationFailed(f"Unknown tier field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    check_bounds({name: changes[name] for name in ("threshold", "multiplier") if name in changes})
+    if "threshold" in changes and changes["threshold"] < 0:
+        raise ValidationFailed("threshold must not be negative", field="threshold")
+    if "multiplier" in changes and changes["multiplier"] < 1:
+        raise ValidationFailed("multiplier must be at least 1", field="multiplier")
+    tier = Tier.objects.select_for_update().get(pk=tier.pk)
+    if (
+        "name" in changes
+        and Tier.objects.filter(brand_id=tier.brand_id, name=changes["name"]).exclude(pk=tier.pk).exists()
+    ):
+        raise Conflict(f"A tier named {changes['name']!r} exists", field="name")
+    before = {name: str(getattr(tier, name)) for name in changes}
+    for name, value in changes.items():
+        setattr(tier, name, value)
+    tier.save()
+    rules_changed(brand_id=tier.brand_id)
+    audit_record(
+        brand=tier.brand,
+        actor=actor,
+        action="tier.update",
+        target_type="tier",
+        target_id=tier.pk,
+        data={"before": before, "after": {k: str(v) for k, v in changes.items()}},
+    )
+    return tier
+
+
+def _qualifying_values(brand: Brand, now: datetime) -> dict[Any, Decimal]:
+    """Every member's qualifying value in the current tier period, in two queries (members with none: 0)."""
+    program = program_of(brand.pk)
+    start = _period_start(program, now, brand.time_zone)
+    values: dict[Any, Decimal] = {
+        member_id: Decimal(0)
+        for member_id in PointsAccount.objects.filter(brand=brand).values_list("member_id", flat=True)
+    }
+    if program.tier_basis == LoyaltyProgram.TierBasis.SPEND:
+        moves = Activity.objects.filter(
+            brand=brand, type__in=["purchase", "return"], occurred_at__gte=start, occurred_at__lte=now
+        ).values_list("member_id", "type", "attributes")
+        for member_id, kind, attributes in moves:
+            if member_id not in values:
+                continue
+            amount = Decimal(str(attributes.get("amount") or 0))
+            values[member_id] += amount if kind == "purchase" else -amount
+        return values
+    earned = (
+        LedgerEntry.objects.filter(
+            brand=brand,
+            kind__in=[LedgerEntry.Kind.EARN, LedgerEntry.Kind.REVERSE],
+            created_at__gte=start,
+            activity__isnull=False,
+        )
+        .values("account_id")
+        .annotate(total=Sum("points"))
+    )
+    for row in earned:
+        if row["account_id"] in values:
+            values[row["account_id"]] = Decimal(row["total"] or 0)
+    return values
+
+
+def tiers_preview(
+    *, brand: Brand, threshold: Decimal, name: str, tier_id: Any = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """How many members would be in each tier today if the tier `tier_id` (or a new one) had this threshold:
+    one row per tier, lowest first, and a first row (tier None) for members below every threshold. Members
+    are counted by what they qualify with now; their tiers change at the next purchase or review."""
+    now = now or timezone.now()
+    ladder: list[tuple[Decimal, str, Tier | None]] = [
+        (tier.threshold, tier.name, tier) for tier in Tier.objects.filter(brand=brand).exclude(pk=tier_id)
+    ]
+    ladder.append((threshold, name, None))
+    ladder.sort(key=lambda step: step[0])
+    counts = [0] * len(ladder)
+    below = 0
+    for value in _qualifying_values(brand, now).values():
+        place = None
+        for index, (step, _name, _tier) in enumerate(ladder):
+            if value >= step:
+                place = index
+        if place is None:
+            below += 1
+        else:
+            counts[place] += 1
+    rows: list[dict[str, Any]] = [
+        {"tier": None, "name": "", "threshold": None, "members": below, "new": False}
+    ]
+    for (step, step_name, tier), members in zip(ladder, counts, strict=True):
+        rows.append(
+            {"tier": tier, "name": step_name, "threshold": step, "members": members, "new": tier is None}
+        )
+    return rows

@@ -158,6 +158,13 @@ PAGES: dict[str, frozenset[str] | str] = {
     # a file of personal data: not the cashier's nor the moderator's
     "loyalty:members_export": frozenset({OWNER, MARKETER, ANALYST, INSTALLATION_ADMIN}),
     "loyalty:referrals": SUPPORTED_STAFF,
+    # console: editing the program (every staff role reads and previews; saving is CHANGE_PROGRAM's, inside)
+    "loyalty:rule_edit": SUPPORTED_STAFF,
+    "loyalty:rule_preview": SUPPORTED_STAFF,
+    "loyalty:reward_edit": SUPPORTED_STAFF,
+    "loyalty:reward_preview": SUPPORTED_STAFF,
+    "loyalty:tier_edit": SUPPORTED_STAFF,
+    "loyalty:tier_preview": SUPPORTED_STAFF,
     # the magazine
     "magazine:index": EVERYONE,
     "magazine:article": EVERYONE,
@@ -312,12 +319,25 @@ def _kwargs(name: str, brand: Any, ids: dict[str, str], article: dict[str, Any])
         "review_id": ids["review_id"],
         "item_id": ids["item_id"],
     }
+    # console: the program editor's rows
+    values["rule_id"] = ids["rule_id"]
+    values["reward_id"] = ids["reward_id"]
+    if "tier_id" in _pattern_params(name):
+        values["tier_id"] = _tier_id(brand)
     kwargs = {param: values[param] for param in _pattern_params(name)}
     if name == "community:question":
         kwargs["slug"] = "is-the-oat-milk-free"
     if name == "magazine:article":
         kwargs["slug"] = article["slug"]
     return kwargs
+
+
+def _tier_id(brand: Any) -> str:
+    """console: a tier of the brand for the tier editor's address (the scene has none of its own)."""
+    from kesher.loyalty.models import Tier
+
+    tier, _ = Tier.objects.get_or_create(brand=brand, name="Gold", defaults={"threshold": 500})
+    return str(tier.pk)
 
 
 def _pattern_params(name: str) -> list[str]:
