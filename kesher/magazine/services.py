@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from kesher.brands.models import Brand
 from kesher.core.audit import SYSTEM, Actor, audit_record
 from kesher.core.errors import Conflict, ValidationFailed
+from kesher.core.images import image_store
 from kesher.core.markup import render_markdown
 from kesher.magazine.models import Article, ArticleLocale, ArticleStatus, Issue
 from kesher.magazine.selectors import article_path, issue_articles, magazine_path
@@ -95,6 +96,12 @@ def _audit_data(article: Article) -> dict[str, Any]:
     return {"title": article.title, "slug": article.slug, "status": article.status, "locale": article.locale}
 
 
+def _cover_store(brand: Brand, cover: File[Any]) -> str:
+    """The cover as a member will get it: upright, at most 2048 px, with no EXIF or GPS (core/images.py)."""
+    cover.seek(0)
+    return image_store(cover.read(), folder=f"magazine/{brand.slug}", field="cover").name
+
+
 def article_create(
     *,
     brand: Brand,
@@ -131,7 +138,7 @@ def article_create(
             author=actor.user,  # type: ignore[misc]
         )
         if cover is not None:
-            article.cover.save(cover.name or "cover", cover, save=False)
+            article.cover.name = _cover_store(brand, cover)
         try:
             with transaction.atomic():
                 article.save()
@@ -181,8 +188,7 @@ def article_update(*, article: Article, changes: dict[str, Any], actor: Actor = 
         article.interests = _clean_interests(changes["interests"])
         fields.append("interests")
     if changes.get("cover") is not None:
-        cover = changes["cover"]
-        article.cover.save(cover.name or "cover", cover, save=False)
+        article.cover.name = _cover_store(article.brand, changes["cover"])
         fields.append("cover")
     if fields:
         article.save(update_fields=[*fields, "updated_at"])

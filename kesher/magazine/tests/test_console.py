@@ -129,7 +129,7 @@ def test_a_cover_image_is_shown_and_shared(client, brand):
     response = client.post("/console/cafe/magazine/new/", {**NEW, "cover": cover, "action": "publish"})
     assert response.status_code == 303
     article = Article.objects.get()
-    assert article.cover.name.startswith("magazine/cover")
+    assert article.cover.name.startswith("magazine/cafe/")
     html = client.get(f"/magazine/cafe/{article.slug}/").content.decode()
     assert f'<meta property="og:image" content="http://testserver/media/{article.cover.name}">' in html
     not_an_image = SimpleUploadedFile("cover.png", b"not a picture", content_type="image/png")
@@ -138,7 +138,26 @@ def test_a_cover_image_is_shown_and_shared(client, brand):
     )
     assert refused.status_code == 422
     article.refresh_from_db()
-    assert article.cover.name.startswith("magazine/cover")
+    assert article.cover.name.startswith("magazine/cafe/")
+
+
+def test_a_cover_photo_loses_its_position_and_is_turned_upright(client, brand, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from kesher.core.tests.test_crypto_images import _jpeg_with_gps_rotated
+
+    settings.MEDIA_ROOT = tmp_path
+    staff(client, brand, "owner")
+    cover = SimpleUploadedFile("holiday.jpg", _jpeg_with_gps_rotated(), content_type="image/jpeg")
+    response = client.post("/console/cafe/magazine/new/", {**NEW, "cover": cover, "action": "save"})
+    assert response.status_code == 303
+    article = Article.objects.get()
+    with article.cover.open() as stored, Image.open(io.BytesIO(stored.read())) as image:
+        assert dict(image.getexif()) == {}  # no GPS block, no camera
+        assert image.size == (200, 400)  # the EXIF rotation applied
 
 
 def test_a_moderator_may_not_change_a_published_article(client, brand):
