@@ -33,12 +33,12 @@ class DuplicatesQuery(Schema):
     limit: int = Field(100, ge=1, le=1000)
 
 
-class MergeIn(Strict):
+class MemberMergeIn(Strict):
     source_id: UUID = Field(description="The duplicate: everything it has moves to the target")
     target_id: UUID
 
 
-class MergeOut(Schema):
+class MemberMergeOut(Schema):
     id: UUID
     source_id: UUID
     target_id: UUID
@@ -81,9 +81,9 @@ def list_duplicates(request: HttpRequest, query: Query[DuplicatesQuery]) -> list
 
 
 @router.post(
-    "/members/merge", response={200: MergeOut, **ERRORS}, summary="Merge a duplicate into a member (manage)"
+    "/members/merge", response={200: MemberMergeOut, **ERRORS}, summary="Merge a duplicate into a member (manage)"
 )
-def merge_members(request: HttpRequest, payload: MergeIn) -> Status[Any]:
+def merge_members(request: HttpRequest, payload: MemberMergeIn) -> Status[Any]:
     require_scope(request, "manage")
 
     def perform() -> tuple[int, Any]:
@@ -93,18 +93,18 @@ def merge_members(request: HttpRequest, payload: MergeIn) -> Status[Any]:
             target_id=payload.target_id,
             actor=actor_of(request),
         )
-        return 200, MergeOut(**merge_out(merge)).model_dump(mode="json")
+        return 200, MemberMergeOut(**merge_out(merge)).model_dump(mode="json")
 
     return idempotent(request, payload.model_dump(mode="json"), perform)
 
 
-@router.post("/merges/{merge_id}/undo", response={200: MergeOut, **ERRORS}, summary="Undo a merge (manage)")
+@router.post("/merges/{merge_id}/undo", response={200: MemberMergeOut, **ERRORS}, summary="Undo a merge (manage)")
 def undo_merge(request: HttpRequest, merge_id: UUID) -> Status[Any]:
     require_scope(request, "manage")
 
     def perform() -> tuple[int, Any]:
         merge = services.merge_undo(brand=brand_of(request), merge_id=merge_id, actor=actor_of(request))
-        return 200, MergeOut(**merge_out(merge)).model_dump(mode="json")
+        return 200, MemberMergeOut(**merge_out(merge)).model_dump(mode="json")
 
     return idempotent(request, {"merge": str(merge_id)}, perform)
 

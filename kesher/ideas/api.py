@@ -66,7 +66,7 @@ class StatusOut(Schema):
     kind: str
 
 
-class AuthorOut(Schema):
+class IdeaAuthorOut(Schema):
     member_id: UUID | None
     name: str
 
@@ -76,7 +76,7 @@ class IdeaOut(Schema):
     title: str
     body: str
     body_html: str
-    author: AuthorOut
+    author: IdeaAuthorOut
     status: StatusOut
     status_reason: str
     visibility: str
@@ -100,7 +100,7 @@ class IdeaPageOut(Schema):
 class CommentOut(Schema):
     id: UUID
     idea_id: UUID
-    author: AuthorOut
+    author: IdeaAuthorOut
     by_brand: bool
     body: str
     body_html: str
@@ -168,7 +168,7 @@ class TaskOut(Schema):
     points: int
 
 
-class ProgramOut(Schema):
+class BetaProgramOut(Schema):
     id: UUID
     title: str
     description: str
@@ -479,7 +479,7 @@ def pick_winners(request: HttpRequest, challenge_id: str, payload: WinnersIn) ->
 # --- beta programs -------------------------------------------------------------------------------
 
 
-@router.post("/beta-programs", response={201: ProgramOut, **ERRORS}, summary="Open a beta program (manage)")
+@router.post("/beta-programs", response={201: BetaProgramOut, **ERRORS}, summary="Open a beta program (manage)")
 def create_program(request: HttpRequest, payload: ProgramIn) -> Status[Any]:
     require_scope(request, "manage")
 
@@ -491,7 +491,7 @@ def create_program(request: HttpRequest, payload: ProgramIn) -> Status[Any]:
         program = services.beta_program_create(
             brand=brand, segment=segment, actor=actor_of(request), **values
         )
-        return 201, _json(ProgramOut, program_out(program))
+        return 201, _json(BetaProgramOut, program_out(program))
 
     return idempotent(request, payload.model_dump(mode="json"), perform)
 

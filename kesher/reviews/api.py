@@ -80,7 +80,7 @@ class RatingOut(Schema):
     distribution: dict[str, int]
 
 
-class MemberIn(Strict):
+class ReviewMemberIn(Strict):
     member_id: UUID
 
 
@@ -89,11 +89,11 @@ class HelpfulOut(Schema):
     helpful_count: int
 
 
-class ReplyIn(Strict):
+class ReviewReplyIn(Strict):
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3000)]
 
 
-class ModerationIn(Strict):
+class ReviewModerationIn(Strict):
     action: Literal["approve", "reject"]
     reason: Literal["abuse", "personal_data", "off_topic", "spam", ""] = Field(
         "", description="Required to reject; a review is never rejected for being negative"
@@ -198,7 +198,7 @@ def get_review(request: HttpRequest, review_id: str) -> dict[str, Any]:
 @router.post(
     "/reviews/{review_id}/helpful", response={201: HelpfulOut, **ERRORS}, summary="A member found it helpful"
 )
-def vote_helpful(request: HttpRequest, review_id: str, payload: MemberIn) -> Status[Any]:
+def vote_helpful(request: HttpRequest, review_id: str, payload: ReviewMemberIn) -> Status[Any]:
     def perform() -> tuple[int, Any]:
         brand = brand_of(request)
         review = selectors.review_get(brand=brand, review_id=review_id)
@@ -213,7 +213,7 @@ def vote_helpful(request: HttpRequest, review_id: str, payload: MemberIn) -> Sta
 @router.post(
     "/reviews/{review_id}/reply", response={200: ReviewOut, **ERRORS}, summary="The brand's reply (manage)"
 )
-def reply_review(request: HttpRequest, review_id: str, payload: ReplyIn) -> Status[Any]:
+def reply_review(request: HttpRequest, review_id: str, payload: ReviewReplyIn) -> Status[Any]:
     require_scope(request, "manage")
 
     def perform() -> tuple[int, Any]:
@@ -229,7 +229,7 @@ def reply_review(request: HttpRequest, review_id: str, payload: ReplyIn) -> Stat
     response={200: ReviewOut, **ERRORS},
     summary="Approve or reject (manage)",
 )
-def moderate_review(request: HttpRequest, review_id: str, payload: ModerationIn) -> Status[Any]:
+def moderate_review(request: HttpRequest, review_id: str, payload: ReviewModerationIn) -> Status[Any]:
     require_scope(request, "manage")
 
     def perform() -> tuple[int, Any]:
@@ -295,7 +295,7 @@ def gallery_list(request: HttpRequest, sku: str | None = None) -> list[dict[str,
 
 
 @router.post("/gallery/{item_id}/likes", response={201: LikeOut, **ERRORS}, summary="A member likes an item")
-def like_item(request: HttpRequest, item_id: str, payload: MemberIn) -> Status[Any]:
+def like_item(request: HttpRequest, item_id: str, payload: ReviewMemberIn) -> Status[Any]:
     def perform() -> tuple[int, Any]:
         brand = brand_of(request)
         item = selectors.gallery_item_get(brand=brand, item_id=item_id)

@@ -37,7 +37,7 @@ class ChoiceIn(Strict):
     en: Title = ""
 
 
-class QuestionIn(Strict):
+class SurveyQuestionIn(Strict):
     kind: Literal["csat", "nps", "single", "multiple", "scale", "text"]
     text_he: QuestionText = ""
     text_en: QuestionText = ""
@@ -58,7 +58,7 @@ class SurveyIn(Strict):
     )
     trigger_delay_hours: int = Field(0, ge=0, le=24 * 60)
     invite_channel: Literal["email", "sms", "portal"] = "email"
-    questions: list[QuestionIn] = Field(default_factory=list, max_length=40)
+    questions: list[SurveyQuestionIn] = Field(default_factory=list, max_length=40)
 
 
 class ChoiceOut(Schema):
@@ -148,11 +148,11 @@ class InvitationOut(Schema):
     created_at: datetime
 
 
-class SettingsIn(Strict):
+class SurveySettingsIn(Strict):
     contact_interval_days: int = Field(ge=0, le=365)
 
 
-class SettingsOut(Schema):
+class SurveySettingsOut(Schema):
     contact_interval_days: int
 
 
@@ -195,14 +195,14 @@ def _member(request: HttpRequest, member_id: UUID) -> Member:
 # --- settings and alerts (before /surveys/{survey_id}) ----------------------------------------------
 
 
-@router.get("/survey-settings", response={200: SettingsOut, **ERRORS}, summary="The brand's survey rules")
+@router.get("/survey-settings", response={200: SurveySettingsOut, **ERRORS}, summary="The brand's survey rules")
 def get_settings(request: HttpRequest) -> Any:
     require_scope(request, "manage")
     return services.survey_settings_get(brand=brand_of(request))
 
 
-@router.patch("/survey-settings", response={200: SettingsOut, **ERRORS}, summary="Change the contact rule")
-def patch_settings(request: HttpRequest, payload: SettingsIn) -> Status[Any]:
+@router.patch("/survey-settings", response={200: SurveySettingsOut, **ERRORS}, summary="Change the contact rule")
+def patch_settings(request: HttpRequest, payload: SurveySettingsIn) -> Status[Any]:
     require_scope(request, "manage")
 
     def perform() -> tuple[int, Any]:
@@ -267,7 +267,7 @@ def get_survey(request: HttpRequest, survey_id: str) -> Any:
 @router.post(
     "/surveys/{survey_id}/questions", response={201: QuestionOut, **ERRORS}, summary="Add a question (draft)"
 )
-def add_question(request: HttpRequest, survey_id: str, payload: QuestionIn) -> Status[Any]:
+def add_question(request: HttpRequest, survey_id: str, payload: SurveyQuestionIn) -> Status[Any]:
     require_scope(request, "manage")
 
     def perform() -> tuple[int, Any]:

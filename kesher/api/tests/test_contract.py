@@ -178,3 +178,28 @@ def test_a_question_with_a_word_longer_than_any_index_takes_is_asked_and_found(a
     found = api.get("/community/search?q=opening")
     assert found.status == 200
     assert [hit["question"]["id"] for hit in found.body] == [answer.body["id"]]
+
+
+def test_no_two_schemas_of_the_api_share_a_name():
+    """The OpenAPI document names each schema by its class name: two parts' `SettingsIn` would silently
+    document one part's fields for the other's operation."""
+    import importlib
+    import inspect
+    from collections import defaultdict
+
+    from django.apps import apps
+    from ninja import Schema
+
+    owners: dict[str, set[str]] = defaultdict(set)
+    for config in apps.get_app_configs():
+        if not config.name.startswith("kesher."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.api")
+        except ModuleNotFoundError:
+            continue
+        for name, value in vars(module).items():
+            if inspect.isclass(value) and issubclass(value, Schema) and value.__module__ == module.__name__:
+                owners[name].add(module.__name__)
+    assert len(owners) > 50  # every part's schemas were found
+    assert {name: sorted(found) for name, found in owners.items() if len(found) > 1} == {}

@@ -286,14 +286,24 @@ def _numbers(
     return []
 
 
-def _with(body: Any, path: tuple[str, ...], value: Any) -> Any:
+def _with(
+    body: Any, path: tuple[str, ...], value: Any, schema: dict[str, Any], components: dict[str, Any]
+) -> Any:
+    """The body with `value` at `path`; an item of a list the sample left empty is first filled with a
+    valid sample item, so the probe is the only thing wrong with it."""
     if not path:
         return value
+    schema = _resolve(schema, components)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [option for option in schema[key] if _resolve(option, components).get("type") != "null"]
+            schema = _resolve(options[0], components)
     head, rest = path[0], path[1:]
     if head == "*":
-        return [_with(body[0] if body else None, rest, value)]
+        items = schema.get("items", {})
+        return [_with(body[0] if body else _sample(items, components), rest, value, items, components)]
     body = dict(body or {})
-    body[head] = _with(body.get(head), rest, value)
+    body[head] = _with(body.get(head), rest, value, schema.get("properties", {}).get(head, {}), components)
     return body
 
 
@@ -316,9 +326,11 @@ def _operations() -> list[tuple[str, str, str, tuple[str, ...], Any, dict[str, A
             }
             for parameter in operation.get("parameters", []):
                 for _, number in _numbers(parameter["schema"], components):
-                    found.append((method, path, "query", (parameter["name"],), (required, body), number))
+                    found.append(
+                        (method, path, "query", (parameter["name"],), (required, body, body_schema), number)
+                    )
             for field, number in _numbers(body_schema, components) if body_schema else []:
-                found.append((method, path, "body", field, (required, body), number))
+                found.append((method, path, "body", field, (required, body, body_schema), number))
     return found
 
 
@@ -329,7 +341,8 @@ def test_every_number_in_the_openapi_document_refuses_values_past_its_bound(api,
     assert len(operations) >= 55  # the walk covers the whole document, not a handful
     before = snapshot()
     accepted = []  # probes inside a field's range, sent after the others: they may change things
-    for method, path, where, field, (sample_query, sample_body), number in operations:
+    components = ninja_api.get_openapi_schema()["components"]["schemas"]
+    for method, path, where, field, (sample_query, sample_body, body_schema), number in operations:
         # Every number says its range (an enum is a range too).
         assert "enum" in number or (
             ("minimum" in number or "exclusiveMinimum" in number)
@@ -348,7 +361,7 @@ def test_every_number_in_the_openapi_document_refuses_values_past_its_bound(api,
             if where == "query":
                 query[field[0]] = json.dumps(value)
             else:
-                body = _with(body, field, value)
+                body = _with(body, field, value, body_schema, components)
             concrete_query = concrete + ("?" + urlencode(query) if query else "")
             body = body if method != "get" else None
             if within:
