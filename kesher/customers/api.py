@@ -81,7 +81,9 @@ def list_duplicates(request: HttpRequest, query: Query[DuplicatesQuery]) -> list
 
 
 @router.post(
-    "/members/merge", response={200: MemberMergeOut, **ERRORS}, summary="Merge a duplicate into a member (manage)"
+    "/members/merge",
+    response={200: MemberMergeOut, **ERRORS},
+    summary="Merge a duplicate into a member (manage)",
 )
 def merge_members(request: HttpRequest, payload: MemberMergeIn) -> Status[Any]:
     require_scope(request, "manage")
@@ -98,7 +100,9 @@ def merge_members(request: HttpRequest, payload: MemberMergeIn) -> Status[Any]:
     return idempotent(request, payload.model_dump(mode="json"), perform)
 
 
-@router.post("/merges/{merge_id}/undo", response={200: MemberMergeOut, **ERRORS}, summary="Undo a merge (manage)")
+@router.post(
+    "/merges/{merge_id}/undo", response={200: MemberMergeOut, **ERRORS}, summary="Undo a merge (manage)"
+)
 def undo_merge(request: HttpRequest, merge_id: UUID) -> Status[Any]:
     require_scope(request, "manage")
 

@@ -479,7 +479,9 @@ def pick_winners(request: HttpRequest, challenge_id: str, payload: WinnersIn) ->
 # --- beta programs -------------------------------------------------------------------------------
 
 
-@router.post("/beta-programs", response={201: BetaProgramOut, **ERRORS}, summary="Open a beta program (manage)")
+@router.post(
+    "/beta-programs", response={201: BetaProgramOut, **ERRORS}, summary="Open a beta program (manage)"
+)
 def create_program(request: HttpRequest, payload: ProgramIn) -> Status[Any]:
     require_scope(request, "manage")
 

@@ -195,13 +195,17 @@ def _member(request: HttpRequest, member_id: UUID) -> Member:
 # --- settings and alerts (before /surveys/{survey_id}) ----------------------------------------------
 
 
-@router.get("/survey-settings", response={200: SurveySettingsOut, **ERRORS}, summary="The brand's survey rules")
+@router.get(
+    "/survey-settings", response={200: SurveySettingsOut, **ERRORS}, summary="The brand's survey rules"
+)
 def get_settings(request: HttpRequest) -> Any:
     require_scope(request, "manage")
     return services.survey_settings_get(brand=brand_of(request))
 
 
-@router.patch("/survey-settings", response={200: SurveySettingsOut, **ERRORS}, summary="Change the contact rule")
+@router.patch(
+    "/survey-settings", response={200: SurveySettingsOut, **ERRORS}, summary="Change the contact rule"
+)
 def patch_settings(request: HttpRequest, payload: SurveySettingsIn) -> Status[Any]:
     require_scope(request, "manage")
 
