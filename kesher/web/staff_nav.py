@@ -48,6 +48,7 @@ _SECTIONS: list[tuple[str, Any, str, bool, set[StaffRole] | None, bool]] = [
     ("magazine", _("Magazine"), "magazine:console", True, access.SEE_MAGAZINE, True),
     ("surveys", _("Surveys"), "surveys:console", True, access.SEE_SURVEYS, True),
     ("ideas", _("Ideas board"), "ideas:console", True, access.RUN_IDEAS, True),
+    ("customers", _("Customer data"), "customers:import", True, access.MANAGE_CUSTOMER_DATA, True),
     ("cashier", _("Cashier"), "cashier", False, access.SERVE_AT_COUNTER, True),
     ("privacy", _("Privacy"), "privacy:access_log", True, {StaffRole.OWNER}, True),  # privacy (issue 18)
 ]
