@@ -67,6 +67,8 @@ def _links(membership: StaffMembership, path: str) -> list[NavLink]:
         if key == "campaigns":  # its detail pages live beside the journeys, under /c/staff/
             journeys = reverse("campaigns:staff_journeys")
             current = path.startswith(_CAMPAIGN_PAGES) and not path.startswith(journeys)
+        elif key == "customers":  # the import pages and the duplicates queue (customers-console)
+            current = path.startswith((url, reverse("customers:duplicates", args=[brand.slug])))
         else:
             current = path.startswith(url) if prefix else path == url
         links.append(NavLink(key=key, label=label, url=url, current=current))
