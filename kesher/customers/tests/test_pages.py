@@ -170,8 +170,8 @@ def test_the_queue_lists_a_pair_merge_and_undo_work(brand):
     assert (merge.source_id, merge.target_id) == (other.pk, keep.pk)
     assert Member.objects.get(pk=other.pk).status == MemberStatus.BLOCKED
     assert AuditEntry.objects.filter(action="members.merge").count() == 1
-    page = client.get(reverse("customers:duplicates", args=[brand.slug])).content.decode()
-    assert 'data-test="pair"' not in page and 'data-test="undo"' in page
+    after = client.get(reverse("customers:duplicates", args=[brand.slug])).content.decode()
+    assert 'data-test="pair"' not in after and 'data-test="undo"' in after
 
     # A stale pair (merged already) changes nothing when posted again.
     before = rows_fingerprint()
