@@ -567,6 +567,35 @@ def _reviews(brand: Brand, items: Sequence[tuple[str, ...]], rng: random.Random)
             )
 
 
+def _customers(brand: Brand) -> None:
+    """customers-console: one person who joined twice (a typo in the surname, a second email), stored as a
+    probable duplicate pair, so the staff console's duplicates queue has something to review."""
+    from kesher.customers.services.dedupe import pairs_store
+
+    first = member_create(
+        brand=brand,
+        external_id="dup-1",
+        email="michal.avraham@example.org",
+        phone="+972545550101",
+        first_name="מיכל",
+        last_name="אברהם",
+        birthday=date(1988, 3, 14),
+        source="import",
+    )
+    second = member_create(
+        brand=brand,
+        external_id="dup-2",
+        email="michal.a@example.net",
+        phone="+972545550101",
+        first_name="מיכל",
+        last_name="אברהאם",
+        birthday=date(1988, 3, 14),
+        source="web",
+    )
+    a, b = sorted([str(first.pk), str(second.pk)])
+    pairs_store(brand=brand, pairs=[(a, b, 0.97, ["similar name", "same phone", "same birthday"])])
+
+
 def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     rng = random.Random(seed)
     if Brand.objects.filter(slug__in=["shahar", "northwind"]).exists():
@@ -640,6 +669,7 @@ def demo_load(*, members_per_brand: int = 250, seed: int = 7) -> None:
     _insights([cafe, shop])
     _reviews(cafe, CAFE_ITEMS, rng)  # reviews
     _reviews(shop, SHOP_ITEMS, rng)
+    _customers(cafe)  # customers-console
     print(
         f"demo loaded: 2 brands, {members_per_brand * 2} members, {activities} purchases, "
         f"{len(COMMUNITY_HE) + len(COMMUNITY_EN)} community questions"

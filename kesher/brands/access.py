@@ -27,6 +27,7 @@ SEE_MAGAZINE = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST, StaffRol
 SERVE_AT_COUNTER = {StaffRole.OWNER, StaffRole.SERVICE_AGENT}
 SEE_SURVEYS = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST, StaffRole.SERVICE_AGENT}
 RUN_IDEAS = {StaffRole.OWNER, StaffRole.MODERATOR, StaffRole.MARKETER}  # the board, challenges, beta programs
+MANAGE_CUSTOMER_DATA = {StaffRole.OWNER, StaffRole.MARKETER}  # importing files, reviewing duplicates
 
 
 # The installation admin's support access is audited once per brand per admin per this long.

@@ -48,6 +48,7 @@ _SECTIONS: list[tuple[str, Any, str, bool, set[StaffRole] | None, bool]] = [
     ("magazine", _("Magazine"), "magazine:console", True, access.SEE_MAGAZINE, True),
     ("surveys", _("Surveys"), "surveys:console", True, access.SEE_SURVEYS, True),
     ("ideas", _("Ideas board"), "ideas:console", True, access.RUN_IDEAS, True),
+    ("customers", _("Customer data"), "customers:import", True, access.MANAGE_CUSTOMER_DATA, True),
     ("cashier", _("Cashier"), "cashier", False, access.SERVE_AT_COUNTER, True),
     ("privacy", _("Privacy"), "privacy:access_log", True, {StaffRole.OWNER}, True),  # privacy (issue 18)
 ]
@@ -66,6 +67,8 @@ def _links(membership: StaffMembership, path: str) -> list[NavLink]:
         if key == "campaigns":  # its detail pages live beside the journeys, under /c/staff/
             journeys = reverse("campaigns:staff_journeys")
             current = path.startswith(_CAMPAIGN_PAGES) and not path.startswith(journeys)
+        elif key == "customers":  # the import pages and the duplicates queue (customers-console)
+            current = path.startswith((url, reverse("customers:duplicates", args=[brand.slug])))
         else:
             current = path.startswith(url) if prefix else path == url
         links.append(NavLink(key=key, label=label, url=url, current=current))

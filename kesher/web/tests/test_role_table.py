@@ -204,6 +204,15 @@ PAGES: dict[str, frozenset[str] | str] = {
     "insights:churn": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
     "insights:churn_csv": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
     "insights:personas": CAMPAIGNERS | {ANALYST, INSTALLATION_ADMIN},
+    # customers-console: importing files and the duplicates queue, owners and marketers (and support)
+    "customers:import": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "customers:import_job": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "customers:import_report": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "customers:import_run": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "customers:duplicates": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "customers:duplicates_merge": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "customers:duplicates_dismiss": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "customers:merge_undo": CAMPAIGNERS | {INSTALLATION_ADMIN},
     # accounts (allauth)
     "account_login": EVERYONE,
     "account_logout": EVERYONE,
@@ -318,6 +327,7 @@ def _kwargs(name: str, brand: Any, ids: dict[str, str], article: dict[str, Any])
         "sku": ids["sku"],
         "review_id": ids["review_id"],
         "item_id": ids["item_id"],
+        "job_id": _import_job(brand) if "customers:import" in name else "",  # customers-console
     }
     # console: the program editor's rows
     values["rule_id"] = ids["rule_id"]
@@ -338,6 +348,25 @@ def _tier_id(brand: Any) -> str:
 
     tier, _ = Tier.objects.get_or_create(brand=brand, name="Gold", defaults={"threshold": 500})
     return str(tier.pk)
+
+
+def _import_job(brand: Any) -> str:
+    """customers-console: an uploaded members file of the brand (made once, before any fingerprint)."""
+    from kesher.customers.models import ImportJob
+    from kesher.customers.services import import_start
+
+    job = ImportJob.objects.filter(brand=brand).first()
+    if job is None:
+        from pathlib import Path
+
+        from django.conf import settings
+
+        folder = Path(settings.MEDIA_ROOT) / "customer-imports" / str(brand.pk)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "table.csv"
+        path.write_text("external_id,first_name,email\ntable-1,Tami,tami@example.org\n", encoding="utf-8")
+        job = import_start(brand=brand, kind="members", path=path)
+    return str(job.pk)
 
 
 def _pattern_params(name: str) -> list[str]:

@@ -25,10 +25,11 @@ EXPECTED = {
         "magazine",
         "surveys",
         "ideas",
+        "customers",
         "cashier",
         "privacy",
     ],
-    "marketer": ["overview", *PROGRAM, "insights", "magazine", "surveys", "ideas"],
+    "marketer": ["overview", *PROGRAM, "insights", "magazine", "surveys", "ideas", "customers"],
     "analyst": ["overview", *PROGRAM, "insights", "magazine", "surveys"],
     "moderator": ["overview", "moderation", "reviews", "magazine", "ideas"],
     "service_agent": ["overview", "members", "surveys", "cashier"],
@@ -51,6 +52,7 @@ PAGES = {
     "surveys": ["/console/cafe/surveys/"],
     "ideas": ["/ideas/cafe/console/"],
     "reviews": ["/console/cafe/reviews/"],
+    "customers": ["/console/cafe/import/", "/console/cafe/duplicates/"],  # customers-console
 }
 
 
