@@ -96,6 +96,7 @@ def ideas_members_merge(*, source: Member, target: Member) -> list[Step]:
     record = MergeRecord()
     src, dst = source.pk, target.pk
     theirs = IdeaSupport.objects.filter(member=source)
+    moving = list(theirs.values_list("pk", flat=True))  # before the kept member's own come over
     stays = set(
         theirs.filter(idea_id__in=IdeaSupport.objects.filter(member=target).values("idea_id")).values_list(
             "pk", flat=True
@@ -109,7 +110,13 @@ def ideas_members_merge(*, source: Member, target: Member) -> list[Step]:
     for idea_id in own.values_list("idea_id", flat=True):
         record.add(Idea, idea_id, supporters=-1)
     record.move(own, "member_id", old=dst, new=src)
-    record.move(theirs.exclude(pk__in=stays), "member_id", old=src, new=dst, unique=("idea_id",))
+    record.move(
+        IdeaSupport.objects.filter(pk__in=moving).exclude(pk__in=stays),
+        "member_id",
+        old=src,
+        new=dst,
+        unique=("idea_id",),
+    )
     record.move(Idea.objects.filter(author=source), "author_id", old=src, new=dst)
     record.move(IdeaComment.objects.filter(author=source), "author_id", old=src, new=dst)
     for model in (IdeaNotice, ChallengeWinner):
