@@ -26,6 +26,7 @@ from kesher.core.errors import ValidationFailed
 from kesher.insights import clv, dashboard, personas, rollups, rules
 from kesher.insights.models import InsightsCache, InsightsFit, MemberMonth, MemberSummary
 from kesher.loyalty.services import points_liability
+from kesher.members.merging import MergeRecord, Step
 from kesher.members.models import Member
 
 log = logging.getLogger(__name__)
@@ -222,6 +223,10 @@ def member_insights_erase(*, member: Member) -> None:
     MemberMonth.objects.filter(member_id=member.pk).delete()
 
 
-def members_insights_merge(*, source: Member, target: Member) -> None:
-    """The duplicate's derived rows go; the next recomputation counts its activities under the target."""
-    member_insights_erase(member=source)
+def members_insights_merge(*, source: Member, target: Member) -> list[Step]:
+    """The duplicate's derived rows go (their copies kept in the steps, so an undo puts them back); the next
+    recomputation counts its activities under the target."""
+    record = MergeRecord()
+    record.remove(MemberSummary.objects.filter(member_id=source.pk))
+    record.remove(MemberMonth.objects.filter(member_id=source.pk))
+    return record.steps

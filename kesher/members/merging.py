@@ -2,7 +2,9 @@
 
 Every part's merger (registered with `on_members_merge`) writes what it does through a `MergeRecord` and
 returns its `steps`: rows re-pointed from the duplicate to the target (a row whose like the target already
-has stays with the duplicate), fields overwritten (with their old values) and counters added to.
+has stays with the duplicate), fields overwritten (with their old values), counters added to and, where a
+part's rule takes a row out that cannot simply stay with the duplicate, rows removed with a copy of every
+column (`remove`; an undo inserts them again, so remove children before their parents).
 `merge_steps_undo` plays a merger's steps backwards, so a merge can be undone without each part writing
 its own undo.
 """
@@ -77,6 +79,27 @@ class MergeRecord:
             )
             self.steps.append({"op": "add", "model": _label(model), "pk": str(pk), "deltas": deltas})
 
+    def remove(self, rows: models.QuerySet[Any]) -> int:
+        """Delete `rows`, keeping every concrete column so that an undo can insert them again as they were.
+        Only for rows nothing else points at (remove those first): a cascade would go unrecorded."""
+        model = rows.model
+        fields = list(model._meta.concrete_fields)
+        copies = [
+            {
+                f.attname: (
+                    f.value_from_object(row)
+                    if isinstance(f, models.JSONField)
+                    else _json_value(f.value_from_object(row))
+                )
+                for f in fields
+            }
+            for row in rows.order_by("pk")
+        ]
+        if copies:
+            model._default_manager.filter(pk__in=[c[model._meta.pk.attname] for c in copies]).delete()
+            self.steps.append({"op": "remove", "model": _label(model), "rows": copies})
+        return len(copies)
+
 
 def _json_value(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
@@ -107,6 +130,21 @@ def merge_steps_undo(steps: list[Step]) -> None:
         elif step["op"] == "add":
             model._default_manager.filter(pk=step["pk"]).update(
                 **{name: F(name) - delta for name, delta in step["deltas"].items()}
+            )
+        elif step["op"] == "remove":
+            by_attname = {f.attname: f for f in model._meta.concrete_fields}
+            model._default_manager.bulk_create(
+                [
+                    model(
+                        **{
+                            name: value
+                            if value is None or isinstance(by_attname[name], models.JSONField)
+                            else by_attname[name].to_python(value)
+                            for name, value in row.items()
+                        }
+                    )
+                    for row in step["rows"]
+                ]
             )
 
 

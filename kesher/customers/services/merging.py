@@ -59,11 +59,16 @@ def members_merge(*, brand: Brand, source_id: Any, target_id: Any, actor: Actor)
                 )
             if source.status == MemberStatus.ERASED or target.status == MemberStatus.ERASED:
                 raise Conflict("An erased member cannot be merged", code="member_erased")
+            # A merger that returns no list of steps did something an undo cannot play back: the merge is
+            # kept, but marked so that `merge_undo` refuses it instead of undoing half of it.
+            results = members_merge_run(source=source, target=target)
             raw: list[tuple[str, list[dict[str, Any]]]] = [
-                (name, list(steps) if isinstance(steps, list) else [])
-                for name, steps in members_merge_run(source=source, target=target)
+                (name, list(steps) if isinstance(steps, list) else []) for name, steps in results
             ]
-            moves = [{"part": name, "steps": steps} for name, steps in raw]
+            moves = [
+                {"part": name, "steps": steps, "undoable": isinstance(result, list)}
+                for (name, steps), (_, result) in zip(raw, results, strict=True)
+            ]
             merge = MemberMerge.objects.create(
                 brand=brand, source=source, target=target, moves=moves, actor=actor.label
             )
@@ -102,6 +107,13 @@ def merge_undo(*, brand: Brand, merge_id: Any, actor: Actor) -> MemberMerge:
         if MemberMerge.objects.filter(source=merge.target, undone_at__isnull=True).exists():
             raise Conflict("Undo the later merge of the target first", code="merge_not_last")
         _locked_pair(brand, merge.source_id, merge.target_id)
+        # Merges recorded before parts said whether they could be undone carry no flag: undoable then.
+        stuck = [part["part"] for part in merge.moves if not part.get("undoable", True)]
+        if stuck:
+            raise Conflict(
+                "This merge cannot be undone: a part recorded no steps (" + ", ".join(stuck) + ")",
+                code="merge_not_undoable",
+            )
         for part in reversed(merge.moves):
             merge_steps_undo(part["steps"])
         merge.undone_at = timezone.now()

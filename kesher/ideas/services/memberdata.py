@@ -16,6 +16,7 @@ from kesher.ideas.models import (
     IdeaNotice,
     IdeaSupport,
 )
+from kesher.members.merging import MergeRecord, Step
 from kesher.members.models import Member
 
 
@@ -86,39 +87,50 @@ def ideas_member_erase(*, member: Member) -> None:
 
 
 @transaction.atomic
-def ideas_members_merge(*, source: Member, target: Member) -> None:
+def ideas_members_merge(*, source: Member, target: Member) -> list[Step]:
     """Move the duplicate's ideas data to the kept member. A member who supported an idea from both
-    records counts once: the duplicate's support goes and the idea's count falls by one."""
-    for idea_id in IdeaSupport.objects.filter(member=source).values_list("idea_id", flat=True):
-        if IdeaSupport.objects.filter(member=target, idea_id=idea_id).exists():
-            IdeaSupport.objects.filter(member=source, idea_id=idea_id).delete()
-            Idea.objects.filter(pk=idea_id).update(supporters=F("supporters") - 1)
-    # An idea of the kept member that the duplicate had supported: authors do not support their own.
-    for support in IdeaSupport.objects.filter(member=source, idea__author=target):
-        support.delete()
-        Idea.objects.filter(pk=support.idea_id).update(supporters=F("supporters") - 1)
-    IdeaSupport.objects.filter(member=source).update(member=target)
-    for support in IdeaSupport.objects.filter(member=target, idea__author=source):
-        support.delete()
-        Idea.objects.filter(pk=support.idea_id).update(supporters=F("supporters") - 1)
-    Idea.objects.filter(author=source).update(author=target)
-    IdeaComment.objects.filter(author=source).update(author=target)
-    IdeaNotice.objects.filter(member=source).update(member=target)
-    ChallengeWinner.objects.filter(member=source).update(member=target)
+    records counts once: the duplicate's support stays with the duplicate and the idea's count falls by
+    one (so too a support of an idea by its own author, once both are one member). A beta application or
+    task feedback the kept member already has stays with the duplicate, except that an accepted application
+    of the duplicate's makes the kept one accepted."""
+    record = MergeRecord()
+    src, dst = source.pk, target.pk
+    theirs = IdeaSupport.objects.filter(member=source)
+    moving = list(theirs.values_list("pk", flat=True))  # before the kept member's own come over
+    stays = set(
+        theirs.filter(idea_id__in=IdeaSupport.objects.filter(member=target).values("idea_id")).values_list(
+            "pk", flat=True
+        )
+    ) | set(theirs.filter(idea__author=target).values_list("pk", flat=True))
+    for idea_id in IdeaSupport.objects.filter(pk__in=stays).values_list("idea_id", flat=True):
+        record.add(Idea, idea_id, supporters=-1)
+    # The kept member's supports of the duplicate's ideas go to the duplicate: authors do not support their
+    # own. Before the duplicate's supports come over (no two rows of one member and idea at any point).
+    own = IdeaSupport.objects.filter(member=target, idea__author=source)
+    for idea_id in own.values_list("idea_id", flat=True):
+        record.add(Idea, idea_id, supporters=-1)
+    record.move(own, "member_id", old=dst, new=src)
+    record.move(
+        IdeaSupport.objects.filter(pk__in=moving).exclude(pk__in=stays),
+        "member_id",
+        old=src,
+        new=dst,
+        unique=("idea_id",),
+    )
+    record.move(Idea.objects.filter(author=source), "author_id", old=src, new=dst)
+    record.move(IdeaComment.objects.filter(author=source), "author_id", old=src, new=dst)
+    for model in (IdeaNotice, ChallengeWinner):
+        record.move(model.objects.filter(member=source), "member_id", old=src, new=dst)
     for application in BetaApplication.objects.filter(member=source):
         kept = BetaApplication.objects.filter(member=target, program_id=application.program_id).first()
-        if kept is None:
-            application.member = target
-            application.save(update_fields=["member"])
-        elif application.status == BetaApplication.Status.ACCEPTED and kept.status != application.status:
-            kept.delete()
-            application.member = target
-            application.save(update_fields=["member"])
-        else:
-            application.delete()
-    for feedback in BetaFeedback.objects.filter(member=source):
-        if BetaFeedback.objects.filter(member=target, task_id=feedback.task_id).exists():
-            feedback.delete()
-        else:
-            feedback.member = target
-            feedback.save(update_fields=["member"])
+        if kept is not None and (
+            application.status == BetaApplication.Status.ACCEPTED and kept.status != application.status
+        ):
+            record.change(kept, status=application.status, decided_at=application.decided_at)
+    record.move(
+        BetaApplication.objects.filter(member=source), "member_id", old=src, new=dst, unique=("program_id",)
+    )
+    record.move(
+        BetaFeedback.objects.filter(member=source), "member_id", old=src, new=dst, unique=("task_id",)
+    )
+    return record.steps

@@ -7,17 +7,19 @@ from django.db import transaction
 from django.db.models import Count, F, QuerySet
 from django.db.models.expressions import CombinedExpression
 
+from kesher.members.merging import MergeRecord, Step
 from kesher.members.models import Member
 from kesher.reviews.models import (
     GalleryItem,
     GalleryLike,
+    ProductRating,
     Review,
+    ReviewKind,
     ReviewRequest,
     ReviewStatus,
     ReviewVote,
     RightsGrant,
 )
-from kesher.reviews.services._common import rollup_change
 
 
 def member_reviews_export(*, member: Member) -> dict[str, object]:
@@ -102,12 +104,17 @@ def _uncount_votes(votes: QuerySet[ReviewVote]) -> None:
     votes.delete()
 
 
-def members_reviews_merge(*, source: Member, target: Member) -> None:
+def members_reviews_merge(*, source: Member, target: Member) -> list[Step]:
     """Move the duplicate's rows to the kept member. Where both reviewed one product (or store) the newer
-    review stays and the older leaves the statistics; a vote or like both gave counts once."""
+    review goes to the kept member and the older stays with the duplicate, rejected and out of the
+    statistics; a vote or like both gave counts once (the duplicate's stays with it, the count falls); a
+    review request for a product the kept member was already asked about stays with the duplicate."""
+    record = MergeRecord()
+    src, dst = source.pk, target.pk
     with transaction.atomic():
-        theirs = Review.objects.filter(brand_id=source.brand_id, member=source)
-        for review in theirs.select_for_update():
+        left: list[object] = []
+        given: list[Review] = []
+        for review in Review.objects.filter(brand_id=source.brand_id, member=source).select_for_update():
             other = Review.objects.filter(
                 brand_id=target.brand_id,
                 member=target,
@@ -117,23 +124,56 @@ def members_reviews_merge(*, source: Member, target: Member) -> None:
             ).first()
             if other is None:
                 continue
-            older, newer = (review, other) if review.created_at <= other.created_at else (other, review)
+            older = review if review.created_at <= other.created_at else other
             if older.status == ReviewStatus.PUBLISHED:
-                rollup_change(older, -1)
-            older.delete()
-        theirs.update(member=target)
-        own_reviews = Review.objects.filter(member=target).values_list("pk", flat=True)
-        _uncount_votes(ReviewVote.objects.filter(member=source, review_id__in=list(own_reviews)))
-        twice = ReviewVote.objects.filter(member=target).values_list("review_id", flat=True)
-        _uncount_votes(ReviewVote.objects.filter(member=source, review_id__in=list(twice)))
-        ReviewVote.objects.filter(member=source).update(member=target)
-        liked = list(GalleryLike.objects.filter(member=target).values_list("item_id", flat=True))
-        for like in GalleryLike.objects.filter(member=source, item_id__in=liked):
-            GalleryItem.objects.filter(pk=like.item_id).update(like_count=_minus("like_count", 1))
-            like.delete()
-        GalleryLike.objects.filter(member=source).update(member=target)
-        GalleryItem.objects.filter(member=source).update(member=target)
-        RightsGrant.objects.filter(member=source).update(member=target)
-        asked = list(ReviewRequest.objects.filter(member=target).values_list("sku", flat=True))
-        ReviewRequest.objects.filter(member=source, sku__in=asked).delete()
-        ReviewRequest.objects.filter(member=source).update(member=target)
+                _rollup_off(record, older)
+            record.change(older, status=ReviewStatus.REJECTED)
+            if older is other:
+                given.append(other)
+            else:
+                left.append(older.pk)
+        # The kept member's older reviews go over to the duplicate, through no one (one review a member
+        # and product at every moment): the unique constraints hold only rows with a member.
+        for review in given:
+            record.move(Review.objects.filter(pk=review.pk), "member_id", old=dst, new=None)
+            review.member_id = None
+        theirs = Review.objects.filter(brand_id=source.brand_id, member=source).exclude(pk__in=left)
+        record.move(theirs, "member_id", old=src, new=dst)
+        for review in given:
+            record.change(review, member_id=src)
+        votes = ReviewVote.objects.filter(member=source)
+        twice = votes.filter(review__member=target) | votes.filter(
+            review_id__in=ReviewVote.objects.filter(member=target).values("review_id")
+        )
+        stays = list(twice.values_list("pk", "review_id"))
+        for _pk, review_id in stays:
+            record.add(Review, review_id, helpful_count=-1)
+        record.move(
+            votes.exclude(pk__in=[pk for pk, _ in stays]),
+            "member_id",
+            old=src,
+            new=dst,
+            unique=("review_id",),
+        )
+        liked = GalleryLike.objects.filter(member=target).values("item_id")
+        for item_id in GalleryLike.objects.filter(member=source, item_id__in=liked).values_list(
+            "item_id", flat=True
+        ):
+            record.add(GalleryItem, item_id, like_count=-1)
+        record.move(
+            GalleryLike.objects.filter(member=source), "member_id", old=src, new=dst, unique=("item_id",)
+        )
+        for model in (GalleryItem, RightsGrant):
+            record.move(model.objects.filter(member=source), "member_id", old=src, new=dst)
+        record.move(
+            ReviewRequest.objects.filter(member=source), "member_id", old=src, new=dst, unique=("sku",)
+        )
+    return record.steps
+
+
+def _rollup_off(record: MergeRecord, review: Review) -> None:
+    """`rollup_change(review, -1)` written through the record (an undo adds the rating back)."""
+    if review.kind != ReviewKind.PRODUCT:
+        return
+    rollup = ProductRating.objects.get(brand_id=review.brand_id, sku=review.sku)
+    record.add(ProductRating, rollup.pk, count=-1, total=-review.rating, **{f"stars_{review.rating}": -1})

@@ -170,7 +170,11 @@ def test_merging_keeps_the_newer_review_of_a_sku_and_moves_the_rest(make_member,
     members_merge_run(source=duplicate, target=kept)
 
     assert set(Review.objects.filter(member=kept).values_list("pk", flat=True)) == {newer.pk, only_dup.pk}
-    assert not Review.objects.filter(pk=older.pk).exists()
+    # The older review stays with the duplicate, rejected (so an undo has nothing to recreate).
+    assert Review.objects.filter(pk=older.pk).values_list("member_id", "status").get() == (
+        duplicate.pk,
+        "rejected",
+    )
     rating = selectors.product_rating(brand=brand, sku="TRENCH-1")
     assert (rating["count"], rating["distribution"]["2"], rating["distribution"]["5"]) == (1, 0, 1)
     assert ProductRating.objects.get(brand=brand, sku="SCARF-2").count == 1

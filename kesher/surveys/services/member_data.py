@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from kesher.members.merging import MergeRecord, Step
 from kesher.members.models import Member
 from kesher.surveys.models import (
     SurveyAlert,
@@ -68,16 +69,20 @@ def surveys_member_erase(*, member: Member) -> None:
 
 
 @transaction.atomic
-def surveys_members_merge(*, source: Member, target: Member) -> None:
+def surveys_members_merge(*, source: Member, target: Member) -> list[Step]:
     """The duplicate's answers move to the member kept; where both answered a survey, the kept member's
-    answer is the one that stays (the duplicate's named response is removed; an anonymous one cannot be
-    told apart and stays in the statistics)."""
+    answer is the one that stays (the duplicate's named response is removed, its copy kept in the steps for
+    an undo, and so is its who-answered row; an anonymous one cannot be told apart and stays in the
+    statistics)."""
+    record = MergeRecord()
     both = set(SurveyRespondent.objects.filter(member=target).values_list("survey_id", flat=True)) & set(
         SurveyRespondent.objects.filter(member=source).values_list("survey_id", flat=True)
     )
-    SurveyResponse.objects.filter(member=source, survey_id__in=both).delete()
-    SurveyRespondent.objects.filter(member=source, survey_id__in=both).delete()
-    SurveyRespondent.objects.filter(member=source).update(member=target)
-    SurveyResponse.objects.filter(member=source).update(member=target)
-    SurveyAlert.objects.filter(member=source).update(member=target)
-    SurveyInvitation.objects.filter(member=source).update(member=target)
+    twice = SurveyResponse.objects.filter(member=source, survey_id__in=both)
+    record.remove(SurveyAnswer.objects.filter(response__in=twice))
+    record.remove(SurveyAlert.objects.filter(response__in=twice))
+    record.remove(twice)
+    record.remove(SurveyRespondent.objects.filter(member=source, survey_id__in=both))
+    for model in (SurveyRespondent, SurveyResponse, SurveyAlert, SurveyInvitation):
+        record.move(model.objects.filter(member=source), "member_id", old=source.pk, new=target.pk)
+    return record.steps
