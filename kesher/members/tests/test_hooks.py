@@ -35,7 +35,8 @@ def _state(member: Member) -> dict[str, Any]:
 
 
 def test_the_account_opens_before_the_consents_and_the_signup_follows_them(brand, registered):
-    assert [hook.__name__ for hook in hooks._created] == ["account_open"]
+    # loyalty opens the account; customers then checks the newcomer against the brand's members (issue 18)
+    assert [hook.__name__ for hook in hooks._created] == ["account_open", "member_arrived"]
     assert [hook.__name__ for hook in hooks._joined] == ["signup_record"]
     seen: dict[str, Any] = {}
 
