@@ -26,6 +26,7 @@ EXPECTED = {
         "surveys",
         "ideas",
         "cashier",
+        "webhooks",
         "privacy",
     ],
     "marketer": ["overview", *PROGRAM, "insights", "magazine", "surveys", "ideas"],
@@ -37,6 +38,7 @@ EXPECTED = {
 PAGES = {
     "overview": ["/console/cafe/"],
     "privacy": ["/console/cafe/privacy/"],
+    "webhooks": ["/console/cafe/webhooks/"],
     "members": ["/console/cafe/members/", "/console/cafe/members/{member}/"],
     "rules": ["/console/cafe/rules/"],
     "rewards": ["/console/cafe/rewards/"],
