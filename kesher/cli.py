@@ -95,7 +95,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_tick(args: argparse.Namespace) -> int:
     """Time-driven work, for cron in the embedded mode (Celery beat does it when a broker is configured):
     points (release, expiry, warnings, birthdays), held campaign messages, journeys, A/B decisions,
-    community digests and badges, webhook deliveries due (retries). Each step is safe to run as often as cron likes."""
+    community digests and badges, webhook deliveries due (retries). Each step is safe to run as often as
+    cron likes."""
     from kesher.activity.tasks import outbox_relay
     from kesher.campaigns.tasks import ab_tests_decide_task, journeys_advance_task, messages_dispatch_due_task
     from kesher.community.tasks import badges_helpful_month_all, digest_send

@@ -1,6 +1,6 @@
 """Webhooks speed benchmark: fan-out of N events to 3 endpoints, then delivery by ONE dispatcher worker.
 
-    KESHER_DATABASE_URL=postgresql://.../kesher_bench_webhooks python -m kesher.webhooks.benchmark [--events N]
+    KESHER_DATABASE_URL=postgresql://.../kesher_bench_webhooks python -m kesher.webhooks.benchmark --events N
 
 Three fast local receivers (threaded http.server, each answering 204) stand for the brand's endpoints.
 The fan-out writes one delivery per endpoint per event (kesher/webhooks/services/fanout.py `fan_out`, as
@@ -60,11 +60,21 @@ def pgbench_tps(url: str) -> float | None:
     if not Path(pgbench).exists():
         return None
     parts = urlparse(url)
-    conn = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "root"]
+    conn = [
+        "-h",
+        parts.hostname or "127.0.0.1",
+        "-p",
+        str(parts.port or 5432),
+        "-U",
+        parts.username or "root",
+    ]
     database = (parts.path or "/").lstrip("/")
     subprocess.run([pgbench, *conn, "-i", "-q", "-s", "10", database], check=True, capture_output=True)
     out = subprocess.run(
-        [pgbench, *conn, "-c", "8", "-j", "2", "-T", "10", database], check=True, capture_output=True, text=True
+        [pgbench, *conn, "-c", "8", "-j", "2", "-T", "10", database],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     subprocess.run([pgbench, *conn, "-i", "-I", "d", database], capture_output=True)  # drop its tables
     found = re.search(r"^tps = ([\d.]+)", out, re.MULTILINE)

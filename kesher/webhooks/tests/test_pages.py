@@ -158,7 +158,10 @@ def test_other_roles_are_refused_and_nothing_changes(brand, role):
     someone = _client(brand, role=role, email=f"{role}@example.org")
     before = rows_fingerprint()
     posts = [
-        (reverse("webhooks:create", args=[brand.slug]), {"url": "http://127.0.0.1:9/x", "events": "member.created"}),
+        (
+            reverse("webhooks:create", args=[brand.slug]),
+            {"url": "http://127.0.0.1:9/x", "events": "member.created"},
+        ),
         (reverse("webhooks:events", args=[brand.slug, pk]), {"events": "points.changed"}),
         (reverse("webhooks:status", args=[brand.slug, pk]), {"active": "0"}),
         (reverse("webhooks:rotate", args=[brand.slug, pk]), {}),
@@ -178,7 +181,9 @@ def test_another_brands_owner_sees_and_changes_nothing(brand, other_brand):
     before = rows_fingerprint()
     # Through the other brand's own slug: the endpoint is not found there.
     for name, data in [("events", {"events": "points.changed"}), ("status", {"active": "0"}), ("rotate", {})]:
-        assert stranger.post(reverse(f"webhooks:{name}", args=[other_brand.slug, pk]), data).status_code == 404
+        assert (
+            stranger.post(reverse(f"webhooks:{name}", args=[other_brand.slug, pk]), data).status_code == 404
+        )
     assert stranger.post(reverse("webhooks:delete", args=[other_brand.slug, pk])).status_code == 404
     assert stranger.get(reverse("webhooks:endpoint", args=[other_brand.slug, pk])).status_code == 404
     # Through the brand's slug: not its staff.
@@ -191,5 +196,7 @@ def test_another_brands_owner_sees_and_changes_nothing(brand, other_brand):
 
 def test_the_console_in_hebrew_is_right_to_left(brand):
     owner = _client(brand)
-    page = owner.get(reverse("webhooks:console", args=[brand.slug]), HTTP_ACCEPT_LANGUAGE="he").content.decode()
+    page = owner.get(
+        reverse("webhooks:console", args=[brand.slug]), HTTP_ACCEPT_LANGUAGE="he"
+    ).content.decode()
     assert 'dir="rtl"' in page and "נקודות קצה" in page
