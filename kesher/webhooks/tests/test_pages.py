@@ -71,8 +71,8 @@ def test_rotate_shows_a_new_secret_once(brand):
 
 def test_edit_events_disable_enable_and_delete(brand):
     owner = _client(brand)
-    pk = endpoint_create(brand=brand, url="http://127.0.0.1:9/h", events=["member.created"], actor=SYSTEM)
-    pk = pk.endpoint.pk
+    made = endpoint_create(brand=brand, url="http://127.0.0.1:9/h", events=["member.created"], actor=SYSTEM)
+    pk = made.endpoint.pk
     owner.post(
         reverse("webhooks:events", args=[brand.slug, pk]), {"events": ["member.updated", "points.changed"]}
     )
