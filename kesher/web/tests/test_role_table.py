@@ -397,7 +397,7 @@ def _post_data(name: str, brand: Any, ids: dict[str, str]) -> dict[str, str]:
         "privacy:portal_erase": {**member, "confirm": ""},
         # webhooks
         "webhooks:create": {"url": "http://127.0.0.1:9/console", "events": "points.changed"},
-        "webhooks:events": {"events": ["member.created", "points.changed"]},
+        "webhooks:events": {"events": "points.changed"},
         "webhooks:status": {"active": "0"},
     }.get(name, {})
 
