@@ -14,7 +14,8 @@ a local SMTP server (kesher/campaigns/benchmark.py). Every other part runs its o
 - surveys: a survey's results, its console page and answers with 100,000 responses;
 - insights: the nightly recomputation, the dashboard and the CDNOW fit over 1,000,000 members and
   20,000,000 activities;
-- customers: import 1,000,000 members from CSV and find the duplicates among them (quick: 100,000).
+- customers: import 1,000,000 members from CSV and find the duplicates among them (quick: 100,000);
+- webhooks: fan-out of 10,000 events to 3 local endpoints, delivered by one dispatcher worker (quick: 2,000).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ IN_OWN_DATABASE: dict[str, list[tuple[list[str], list[str]]]] = {
     "surveys": [([], ["--responses", "20000", "--requests", "40"])],
     "insights": [([], ["--members", "100000", "--activities", "2000000"])],
     "customers": [([], ["--quick"])],
+    "webhooks": [([], ["--events", "2000"])],
 }
 PARTS = ("api", "community", "campaigns", *[part for part in IN_OWN_DATABASE if part != "community"])
 

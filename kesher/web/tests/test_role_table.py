@@ -254,6 +254,15 @@ PAGES: dict[str, frozenset[str] | str] = {
     "ideas:console_challenge": frozenset({OWNER, MODERATOR, MARKETER, INSTALLATION_ADMIN}),
     "ideas:console_betas": frozenset({OWNER, MODERATOR, MARKETER, INSTALLATION_ADMIN}),
     "ideas:console_beta": frozenset({OWNER, MODERATOR, MARKETER, INSTALLATION_ADMIN}),
+    # webhooks console: owners (and support); delete goes last of the block (the endpoint goes with it)
+    "webhooks:console": frozenset({OWNER, INSTALLATION_ADMIN}),
+    "webhooks:create": frozenset({OWNER, INSTALLATION_ADMIN}),
+    "webhooks:endpoint": frozenset({OWNER, INSTALLATION_ADMIN}),
+    "webhooks:events": frozenset({OWNER, INSTALLATION_ADMIN}),
+    "webhooks:status": frozenset({OWNER, INSTALLATION_ADMIN}),
+    "webhooks:rotate": frozenset({OWNER, INSTALLATION_ADMIN}),
+    "webhooks:replay": frozenset({OWNER, INSTALLATION_ADMIN}),
+    "webhooks:delete": frozenset({OWNER, INSTALLATION_ADMIN}),
 }
 
 
@@ -328,6 +337,9 @@ def _kwargs(name: str, brand: Any, ids: dict[str, str], article: dict[str, Any])
         "review_id": ids["review_id"],
         "item_id": ids["item_id"],
         "job_id": _import_job(brand) if "customers:import" in name else "",  # customers-console
+        # webhooks
+        "webhook_id": ids["webhook_id"],
+        "delivery_id": ids["delivery_id"],
     }
     # console: the program editor's rows
     values["rule_id"] = ids["rule_id"]
@@ -432,6 +444,10 @@ def _post_data(name: str, brand: Any, ids: dict[str, str]) -> dict[str, str]:
         "ideas:console_moderate": {"action": "restore", "reason": "table"},  # published already: said no
         # privacy: the member's own club, without the typed confirmation (nothing is erased)
         "privacy:portal_erase": {**member, "confirm": ""},
+        # webhooks
+        "webhooks:create": {"url": "http://127.0.0.1:9/console", "events": "points.changed"},
+        "webhooks:events": {"events": "points.changed"},
+        "webhooks:status": {"active": "0"},
     }.get(name, {})
 
 

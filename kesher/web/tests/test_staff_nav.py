@@ -27,6 +27,7 @@ EXPECTED = {
         "ideas",
         "customers",
         "cashier",
+        "webhooks",
         "privacy",
     ],
     "marketer": ["overview", *PROGRAM, "insights", "magazine", "surveys", "ideas", "customers"],
@@ -38,6 +39,7 @@ EXPECTED = {
 PAGES = {
     "overview": ["/console/cafe/"],
     "privacy": ["/console/cafe/privacy/"],
+    "webhooks": ["/console/cafe/webhooks/"],
     "members": ["/console/cafe/members/", "/console/cafe/members/{member}/"],
     "rules": ["/console/cafe/rules/"],
     "rewards": ["/console/cafe/rewards/"],

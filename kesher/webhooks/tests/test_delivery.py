@@ -231,3 +231,23 @@ def test_an_erased_member_leaves_no_personal_data_in_deliveries(brand, receiver)
     Delivery.objects.update(next_attempt_at=timezone.now())
     webhooks_dispatch()
     assert all(b"yael" not in r.body.lower() for r in receiver.received) and len(receiver.received) == 3
+
+
+def test_kesher_tick_delivers_a_due_retry(brand, receiver, capsys):
+    """The embedded mode's cron: `kesher tick` runs the dispatcher once, so a retry that fell due goes out."""
+    from kesher.cli import main
+
+    receiver.answers = [(503, {}), (200, {})]
+    _register(brand, receiver.url)
+    MemberFactory(brand=brand, email="noa@example.org")
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1
+    assert main(["tick"]) == 0  # not due yet: nothing goes
+    assert len(receiver.received) == 1
+    _make_due(delivery)
+    capsys.readouterr()
+    assert main(["tick"]) == 0
+    assert "webhooks_sent=1" in capsys.readouterr().out
+    assert len(receiver.received) == 2
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 2
