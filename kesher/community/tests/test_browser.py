@@ -36,7 +36,10 @@ SHOTS = Path(settings.BASE_DIR) / "test-output" / "screenshots"
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
+        missing = f"{CHROMIUM} is not installed (Debian package chromium)"
+        if os.environ.get("CI"):  # .ci/run installs it: in CI a missing browser is a failure, never a skip
+            pytest.fail(missing)
+        pytest.skip(missing)
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread; the ORM calls here are plain sync code.

@@ -37,7 +37,10 @@ SHOTS = Path(settings.BASE_DIR) / "test-output" / "screenshots"
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
+        missing = f"{CHROMIUM} is not installed (Debian package chromium)"
+        if os.environ.get("CI"):  # .ci/run installs it: in CI a missing browser is a failure, never a skip
+            pytest.fail(missing)
+        pytest.skip(missing)
     from playwright.sync_api import sync_playwright
 
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
