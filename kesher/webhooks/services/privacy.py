@@ -6,6 +6,7 @@ import json
 
 from django.db import transaction
 
+from kesher.members.merging import MergeRecord, Step
 from kesher.members.models import Member
 from kesher.webhooks.models import Attempt, Delivery
 
@@ -57,6 +58,10 @@ def member_deliveries_erase(*, member: Member) -> int:
     return redacted
 
 
-def member_deliveries_merge(*, source: Member, target: Member) -> None:
-    """The deliveries about a duplicate count as the kept member's (their bodies stay as they were sent)."""
-    Delivery.objects.filter(brand_id=source.brand_id, member_id=source.pk).update(member_id=target.pk)
+def member_deliveries_merge(*, source: Member, target: Member) -> list[Step]:
+    """The deliveries about a duplicate count as the kept member's (their bodies stay as they were sent);
+    the move is recorded, so undoing the merge gives them back."""
+    record = MergeRecord()
+    rows = Delivery.objects.filter(brand_id=source.brand_id, member_id=source.pk)
+    record.move(rows, "member_id", old=source.pk, new=target.pk)
+    return record.steps
