@@ -55,11 +55,15 @@ INSTALLED_APPS = [
     "kesher.reviews",
     "kesher.ideas",
     "kesher.surveys",
+    # service: the inbox, above feedback (a detractor's answer or a community post opens a case)
+    "kesher.service",
     # the whole customer: parts that read or act across every other one
     "kesher.insights",
     "kesher.customers",
     "kesher.privacy",
     "kesher.webhooks",
+    "kesher.listening",
+    "kesher.recs",
     "kesher.api",
     # django-ninja's own templates and static files: the API docs' Swagger UI is served from Kesher's
     # static files (a CDN otherwise), so /api/v1/docs works with no internet.

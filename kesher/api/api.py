@@ -128,11 +128,14 @@ def _mount() -> None:
     from kesher.customers.api import router as customers_router
     from kesher.ideas.api import router as ideas_router
     from kesher.insights.api import router as insights_router
+    from kesher.listening.api import router as listening_router
     from kesher.loyalty.api import router as loyalty_router
     from kesher.magazine.api import router as magazine_router
     from kesher.members.api import router as members_router
     from kesher.privacy.api import router as privacy_router
+    from kesher.recs.api import router as recs_router
     from kesher.reviews.api import router as reviews_router
+    from kesher.service.api import router as service_router
     from kesher.surveys.api import router as surveys_router
     from kesher.webhooks.api import router as webhooks_router
 
@@ -151,6 +154,9 @@ def _mount() -> None:
     api.add_router("/", insights_router, tags=["insights"])
     api.add_router("/", privacy_router, tags=["privacy"])
     api.add_router("/", webhooks_router, tags=["webhooks"])
+    api.add_router("/", service_router, tags=["service"])
+    api.add_router("/", listening_router, tags=["listening"])
+    api.add_router("/", recs_router, tags=["recommendations"])
 
 
 _mount()

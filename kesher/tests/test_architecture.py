@@ -27,7 +27,8 @@ FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"campaigns"}),  # messaging: the community's digests and the magazine are sent through it
     frozenset({"community", "magazine"}),
     frozenset({"reviews", "ideas", "surveys"}),  # feedback: contributions count in points and reputation
-    frozenset({"insights", "customers", "privacy", "webhooks"}),  # the whole customer, across every part
+    frozenset({"service"}),  # the inbox: a detractor's answer, a community post or a mention opens a case
+    frozenset({"insights", "customers", "privacy", "webhooks", "listening", "recs"}),  # the whole customer
 )
 # The edges sit above every floor and may import any of them: the whole of these packages and modules,
 EDGE_PACKAGES = frozenset({"api", "web", "cli", "demo"})

@@ -1,0 +1,1 @@
+"""Personalisation: recommendations from the activity stream, served from stored lists (issue 20)."""
