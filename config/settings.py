@@ -257,6 +257,7 @@ KESHER_CAMPAIGN_RENDER_MAX_MS = env_int("KESHER_CAMPAIGN_RENDER_MAX_MS", 250)
 # refused unless this is on (it is in the embedded mode, for development); each post waits this long.
 KESHER_WEBHOOKS_ALLOW_PRIVATE = env_bool("KESHER_WEBHOOKS_ALLOW_PRIVATE", default=not PRODUCTION)
 KESHER_WEBHOOKS_TIMEOUT_SECONDS = env_int("KESHER_WEBHOOKS_TIMEOUT_SECONDS", 15)
+KESHER_WEBHOOKS_SEND_CONCURRENCY = env_int("KESHER_WEBHOOKS_SEND_CONCURRENCY", 16)
 
 # --- auth (django-allauth) ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

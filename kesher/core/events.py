@@ -2,9 +2,15 @@
 
 A part that changes something other systems care about (a member created, points changed, a review
 published) announces it with `event_emit`. Listeners register from their AppConfig.ready() with
-`on_event` (the webhooks part does), so the announcing part never knows who hears it. Listeners run
-after the announcing transaction commits, never for work that was rolled back, each in registration
-order; a listener that fails is logged and does not stop the others or undo the change.
+`on_event`, so the announcing part never knows who hears it. Listeners run after the announcing
+transaction commits, never for work that was rolled back, each in registration order; a listener that
+fails is logged and does not stop the others or undo the change.
+
+A listener registered with `in_transaction=True` runs at once, inside the announcing transaction, so what
+it writes commits or rolls back with the change and costs no commit of its own: the outbound webhooks
+write their deliveries this way (a crash between the commit and an after-commit listener would lose
+them). Such a listener must be quick, must do its writes in its own `transaction.atomic()` (a savepoint,
+so a failure of its own leaves the announcing transaction usable) and is logged, not raised, when it fails.
 
 Every event type is declared once with `event_type("<noun>.<verb>", description)` by the part that owns
 it, so the list of what a brand can subscribe to is complete and documented (`event_types()`).
@@ -38,6 +44,7 @@ Listener = Callable[[Event], object]
 
 _types: dict[str, str] = {}
 _listeners: list[Listener] = []
+_writers: list[Listener] = []  # in_transaction listeners
 
 
 def event_type(name: str, description: str) -> str:
@@ -53,10 +60,12 @@ def event_types() -> dict[str, str]:
     return dict(sorted(_types.items()))
 
 
-def on_event(listener: Listener) -> Listener:
-    """Run `listener(event)` after commit for every event emitted from now on."""
-    if listener not in _listeners:  # ready() may run again: once is enough
-        _listeners.append(listener)
+def on_event(listener: Listener, *, in_transaction: bool = False) -> Listener:
+    """Run `listener(event)` for every event emitted from now on: after commit, or with `in_transaction`
+    at once inside the announcing transaction (see the module's text)."""
+    chosen = _writers if in_transaction else _listeners
+    if listener not in chosen:  # ready() may run again: once is enough
+        chosen.append(listener)
     return listener
 
 
@@ -65,7 +74,13 @@ def event_emit(*, brand_id: uuid.UUID, type: str, data: Mapping[str, Any]) -> Ev
     if type not in _types:
         raise LookupError(f"undeclared event type {type!r}: declare it with event_type()")
     event = Event(brand_id=brand_id, type=type, data=dict(data))
-    transaction.on_commit(lambda: _deliver(event))
+    for writer in list(_writers):
+        try:
+            writer(event)
+        except Exception:
+            log.exception("event writer failed", extra={"event_type": event.type, "event_id": event.id})
+    if _listeners:
+        transaction.on_commit(lambda: _deliver(event))
     return event
 
 

@@ -16,7 +16,8 @@ class WebhooksConfig(AppConfig):
             member_deliveries_merge,
         )
 
-        on_event(event_fan_out)  # one delivery per endpoint hearing the event, after its commit
+        # One delivery per endpoint hearing the event, written inside the announcing transaction.
+        on_event(event_fan_out, in_transaction=True)
         on_member_export("webhooks", member_deliveries_export)
         on_member_erase(member_deliveries_erase)
         on_members_merge(member_deliveries_merge)

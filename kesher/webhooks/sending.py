@@ -149,6 +149,7 @@ class Answer:
 _pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = {}
 _pools_lock = threading.Lock()
 MAX_POOLS = 256
+POOL_SIZE = 16  # connections kept per endpoint: as many as a dispatcher sends at once by default
 
 
 def _pool(target: Target) -> urllib3.HTTPConnectionPool:
@@ -164,13 +165,13 @@ def _pool(target: Target) -> urllib3.HTTPConnectionPool:
                 pool = urllib3.HTTPSConnectionPool(
                     target.ip,
                     target.port,
-                    maxsize=4,
+                    maxsize=POOL_SIZE,
                     server_hostname=target.host,
                     assert_hostname=target.host,
                     cert_reqs="CERT_REQUIRED",
                 )
             else:
-                pool = urllib3.HTTPConnectionPool(target.ip, target.port, maxsize=4)
+                pool = urllib3.HTTPConnectionPool(target.ip, target.port, maxsize=POOL_SIZE)
             _pools[key] = pool
         return pool
 

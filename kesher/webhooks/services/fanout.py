@@ -1,10 +1,12 @@
 """From a domain event to deliveries: one per active endpoint of the brand that hears the event's type.
 
-`event_fan_out` listens on kesher/core/events.py (registered from the app's ready()), so it runs after the
-announcing transaction commits. Every emit asks it, on the hottest paths (each activity, each points
-change), so which event types each brand's endpoints hear is kept per process: a brand without endpoints
-costs no query. Any change to a brand's endpoints drops the process's copy at once and, after its commit,
-writes a new generation to the shared cache that every process looks at at most once a second.
+`event_fan_out` listens on kesher/core/events.py inside the announcing transaction (registered from the
+app's ready() with `in_transaction=True`): the deliveries commit or roll back with the change, cost no
+commit of their own, and the dispatcher is asked for once the transaction commits. Every emit asks it,
+on the hottest paths (each activity, each points change), so which event types each brand's endpoints
+hear is kept per process: a brand without endpoints costs no query. Any change to a brand's endpoints
+drops the process's copy at once and, after its commit, writes a new generation to the shared cache
+that every process looks at at most once a second.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from celery import current_app
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kesher.core.events import Event
@@ -119,17 +121,35 @@ def fan_out(event: Event, *, kick: bool = True) -> int:
             for endpoint_id in ids
         ]
 
-    try:
-        with transaction.atomic():
-            Delivery.objects.bulk_create(rows(endpoint_ids), ignore_conflicts=True)
-    except IntegrityError:  # an endpoint was removed since this process last looked: look again
-        with _lock:
-            _routes.pop(event.brand_id, None)
-        endpoint_ids = routes_of(event.brand_id).get(event.type) or ()
+    with transaction.atomic():  # a savepoint: a failure here leaves the announcing transaction usable
+        endpoint_ids = _held(endpoint_ids)
         Delivery.objects.bulk_create(rows(endpoint_ids), ignore_conflicts=True)
     if kick and endpoint_ids:
-        dispatch_kick()
+        _kick_after_commit()
     return len(endpoint_ids)
+
+
+def _held(endpoint_ids: tuple[uuid.UUID, ...]) -> tuple[uuid.UUID, ...]:
+    """Those of the endpoints that still exist and are active, held on PostgreSQL (FOR KEY SHARE) until the
+    announcing transaction ends: an endpoint's removal then waits for it, rather than the removal
+    committing first and the deliveries' foreign key failing the announcing transaction at its commit."""
+    if connection.vendor != "postgresql":  # one writer at a time: no removal commits inside this transaction
+        return tuple(Endpoint.objects.filter(pk__in=endpoint_ids, active=True).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_HELD_SQL, [list(endpoint_ids)])
+        return tuple(row[0] for row in cursor.fetchall())
+
+
+_HELD_SQL = f"SELECT id FROM {Endpoint._meta.db_table} WHERE id = ANY(%s) AND active FOR KEY SHARE"
+
+
+def _kick_after_commit() -> None:
+    """Ask for the dispatcher once the announcing transaction commits, once per transaction however many
+    events it announced (at once outside a transaction)."""
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(entry[1] is dispatch_kick for entry in conn.run_on_commit):
+        return
+    transaction.on_commit(dispatch_kick)
 
 
 def event_fan_out(event: Event) -> None:
