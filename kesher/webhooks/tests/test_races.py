@@ -64,7 +64,9 @@ def test_an_endpoint_removed_while_a_change_announces_to_it_waits_and_the_change
     from kesher.webhooks.models import Endpoint
     from kesher.webhooks.services import endpoint_delete
 
-    endpoint = endpoint_create(brand=brand, url=receiver.url, events=["member.updated"], actor=SYSTEM).endpoint
+    endpoint = endpoint_create(
+        brand=brand, url=receiver.url, events=["member.updated"], actor=SYSTEM
+    ).endpoint
     member = MemberFactory(brand=brand, first_name="Noa")
     announced, removed = threading.Event(), threading.Event()
     outcome: dict[str, object] = {}
