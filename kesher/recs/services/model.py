@@ -64,6 +64,11 @@ def _codes(values: Sequence[object]) -> tuple[np.ndarray, list[object]]:
     return codes, list(index)
 
 
+def factors_for(matrix: Matrix) -> int:
+    """A small catalog (or club) is described by few tastes: more factors only learn its noise."""
+    return int(max(8, min(FACTORS, len(matrix.items) // 4, len(matrix.members) // 4)))
+
+
 def als_fit(user_items: sparse.csr_matrix, *, seed: int = 7, factors: int = FACTORS):  # type: ignore[no-untyped-def]
     from implicit.cpu.als import AlternatingLeastSquares
 

@@ -112,7 +112,7 @@ def products_train(
         )
         popular_rows = _popular_products(brand, matrix, members, titles, now)
         if len(found) >= learn.MIN_INTERACTIONS and len(matrix.items) > 1:
-            als = learn.als_fit(matrix.user_items, factors=_factors(matrix))
+            als = learn.als_fit(matrix.user_items, factors=learn.factors_for(matrix))
             run.model = learn.factors_dump(_as_array(als.item_factors), matrix.items)
             n = min(len(matrix.items), CANDIDATES + 20)
             for start in range(0, len(matrix.members), BATCH):
@@ -137,11 +137,6 @@ def products_train(
         SimilarItems.objects.bulk_create(similar_rows, batch_size=BATCH)
     run.products = len(set(found.items))
     return count
-
-
-def _factors(matrix: learn.Matrix) -> int:
-    # A small catalog (or club) is described by few tastes: more factors only learn its noise.
-    return int(max(8, min(learn.FACTORS, len(matrix.items) // 4, len(matrix.members) // 4)))
 
 
 def _as_array(factors: Any) -> np.ndarray:
