@@ -60,6 +60,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise SystemExit("--members must be at least 1")
     made = recs_generate(brand=_brand(args.brand), members=args.members, seed=args.seed, days=args.days)
     print(
-        f"{made.members} members in segments {', '.join(made.segments)}; {made.activities} activities recorded"
+        f"{made.members} members in segments {', '.join(made.segments)}; "
+        f"{made.activities} activities recorded"
     )
     return 0
