@@ -26,7 +26,7 @@ from kesher.recs.services.training import CANDIDATES
 @lru_cache(maxsize=8)
 def _factors(run_id: uuid.UUID) -> tuple[np.ndarray, list[str], dict[str, int]]:
     blob = TrainingRun.objects.filter(pk=run_id).values_list("model", flat=True).get()
-    factors, items = learn.factors_load(bytes(blob))
+    factors, items = learn.factors_load(bytes(blob or b""))
     return factors, items, {sku: index for index, sku in enumerate(items)}
 
 

@@ -63,7 +63,7 @@ def _rows(
 
 def interactions_read(*, brand: Brand, member_ids: list[uuid.UUID] | None = None) -> dict[str, Interactions]:
     """Every interaction of the brand (or of some members), by kind, in one pass over the stream."""
-    found = {kind: Interactions() for kind in TYPES}
+    found: dict[str, Interactions] = {kind: Interactions() for kind in TYPES}
     products, articles, threads = found[Kind.PRODUCTS], found[Kind.ARTICLES], found[Kind.THREADS]
     for member_id, type_name, attributes, at in _rows(brand, ALL_TYPES, member_ids):
         if type_name == "purchase":

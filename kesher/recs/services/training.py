@@ -119,7 +119,7 @@ def products_train(
                 rows = np.arange(start, min(start + BATCH, len(matrix.members)))
                 ids, scores = learn.als_recommend(als, matrix.user_items, rows, n)
                 for row, member_items, member_scores in zip(rows, ids, scores, strict=True):
-                    member_id = matrix.members[row]
+                    member_id = matrix.members[row]  # type: ignore[assignment]
                     if member_id not in members:
                         continue
                     items = [
@@ -223,7 +223,7 @@ def _content_lists(
     run: TrainingRun,
     now: datetime,
 ) -> int:
-    reads: dict[uuid.UUID, Counter[str]] = defaultdict(Counter)
+    reads: dict[uuid.UUID, Counter[str]] = defaultdict(Counter)  # topic → summed weight
     seen: dict[uuid.UUID, set[str]] = defaultdict(set)
     taken = Counter[str]()
     for member_id, item_id, weight, owned in zip(
@@ -235,7 +235,7 @@ def _content_lists(
         if owned:
             seen[member_id].add(item_id)
         for topic in candidates[item_id]["topics"]:
-            reads[member_id][topic] += weight
+            reads[member_id][topic] += weight  # type: ignore[assignment]
     most = max([*taken.values(), *[c["popularity"] for c in candidates.values()], 1])
     popularity = {
         item_id: (taken[item_id] + c["popularity"]) / (2 * most) for item_id, c in candidates.items()
