@@ -127,7 +127,12 @@ def article_reader_score(
 
 
 def articles_for_reader(
-    *, brand: Brand, member: Member | None, interests: Sequence[str] | None = None, only_unread: bool = False
+    *,
+    brand: Brand,
+    member: Member | None,
+    interests: Sequence[str] | None = None,
+    learned: dict[str, float] | None = None,
+    only_unread: bool = False,
 ) -> list[Article]:
     """The magazine in the reader's order: unread before read, then by their interests (stated and
     learned from reading) and freshness. Anyone else (and a member of another brand) gets the editorial
@@ -139,7 +144,8 @@ def articles_for_reader(
     candidates = list(published[:READER_CANDIDATES])
     read = read_article_ids(member=member, article_ids=[article.pk for article in candidates])
     stated = set(member.interests if interests is None else interests)
-    learned = interest_weights(member=member, now=now)
+    if learned is None:
+        learned = interest_weights(member=member, now=now)
     scored = sorted(
         candidates,
         key=lambda article: (

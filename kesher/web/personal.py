@@ -139,7 +139,7 @@ def articles_for_interests(*, member: Member) -> list[Article]:
     if not stated and not learned:
         return []
     now = timezone.now()
-    unread = articles_for_reader(brand=member.brand, member=member, only_unread=True)
+    unread = articles_for_reader(brand=member.brand, member=member, learned=learned, only_unread=True)
     return [
         article
         for article in unread
