@@ -24,15 +24,7 @@ from kesher.loyalty.models import PointsLot, Reward
 from kesher.magazine.models import Article
 from kesher.magazine.selectors import article_reader_score, articles_for_reader, interest_weights
 from kesher.members.models import Member
-
-try:  # TEMPORARY until the recs branch is merged
-    from kesher.recs.selectors import Recommendation, recommendations_for
-except ImportError:  # pragma: no cover
-    from typing import Any as Recommendation
-
-    def recommendations_for(**kwargs):  # type: ignore[no-redef]
-        return []
-
+from kesher.recs.selectors import recommendations_for
 
 # Points expiring within this many days are listed by date.
 EXPIRING_DAYS = 60
@@ -102,33 +94,32 @@ def points_expiring(*, member: Member, now: datetime) -> list[Expiring]:
     return found
 
 
-def _recommended(member: Member, kind: str, limit: int) -> list[Recommendation]:
-    return recommendations_for(member=member, kind=kind, limit=limit)
-
-
 def rewards_soon(*, member: Member, balance: int, catalog: list[Reward]) -> list[RewardSoon]:
-    """The recommended rewards, with the points still missing; without recommendations, the catalog's
-    rewards the member is closest to (the ones they can take now after those)."""
+    """The recommended rewards (what they can afford now and soon), with the points still missing; short
+    of three, the catalog's rewards nearest their balance fill in."""
     by_id = {str(reward.pk): reward for reward in catalog}
     chosen: list[RewardSoon] = []
-    for item in _recommended(member, "rewards", SHOWN * 2):
+    for item in recommendations_for(member=member, kind="rewards", limit=SHOWN):
         reward = by_id.get(item.id)
         if reward is not None:
             missing = max(reward.cost_points - balance, 0)
             chosen.append(RewardSoon(reward=reward, missing=missing, reason=item.reason_text))
-    if not chosen:
-        nearest = sorted(catalog, key=lambda r: (r.cost_points <= balance, abs(r.cost_points - balance)))
-        chosen = [
-            RewardSoon(reward=reward, missing=max(reward.cost_points - balance, 0), reason="")
-            for reward in nearest
-        ]
+    taken = {item.reward.pk for item in chosen}
+    nearest = sorted(
+        (reward for reward in catalog if reward.pk not in taken),
+        key=lambda reward: (reward.cost_points <= balance, abs(reward.cost_points - balance)),
+    )
+    chosen += [
+        RewardSoon(reward=reward, missing=max(reward.cost_points - balance, 0), reason="")
+        for reward in nearest
+    ]
     return chosen[:SHOWN]
 
 
 def products_for(*, member: Member) -> list[Product]:
     return [
         Product(sku=item.id, title=item.title or item.id, reason=item.reason_text)
-        for item in _recommended(member, "products", SHOWN)
+        for item in recommendations_for(member=member, kind="products", limit=SHOWN)
     ]
 
 

@@ -185,3 +185,21 @@ def test_bad_preferences_change_nothing(member_client, scene):
         MemberFactory.create(brand=scene.brand, email="someone@example.org").user or scene.staff_user
     )
     assert _preferences(other, member, interests=["x"]).status_code == 404
+
+
+def test_recommended_products_show_from_the_stored_list(member_client, scene, brand):
+    from kesher.recs.models import MemberList
+
+    MemberList.objects.create(
+        brand=brand,
+        member=scene.member,
+        kind="products",
+        items=[
+            {"id": "SKU-OAT", "score": 0.9, "reason": "also_bought", "title": "Oat milk 1 l"},
+            {"id": "SKU-BEANS", "score": 0.5, "reason": "popular", "title": "House beans"},
+        ],
+        computed_at=timezone.now(),
+    )
+    products = _block(_english(member_client).get("/portal/").content.decode(), "home-products")
+    assert products.index("Oat milk 1 l") < products.index("House beans")
+    assert "Bought together with what you bought" in products
