@@ -133,13 +133,14 @@ def articles_for_reader(
     interests: Sequence[str] | None = None,
     learned: dict[str, float] | None = None,
     only_unread: bool = False,
-) -> list[Article]:
+) -> QuerySet[Article] | list[Article]:
     """The magazine in the reader's order: unread before read, then by their interests (stated and
     learned from reading) and freshness. Anyone else (and a member of another brand) gets the editorial
-    order, newest first. Three queries: the articles, the readings among them, the learned weights."""
+    order, newest first, as a query a page can slice. For a member, three queries: the articles, the
+    readings among them, the learned weights."""
     published = articles_published(brand=brand)
     if member is None or member.brand_id != brand.pk:
-        return list(published)
+        return published
     now = timezone.now()
     candidates = list(published[:READER_CANDIDATES])
     read = read_article_ids(member=member, article_ids=[article.pk for article in candidates])

@@ -168,3 +168,18 @@ def test_the_magazine_home_is_in_the_readers_order_and_editorial_for_others(bran
         "Green tea",
         "Oolong",
     ]
+
+
+def test_the_readers_home_costs_the_same_queries_for_3_or_9_articles(
+    brand, reader, django_assert_num_queries
+):
+    _scene, client = reader
+    for number in range(3):
+        write(brand, f"Article {number}", interests=["coffee"])
+    client.get(f"/magazine/{brand.slug}/")
+    with django_assert_num_queries(8) as few:  # session, user, brand, member, articles, readings, weights …
+        client.get(f"/magazine/{brand.slug}/")
+    for number in range(3, 9):
+        write(brand, f"Article {number}", interests=["tea"])
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert client.get(f"/magazine/{brand.slug}/").content.decode().count('data-test="article-card"') == 9
