@@ -114,6 +114,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from kesher.reviews.benchmark import pgbench_reference
 
     settings.ALLOWED_HOSTS = ["*"]
+    # No collectstatic in a benchmark database's run: plain static names, as in development.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     started = time.perf_counter()
     user = fill()
     print(
