@@ -16,6 +16,7 @@ urlpatterns = [
     path("portal/redeem/", views.portal_redeem, name="portal_redeem"),
     path("portal/profile/", views.portal_profile, name="portal_profile"),
     path("portal/settings/", views.portal_settings, name="portal_settings"),
+    path("portal/preferences/", views.portal_preferences, name="portal_preferences"),
     path("portal/settings/consent/", views.portal_settings_consent, name="portal_settings_consent"),
     path("portal/settings/digest/", views.portal_settings_digest, name="portal_settings_digest"),
     path("portal/check-in/<slug:brand_slug>/<slug:store_code>/", views.check_in, name="check_in"),

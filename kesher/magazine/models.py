@@ -70,3 +70,53 @@ class Issue(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class Reading(models.Model):
+    """One member's reading of one article: a page view, however many beacons it sent.
+
+    The page gives each view a reading id; beacons for the same id only raise the seconds and the depth
+    kept here, and the activity (`article_read`) is recorded once, on the first beacon.
+    """
+
+    id = models.UUIDField(primary_key=True, help_text=_("The reading id the page made up"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="magazine_readings")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="readings")
+    seconds = models.PositiveIntegerField(default=0, help_text=_("Seconds the page was visible"))
+    scroll = models.PositiveSmallIntegerField(default=0, help_text=_("How far down the article, percent"))
+    # What the reading has added to the member's interest weights so far (a later beacon adds the rest).
+    weight = models.FloatField(default=0)
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "article"], name="reading_member_article")]
+        constraints = [
+            models.CheckConstraint(condition=Q(scroll__lte=100), name="reading_scroll_percent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} read {self.article_id}"
+
+
+class ReaderInterest(models.Model):
+    """How much a member's reading says about one interest: a weight decayed with a half-life.
+
+    `weight` is the value at `updated_at`; it is worth `weight * 0.5 ** (age / half-life)` later, so it is
+    brought up to date on each reading and when read, never by a sweep over every member.
+    """
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="reader_interests")
+    interest = models.CharField(max_length=100)
+    weight = models.FloatField(default=0)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "interest"], name="reader_interest_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.interest} {self.weight:.2f}"

@@ -8,6 +8,8 @@ from kesher.magazine import views
 app_name = "magazine"
 urlpatterns = [
     path("magazine/<slug:brand_slug>/", views.index, name="index"),
+    # Outside /magazine/<brand>/ so that no article address can ever be taken by it.
+    path("magazine-reading/<slug:brand_slug>/", views.reading, name="reading"),
     path("magazine/<slug:brand_slug>/<str:slug>/", views.article, name="article"),
     path("console/<slug:brand_slug>/magazine/", views.console, name="console"),
     path("console/<slug:brand_slug>/magazine/new/", views.console_new, name="console_new"),

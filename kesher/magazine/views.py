@@ -4,12 +4,13 @@ previews and publishes articles and composes an issue into a campaign."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -23,6 +24,8 @@ from kesher.core.markup import render_markdown
 from kesher.magazine import selectors, services
 from kesher.magazine.forms import ArticleForm, IssueForm
 from kesher.magazine.models import Article, ArticleStatus
+from kesher.magazine.reading import reading_record
+from kesher.members.models import Member, MemberStatus
 
 # Who may do what. Every staff role may read the console.
 WRITE_ARTICLES = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.MODERATOR}
@@ -43,12 +46,27 @@ def _direction(locale: str) -> str:
     return "rtl" if locale == "he" else "ltr"
 
 
+def reader_member(request: HttpRequest, brand: Brand) -> Member | None:
+    """The signed-in reader's club card in this brand, if they have one they may use."""
+    if not request.user.is_authenticated:
+        return None
+    return (
+        Member.objects.filter(user_id=request.user.pk, brand=brand)
+        .exclude(status__in=[MemberStatus.ERASED, MemberStatus.BLOCKED])
+        .first()
+    )
+
+
 # --- public pages ------------------------------------------------------------------------------------
 
 
 def index(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    """The magazine's home: a member of the brand reads it in their own order (unread first, then their
+    interests and freshness); everyone else in the editorial order, newest first."""
     brand = _brand(brand_slug)
-    page = Paginator(selectors.articles_published(brand=brand), PAGE_SIZE).get_page(request.GET.get("page"))
+    member = reader_member(request, brand)
+    ordered = selectors.articles_for_reader(brand=brand, member=member)
+    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
     canonical = request.build_absolute_uri(selectors.magazine_path(brand))
     if page.number > 1:
         canonical += f"?page={page.number}"
@@ -59,6 +77,7 @@ def index(request: HttpRequest, brand_slug: str) -> HttpResponse:
             "brand": brand,
             "page": page,
             "articles": [(article, _direction(article.locale)) for article in page.object_list],
+            "personal": member is not None,
             "canonical": canonical,
             "og": {
                 "type": "website",
@@ -110,7 +129,49 @@ def article(request: HttpRequest, brand_slug: str, slug: str) -> HttpResponse:
         found = selectors.article_public_get(brand=brand, slug=slug)
     except NotFound:
         raise Http404 from None
-    return render(request, "magazine/article.html", _article_context(request, found))
+    context = _article_context(request, found)
+    if reader_member(request, brand) is not None:
+        # A fresh id per page view: every beacon of this view is one reading (kesher/magazine/reading.py).
+        context["reading_id"] = uuid.uuid4()
+    return render(request, "magazine/article.html", context)
+
+
+def _beacon_refusal(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message, "field": field}}, status=status)
+
+
+def _whole_number(raw: str | None) -> int | None:
+    try:
+        return int(str(raw if raw is not None else "0").strip())
+    except ValueError:
+        return None
+
+
+@require_POST
+def reading(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    """The reading beacon (kesher/magazine/static/magazine/reading.js): a form post, CSRF-checked like any
+    other, of the article, the page view's reading id, the seconds the page was visible and how far down
+    the article was read. 204 when kept; a refusal is JSON with a code, and nothing is kept."""
+    brand = _brand(brand_slug)
+    member = reader_member(request, brand)
+    if member is None:
+        return _beacon_refusal(403, "not_a_member", "Only the club's members' readings are kept")
+    try:
+        reading_id = uuid.UUID(request.POST.get("reading", ""))
+    except ValueError:
+        return _beacon_refusal(400, "invalid_reading", "reading must be the page's reading id", "reading")
+    seconds = _whole_number(request.POST.get("seconds"))
+    scroll = _whole_number(request.POST.get("scroll"))
+    if seconds is None:
+        return _beacon_refusal(400, "invalid_seconds", "seconds must be a whole number", "seconds")
+    if scroll is None:
+        return _beacon_refusal(400, "invalid_scroll", "scroll must be a whole number", "scroll")
+    try:
+        article = selectors.article_get(brand=brand, article_id=request.POST.get("article", ""))
+        reading_record(member=member, article=article, reading_id=reading_id, seconds=seconds, scroll=scroll)
+    except KesherError as refusal:
+        return _beacon_refusal(refusal.status, refusal.code, refusal.message, refusal.field)
+    return HttpResponse(status=204)
 
 
 # --- the console -------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -30,12 +30,15 @@ from kesher.brands.look import style_vars
 from kesher.brands.models import Brand
 from kesher.brands.selectors import staff_brands
 from kesher.community import digests
+from kesher.community.access import reader_member
+from kesher.community.models import Tag
 from kesher.core.audit import Actor
 from kesher.core.errors import KesherError, NotFound, ValidationFailed
 from kesher.core.idempotency import error_body, request_fingerprint, run_idempotent
 from kesher.loyalty import selectors as loyalty
 from kesher.loyalty.models import Coupon, LedgerEntry, LoyaltyProgram, PointsAccount, Reward, Store, Tier
 from kesher.loyalty.services import coupon_redeem, redemption_create, store_check_in, tier_progress
+from kesher.magazine.selectors import brand_topics
 from kesher.members.models import Member, MemberStatus
 from kesher.members.normalize import normalize_interests
 from kesher.members.selectors import member_find, member_get
@@ -44,6 +47,7 @@ from kesher.privacy.services import access_record
 from kesher.web.accounts import memberships_link
 from kesher.web.branding import host_brand, page_brand, remember_brand
 from kesher.web.forms import JoinForm, ProfileForm
+from kesher.web.personal import home_blocks
 from kesher.web.templatetags.kesher_web import card_groups, in_language, phone_local
 from kesher.web.wording import HistoryLine, history_line
 
@@ -170,6 +174,7 @@ def portal(request: HttpRequest) -> HttpResponse:
         history: list[HistoryLine] = [
             history_line(entry) for entry in loyalty.ledger_page(member=member, limit=10).entries
         ]
+        catalog = loyalty.rewards_available(brand=member.brand, member=member)
         rewards = [
             RewardView(
                 reward=reward,
@@ -178,7 +183,7 @@ def portal(request: HttpRequest) -> HttpResponse:
                 progress=min(100, points.balance * 100 // max(reward.cost_points, 1)),
                 token=str(uuid.uuid4()),
             )
-            for reward in loyalty.rewards_available(brand=member.brand, member=member)[:6]
+            for reward in catalog[:6]
         ]
         wallet = [
             CouponView(coupon=coupon, qr=_qr_svg(coupon.code, scale=3), new=coupon.code == new_code)
@@ -199,6 +204,9 @@ def portal(request: HttpRequest) -> HttpResponse:
                 else None,
                 "referral_link": referral_link,
                 "whatsapp_link": _whatsapp_link(member, referral_link),
+                "blocks": home_blocks(
+                    member=member, balance=points.balance, catalog=catalog, reader=reader_member(member)
+                ),
                 "style": style_vars(primary=member.brand.primary_color, accent=member.brand.accent_color),
             }
         )
@@ -478,6 +486,86 @@ def portal_settings_digest(request: HttpRequest) -> HttpResponse:
             % {"club": member.brand.name, "frequency": DIGEST_NAMES[frequency]},
         )
     return HttpResponseRedirect(_settings_url(member), status=303)
+
+
+# --- the member's preferences: interests and channels ------------------------------------------
+
+MAX_PREFERRED_INTERESTS = 30
+
+
+def _topics(member: Member) -> list[str]:
+    """What the member may choose from: the brand's magazine topics and community tags, then their own."""
+    topics = brand_topics(brand=member.brand)
+    for name in (
+        Tag.objects.filter(brand_id=member.brand_id)
+        .order_by("-question_count", "name")
+        .values_list("name", flat=True)[:20]
+    ):
+        if name.lower() not in topics:
+            topics.append(name.lower())
+    return topics + [interest for interest in member.interests or [] if interest not in topics]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def portal_preferences(request: HttpRequest) -> HttpResponse:
+    """One club's interests (they order the magazine and pick the home's articles) and its advertising
+    channels (each change kept with its proof, as the settings page does). Effective at once."""
+    user = _signed_in(request)
+    memberships = list(_memberships(user).order_by("brand__name"))
+    member = _profile_member(request, memberships)
+    if member is None:
+        return render(request, "web/portal_preferences.html", {"member": None}, status=404)
+    status = 200
+    if request.method == "POST":
+        chosen = request.POST.getlist("interests") + request.POST.get("other_interests", "").split(",")
+        interests = normalize_interests(chosen)
+        channels = set(request.POST.getlist("channels"))
+        if len(interests) > MAX_PREFERRED_INTERESTS or not channels <= set(CHANNEL_NAMES):
+            messages.error(request, _("These preferences could not be saved. Nothing was changed."))
+            status = 422
+        else:
+            actor = Actor(user=user)
+            with transaction.atomic():
+                if interests != (member.interests or []):
+                    member = member_update(member=member, changes={"interests": interests}, actor=actor)
+                for channel in CHANNEL_NAMES:
+                    granted = channel in channels
+                    if member.consents[channel] != granted:
+                        consent_change(
+                            member=member,
+                            channel=channel,
+                            granted=granted,
+                            source="portal_preferences",
+                            wording=_settings_wording(member.brand, channel, granted),
+                            origin=_client_ip(request),
+                            actor=actor,
+                        )
+            messages.success(request, _("Your preferences were saved."))
+            return HttpResponseRedirect(
+                f"{reverse('portal_preferences')}?club={member.brand.slug}", status=303
+            )
+    chosen_now = set(member.interests or [])
+    return render(
+        request,
+        "web/portal_preferences.html",
+        {
+            "brand": member.brand,
+            "member": member,
+            "memberships": memberships,
+            "topics": [(topic, topic in chosen_now) for topic in _topics(member)],
+            "channels": [
+                {
+                    "channel": channel,
+                    "name": name,
+                    "granted": member.consents[channel],
+                    "wording": _settings_wording(member.brand, channel, True),
+                }
+                for channel, name in CHANNEL_NAMES.items()
+            ],
+        },
+        status=status,
+    )
 
 
 # --- joining a club -----------------------------------------------------------------------------

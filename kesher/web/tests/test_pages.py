@@ -250,6 +250,8 @@ def test_the_portal_costs_a_fixed_number_of_queries_per_card(client, scene, othe
         f"portal queries: one card {len(one_card)}, two cards {len(two_cards)}, "
         f"two cards with tiers {len(two_tiered_cards)}"
     )
-    assert len(two_cards) - len(one_card) <= 7  # a card in a club without tiers
-    assert len(two_tiered_cards) - len(one_card) <= 13  # a card with tier progress
-    assert len(one_card) <= 19  # 18, and the brand's program (how its dates are shown, Hebrew or not)
+    # Each card's own page blocks (kesher/web/personal.py: expiring points, rewards and products from the
+    # recommendations, articles, questions, threads) cost about 18 queries of their own, per card.
+    assert len(two_cards) - len(one_card) <= 25  # a card in a club without tiers
+    assert len(two_tiered_cards) - len(one_card) <= 31  # a card with tier progress
+    assert len(one_card) <= 38  # 19 for the card, and its blocks

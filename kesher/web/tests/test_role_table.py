@@ -70,6 +70,7 @@ PAGES: dict[str, frozenset[str] | str] = {
     "portal": SIGNED_IN,
     "portal_redeem": frozenset({MEMBER}),
     "portal_settings": SIGNED_IN,
+    "portal_preferences": frozenset({MEMBER}),  # one club card's interests and channels
     "portal_profile": frozenset({MEMBER}),
     "portal_settings_consent": frozenset({MEMBER}),
     "portal_settings_digest": frozenset({MEMBER}),
@@ -168,6 +169,7 @@ PAGES: dict[str, frozenset[str] | str] = {
     # the magazine
     "magazine:index": EVERYONE,
     "magazine:article": EVERYONE,
+    "magazine:reading": frozenset({MEMBER}),  # the reading beacon: only a club member's readings are kept
     "magazine:console": SUPPORTED_STAFF,
     # every staff role may open the editor; saving is checked by role (WRITES below)
     "magazine:console_new": SUPPORTED_STAFF,
@@ -413,6 +415,12 @@ def _post_data(name: str, brand: Any, ids: dict[str, str]) -> dict[str, str]:
         },
         "portal_settings_consent": {**member, "channel": "email", "granted": "0"},
         "portal_settings_digest": {**member, "frequency": "weekly"},
+        "magazine:reading": {
+            "article": ids.get("article_id", ""),
+            "reading": "0c6f8a0e-7d0b-4c1e-9a55-5b3c2d1e0f42",
+            "seconds": "12",
+            "scroll": "40",
+        },
         "community:answer": {"body": "An answer typed into the page"},
         "community:vote": {"value": "1"},
         "community:comment": {"body": "A comment typed into the page"},
@@ -486,7 +494,7 @@ def test_every_page_answers_each_role_as_the_table_says(brand, make_api, role):
         if response.status_code == 405:
             method = "POST"
             before = rows_fingerprint()
-            response = client.post(url, _post_data(name, brand, scene.ids))
+            response = client.post(url, _post_data(name, brand, {**scene.ids, "article_id": article["id"]}))
         rule = PAGES[name]
         status = response.status_code
         where = f"{role}: {method} {name} {url} → {status} {response.get('Location', '')}"
