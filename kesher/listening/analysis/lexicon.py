@@ -70,6 +70,7 @@ NEGATORS = {
         "wont": 1.0,
         "aint": 1.0,
         "ain't": 1.0,
+        "zero": 1.0,
     },
 }
 # Words that make the next polarity word stronger (> 1) or weaker (< 1).
@@ -149,7 +150,6 @@ SARCASM = {
         "ממש שירות",
         "ממש תודה רבה",
         "בהצלחה עם זה",
-        "יופי של",
         "תודה על כלום",
         "איזה כיף לחכות",
         "כל הכבוד באמת",
@@ -326,7 +326,7 @@ def _value(lexicon: Lexicon, word: str) -> float | None:
             lemmas = hspell.lemmas_cached(word)
             if lemmas is None:
                 final = hspell.binary() is None  # ask again once hspell has seen the word
-            else:
+            elif word not in lemmas:  # a word that is a lemma itself (אחרי, איפה) is not read as another
                 found = next((lexicon.words[lemma] for lemma in lemmas if lemma in lexicon.words), None)
     else:
         found = next((lexicon.words[stem] for stem in english_stems(word) if stem in lexicon.words), None)

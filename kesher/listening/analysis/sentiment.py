@@ -36,6 +36,13 @@ NEGATION_SCOPE = 3
 NEGATED = -0.75  # "not good" is bad, but less bad than "bad"
 NEGATED_STRONG = -1.0
 NEGATED_SOFT = -0.5  # "לא ממש טוב", "not really good"
+# Small words that do not use up a negation's reach: "couldn't find a single flaw", "לא היה לי שום".
+TRANSPARENT = frozenset(
+    {"a", "an", "the", "any", "single", "my", "your", "to", "be", "been", "it", "this", "that", "even", "at",
+     "all", "את", "של", "זה", "היה", "הייתה", "היו", "לי", "לנו", "כל", "שום", "אף", "בכלל", "עם"}
+)
+NEGATION_ALONE = -0.8
+SOFT_NEGATORS = frozenset({"בלי", "ללא", "without", "hardly", "barely"})  # "לא תיקנו", "didn't arrive": a negation with no polarity word is a failure told
 BEFORE_CONTRAST = 0.5
 AFTER_CONTRAST = 1.5
 ELONGATED = 1.3
@@ -65,6 +72,7 @@ class WordInfo:
 
     value: float | None
     negator: bool
+    negator_alone: bool  # a negation that tells a failure without a polarity word: לא, אין, not (not בלי)
     intensifier: float | None  # the multiplier when the word is (or may be) an intensifier
     before_polarity_only: bool  # "נורא": an intensifier only right before a polarity word
     contrast: bool
@@ -85,10 +93,12 @@ def word_info(token: Token) -> WordInfo:
     value = lexicon.value(token.squeezed)
     intensifier = rule_word(INTENSIFIERS[language], token)
     contrast = rule_word(CONTRAST[language], token)
+    negator = rule_word(NEGATORS[language], token)
     firsts = token.forms if token.hebrew else (token.squeezed,)
     info = WordInfo(
         value=value,
-        negator=rule_word(NEGATORS[language], token) is not None,
+        negator=negator is not None,
+        negator_alone=negator is not None and negator not in SOFT_NEGATORS,
         intensifier=INTENSIFIERS[language][intensifier] if intensifier is not None else None,
         before_polarity_only=intensifier in INTENSIFY_BEFORE_POLARITY
         or (intensifier is not None and value is not None),
@@ -143,6 +153,7 @@ def polarity(text: str, tokens: Sequence[Token]) -> Polarity:
     boost_left = 0
     exclamations = 0
     sarcasm = False
+    unanswered = 0  # negations in this clause that met no polarity word
     i = 0
     count = len(tokens)
     while i < count:
@@ -152,6 +163,9 @@ def polarity(text: str, tokens: Sequence[Token]) -> Polarity:
             if token.text == "!":
                 exclamations += 1
             if token.text in SENTENCE_END:
+                if unanswered and token.text != "?":
+                    values.append(NEGATION_ALONE)
+                unanswered = 0
                 negation_left = 0
                 boost_left = 0
             i += 1
@@ -176,6 +190,8 @@ def polarity(text: str, tokens: Sequence[Token]) -> Polarity:
                         i += 1
                 negation = strength
                 negation_left = NEGATION_SCOPE
+                if info.negator_alone:
+                    unanswered += 1
                 boost, boost_left = 1.0, 0
                 i += 1
                 continue
@@ -190,7 +206,7 @@ def polarity(text: str, tokens: Sequence[Token]) -> Polarity:
                 i += 1
                 continue
             if info.value is None:
-                if negation_left:
+                if negation_left and token.squeezed not in TRANSPARENT:
                     negation_left -= 1
                 if boost_left:
                     boost_left -= 1
@@ -206,8 +222,13 @@ def polarity(text: str, tokens: Sequence[Token]) -> Polarity:
         if negation_left:
             value *= negation
             negation_left = 0
+            unanswered = max(0, unanswered - 1)
         values.append(value)
         i += length
+    if unanswered:
+        values.append(NEGATION_ALONE)
+    if _praise_then_complaint(tokens, values):
+        sarcasm = True
     if contrast_at >= 0:
         values = [v * (BEFORE_CONTRAST if k < contrast_at else AFTER_CONTRAST) for k, v in enumerate(values)]
     total = sum(values)
@@ -222,6 +243,15 @@ def polarity(text: str, tokens: Sequence[Token]) -> Polarity:
 @cache
 def _lexicons() -> dict[str, Lexicon]:
     return {"he": lexicon_load("he"), "en": lexicon_load("en")}
+
+
+def _praise_then_complaint(tokens: Sequence[Token], values: list[float]) -> bool:
+    """"אחלה, עוד פעם שלחו את הפריט הלא נכון", "Great, late again": a word of praise alone before a
+    comma, then only complaint."""
+    if len(tokens) < 3 or tokens[0].kind != "word" or tokens[1].text != "," or len(values) < 2:
+        return False
+    first = word_info(tokens[0]).value
+    return first is not None and first > 0 and values[0] == first and sum(values[1:]) < 0
 
 
 def _polar_next(tokens: Sequence[Token], i: int) -> bool:
