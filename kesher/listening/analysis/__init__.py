@@ -101,7 +101,7 @@ def _analyse(text: str, tokens: list[Token], analyser: Any, topics: KeywordSet) 
     if found.score <= COMPLAINT_SCORE and "complaint" not in urgent:
         urgent.insert(0, "complaint")
     return Analysis(
-        language=language_detect(text),
+        language=language_detect(text, tokens),
         sentiment=found.label,
         score=found.score,
         topics=topics.find(tokens),

@@ -74,9 +74,7 @@ def _ask(words: list[str]) -> None:
     assert command is not None
     data = "\n".join(word for word in words if _encodable(word)).encode(ENCODING)
     try:
-        done = subprocess.run(
-            [command, "-l"], input=data, capture_output=True, timeout=TIMEOUT, check=False
-        )
+        done = subprocess.run([command, "-l"], input=data, capture_output=True, timeout=TIMEOUT, check=False)
         found = parse(done.stdout.decode(ENCODING, errors="replace"))
     except (OSError, subprocess.SubprocessError):
         found = {}

@@ -12,30 +12,126 @@ from functools import cache
 from pathlib import Path
 
 from kesher.listening.analysis import hspell
-from kesher.listening.analysis.text import FINAL, english_stems, prefix_splits
+from kesher.listening.analysis.text import FINAL, Token, english_stems, prefix_splits
 
 DATA = Path(__file__).resolve().parent / "data"
 
 NEGATORS = {
-    "he": {"לא": 1.0, "אין": 1.0, "בלי": 1.0, "ללא": 1.0, "אינו": 1.0, "אינה": 1.0, "אינם": 1.0, "אינני": 1.0,
-           "איני": 1.0, "מעולם": 1.0, "אף": 1.0, "אינך": 1.0, "אינכם": 1.0, "שום": 1.0},
-    "en": {"not": 1.0, "no": 1.0, "never": 1.0, "without": 1.0, "nothing": 1.0, "nobody": 1.0, "none": 1.0,
-           "neither": 1.0, "nor": 1.0, "cannot": 1.0, "hardly": 0.8, "barely": 0.8, "isn't": 1.0, "wasn't": 1.0,
-           "aren't": 1.0, "weren't": 1.0, "don't": 1.0, "doesn't": 1.0, "didn't": 1.0, "won't": 1.0,
-           "can't": 1.0, "couldn't": 1.0, "wouldn't": 1.0, "shouldn't": 1.0, "haven't": 1.0, "hasn't": 1.0,
-           "hadn't": 1.0, "dont": 1.0, "didnt": 1.0, "doesnt": 1.0, "isnt": 1.0, "wasnt": 1.0, "cant": 1.0,
-           "wont": 1.0, "aint": 1.0, "ain't": 1.0},
+    "he": {
+        "לא": 1.0,
+        "אין": 1.0,
+        "בלי": 1.0,
+        "ללא": 1.0,
+        "אינו": 1.0,
+        "אינה": 1.0,
+        "אינם": 1.0,
+        "אינני": 1.0,
+        "איני": 1.0,
+        "מעולם": 1.0,
+        "אף": 1.0,
+        "אינך": 1.0,
+        "אינכם": 1.0,
+        "שום": 1.0,
+    },
+    "en": {
+        "not": 1.0,
+        "no": 1.0,
+        "never": 1.0,
+        "without": 1.0,
+        "nothing": 1.0,
+        "nobody": 1.0,
+        "none": 1.0,
+        "neither": 1.0,
+        "nor": 1.0,
+        "cannot": 1.0,
+        "hardly": 0.8,
+        "barely": 0.8,
+        "isn't": 1.0,
+        "wasn't": 1.0,
+        "aren't": 1.0,
+        "weren't": 1.0,
+        "don't": 1.0,
+        "doesn't": 1.0,
+        "didn't": 1.0,
+        "won't": 1.0,
+        "can't": 1.0,
+        "couldn't": 1.0,
+        "wouldn't": 1.0,
+        "shouldn't": 1.0,
+        "haven't": 1.0,
+        "hasn't": 1.0,
+        "hadn't": 1.0,
+        "dont": 1.0,
+        "didnt": 1.0,
+        "doesnt": 1.0,
+        "isnt": 1.0,
+        "wasnt": 1.0,
+        "cant": 1.0,
+        "wont": 1.0,
+        "aint": 1.0,
+        "ain't": 1.0,
+    },
 }
 # Words that make the next polarity word stronger (> 1) or weaker (< 1).
 INTENSIFIERS = {
-    "he": {"ממש": 1.5, "מאוד": 1.5, "מאד": 1.5, "סופר": 1.6, "הכי": 1.5, "כך": 1.4, "בטירוף": 1.6, "לגמרי": 1.3,
-           "באמת": 1.3, "פשוט": 1.2, "מטורף": 1.5, "נורא": 1.5, "ביותר": 1.4, "במיוחד": 1.3, "מלא": 1.3,
-           "קצת": 0.6, "די": 0.8, "יחסית": 0.7, "דיי": 0.8, "ממש-ממש": 1.8, "חצי": 0.6, "איזה": 1.3, "כזה": 1.3},
-    "en": {"very": 1.5, "really": 1.4, "so": 1.4, "super": 1.6, "extremely": 1.7, "incredibly": 1.6,
-           "totally": 1.4, "absolutely": 1.6, "completely": 1.5, "truly": 1.4, "utterly": 1.6, "most": 1.3,
-           "highly": 1.4, "too": 1.3, "such": 1.3, "just": 1.1, "seriously": 1.3, "damn": 1.4, "pretty": 0.9,
-           "quite": 0.9, "bit": 0.6, "slightly": 0.6, "somewhat": 0.7, "kinda": 0.7, "fairly": 0.8,
-           "rather": 0.8, "little": 0.7, "mostly": 0.8, "sooo": 1.6, "soo": 1.5, "overall": 1.0},
+    "he": {
+        "ממש": 1.5,
+        "מאוד": 1.5,
+        "מאד": 1.5,
+        "סופר": 1.6,
+        "הכי": 1.5,
+        "כך": 1.4,
+        "בטירוף": 1.6,
+        "לגמרי": 1.3,
+        "באמת": 1.3,
+        "פשוט": 1.2,
+        "מטורף": 1.5,
+        "נורא": 1.5,
+        "ביותר": 1.4,
+        "במיוחד": 1.3,
+        "מלא": 1.3,
+        "קצת": 0.6,
+        "די": 0.8,
+        "יחסית": 0.7,
+        "דיי": 0.8,
+        "ממש-ממש": 1.8,
+        "חצי": 0.6,
+        "איזה": 1.3,
+        "כזה": 1.3,
+    },
+    "en": {
+        "very": 1.5,
+        "really": 1.4,
+        "so": 1.4,
+        "super": 1.6,
+        "extremely": 1.7,
+        "incredibly": 1.6,
+        "totally": 1.4,
+        "absolutely": 1.6,
+        "completely": 1.5,
+        "truly": 1.4,
+        "utterly": 1.6,
+        "most": 1.3,
+        "highly": 1.4,
+        "too": 1.3,
+        "such": 1.3,
+        "just": 1.1,
+        "seriously": 1.3,
+        "damn": 1.4,
+        "pretty": 0.9,
+        "quite": 0.9,
+        "bit": 0.6,
+        "slightly": 0.6,
+        "somewhat": 0.7,
+        "kinda": 0.7,
+        "fairly": 0.8,
+        "rather": 0.8,
+        "little": 0.7,
+        "mostly": 0.8,
+        "sooo": 1.6,
+        "soo": 1.5,
+        "overall": 1.0,
+    },
 }
 # Words that carry polarity of their own but strengthen a polarity word right after them: "נורא טעים".
 INTENSIFY_BEFORE_POLARITY = {"נורא", "מטורף"}
@@ -43,22 +139,113 @@ INTENSIFY_BEFORE_POLARITY = {"נורא", "מטורף"}
 CONTRAST = {"he": {"אבל", "אך", "אולם", "רק", "אלא"}, "en": {"but", "however", "yet", "though", "although"}}
 # Phrases that turn praise around: "נו באמת", "yeah right".
 SARCASM = {
-    "he": ("נו באמת", "כן בטח", "בטח בטח", "ממש תודה", "איזה מפתיע", "כמה מפתיע", "ממש שירות", "ממש תודה רבה",
-           "בהצלחה עם זה", "יופי של", "תודה על כלום", "איזה כיף לחכות", "כל הכבוד באמת"),
-    "en": ("yeah right", "oh great", "just great", "just perfect", "oh wonderful", "how nice of", "love how",
-           "love that they", "gotta love", "what a surprise", "surprise surprise", "thanks a lot for",
-           "thanks for nothing", "great job losing", "so helpful not", "/s", "bravo for", "as if"),
+    "he": (
+        "נו באמת",
+        "כן בטח",
+        "בטח בטח",
+        "ממש תודה",
+        "איזה מפתיע",
+        "כמה מפתיע",
+        "ממש שירות",
+        "ממש תודה רבה",
+        "בהצלחה עם זה",
+        "יופי של",
+        "תודה על כלום",
+        "איזה כיף לחכות",
+        "כל הכבוד באמת",
+    ),
+    "en": (
+        "yeah right",
+        "oh great",
+        "just great",
+        "just perfect",
+        "oh wonderful",
+        "how nice of",
+        "love how",
+        "love that they",
+        "gotta love",
+        "what a surprise",
+        "surprise surprise",
+        "thanks a lot for",
+        "thanks for nothing",
+        "great job losing",
+        "so helpful not",
+        "/s",
+        "bravo for",
+        "as if",
+    ),
 }
 SARCASM_EMOJI = {"🙄", "🙃"}
 EMOJI = {
-    "😍": 3.0, "🥰": 3.0, "❤": 3.0, "💕": 2.5, "💖": 2.5, "💗": 2.5, "💙": 2.0, "💚": 2.0, "😊": 2.0, "🙂": 1.0,
-    "😀": 2.0, "😃": 2.0, "😄": 2.0, "😁": 2.0, "😆": 1.5, "👍": 2.0, "👏": 2.0, "🙏": 1.5, "💯": 2.0, "🔥": 1.5,
-    "⭐": 1.5, "🌟": 2.0, "🤩": 3.0, "😋": 2.0, "🎉": 2.0, "🥳": 2.5, "😎": 1.5, "💪": 1.5, "👌": 2.0, "🤗": 2.0,
-    "😘": 2.0, "✨": 1.0, "🏆": 2.0, "🥇": 2.0, "😇": 1.5, "☺": 2.0, "✅": 1.0,
-    "😡": -3.0, "🤬": -3.0, "😠": -2.5, "😤": -2.0, "😞": -2.0, "😢": -2.0, "😭": -2.0, "👎": -2.5, "🤮": -3.0,
-    "🤢": -2.5, "💩": -2.5, "😒": -1.5, "😩": -2.0, "😫": -2.0, "😖": -2.0, "😕": -1.0, "🙁": -1.5, "☹": -1.5,
-    "😔": -1.5, "💔": -2.5, "🤦": -2.0, "🙄": -1.5, "😣": -1.5, "😑": -1.0, "😐": -0.5, "😬": -1.0, "😰": -1.5,
-    "😱": -1.5, "🤡": -2.0, "❌": -1.0, "⚠": -1.0, "😓": -1.0,
+    "😍": 3.0,
+    "🥰": 3.0,
+    "❤": 3.0,
+    "💕": 2.5,
+    "💖": 2.5,
+    "💗": 2.5,
+    "💙": 2.0,
+    "💚": 2.0,
+    "😊": 2.0,
+    "🙂": 1.0,
+    "😀": 2.0,
+    "😃": 2.0,
+    "😄": 2.0,
+    "😁": 2.0,
+    "😆": 1.5,
+    "👍": 2.0,
+    "👏": 2.0,
+    "🙏": 1.5,
+    "💯": 2.0,
+    "🔥": 1.5,
+    "⭐": 1.5,
+    "🌟": 2.0,
+    "🤩": 3.0,
+    "😋": 2.0,
+    "🎉": 2.0,
+    "🥳": 2.5,
+    "😎": 1.5,
+    "💪": 1.5,
+    "👌": 2.0,
+    "🤗": 2.0,
+    "😘": 2.0,
+    "✨": 1.0,
+    "🏆": 2.0,
+    "🥇": 2.0,
+    "😇": 1.5,
+    "☺": 2.0,
+    "✅": 1.0,
+    "😡": -3.0,
+    "🤬": -3.0,
+    "😠": -2.5,
+    "😤": -2.0,
+    "😞": -2.0,
+    "😢": -2.0,
+    "😭": -2.0,
+    "👎": -2.5,
+    "🤮": -3.0,
+    "🤢": -2.5,
+    "💩": -2.5,
+    "😒": -1.5,
+    "😩": -2.0,
+    "😫": -2.0,
+    "😖": -2.0,
+    "😕": -1.0,
+    "🙁": -1.5,
+    "☹": -1.5,
+    "😔": -1.5,
+    "💔": -2.5,
+    "🤦": -2.0,
+    "🙄": -1.5,
+    "😣": -1.5,
+    "😑": -1.0,
+    "😐": -0.5,
+    "😬": -1.0,
+    "😰": -1.5,
+    "😱": -1.5,
+    "🤡": -2.0,
+    "❌": -1.0,
+    "⚠": -1.0,
+    "😓": -1.0,
 }
 
 
@@ -115,7 +302,9 @@ def lexicon_load(language: str) -> Lexicon:
     return Lexicon(
         language=language,
         words=words,
-        phrases={first: tuple(sorted(items, key=lambda item: -len(item[0]))) for first, items in grouped.items()},
+        phrases={
+            first: tuple(sorted(items, key=lambda item: -len(item[0]))) for first, items in grouped.items()
+        },
     )
 
 
@@ -148,16 +337,12 @@ def _value(lexicon: Lexicon, word: str) -> float | None:
     return found
 
 
-def rule_word(words: dict[str, float] | set[str], word: str, hebrew: bool) -> str | None:
+def rule_word(words: dict[str, float] | set[str], token: Token) -> str | None:
     """The rule word a token is, prefixes peeled: ולא → לא, שממש → ממש; None when it is none."""
-    if word in words:
-        return word
-    if hebrew:
-        for _prefix, rest in prefix_splits(word)[1:]:
+    if token.squeezed in words:
+        return token.squeezed
+    if token.hebrew:
+        for rest in token.forms[1:]:
             if rest in words and len(rest) > 1:
                 return rest
     return None
-
-
-def stems(word: str, hebrew: bool) -> tuple[str, ...]:
-    return tuple(rest for _prefix, rest in prefix_splits(word)) if hebrew else (word,)

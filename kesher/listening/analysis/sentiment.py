@@ -15,7 +15,9 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
+from kesher.listening.analysis import hspell
 from kesher.listening.analysis.lexicon import (
     CONTRAST,
     EMOJI,
@@ -27,9 +29,8 @@ from kesher.listening.analysis.lexicon import (
     Lexicon,
     lexicon_load,
     rule_word,
-    stems,
 )
-from kesher.listening.analysis.text import SENTENCE_END, Token, normalise
+from kesher.listening.analysis.text import SENTENCE_END, Token, normalise, tokens_split
 
 NEGATION_SCOPE = 3
 NEGATED = -0.75  # "not good" is bad, but less bad than "bad"
@@ -58,35 +59,82 @@ def label_of(score: float, threshold: float = THRESHOLD) -> str:
     return "neutral"
 
 
-def _phrase(lexicon: Lexicon, tokens: Sequence[Token], i: int, hebrew: bool) -> tuple[float, int] | None:
+@dataclass(frozen=True, slots=True)
+class WordInfo:
+    """What the rules need to know about a word, worked out once per word as written."""
+
+    value: float | None
+    negator: bool
+    intensifier: float | None  # the multiplier when the word is (or may be) an intensifier
+    before_polarity_only: bool  # "נורא": an intensifier only right before a polarity word
+    contrast: bool
+    contrast_after_punct: bool  # "רק": contrast only at the start of a clause
+    phrases: tuple[tuple[tuple[str, ...], float], ...]
+
+
+_infos: dict[tuple[str, bool], WordInfo] = {}
+
+
+def word_info(token: Token) -> WordInfo:
+    key = (token.squeezed, token.hebrew)
+    info = _infos.get(key)
+    if info is not None:
+        return info
+    language = "he" if token.hebrew else "en"
+    lexicon = _lexicons()[language]
+    value = lexicon.value(token.squeezed)
+    intensifier = rule_word(INTENSIFIERS[language], token)
+    contrast = rule_word(CONTRAST[language], token)
+    firsts = token.forms if token.hebrew else (token.squeezed,)
+    info = WordInfo(
+        value=value,
+        negator=rule_word(NEGATORS[language], token) is not None,
+        intensifier=INTENSIFIERS[language][intensifier] if intensifier is not None else None,
+        before_polarity_only=intensifier in INTENSIFY_BEFORE_POLARITY
+        or (intensifier is not None and value is not None),
+        contrast=contrast is not None,
+        contrast_after_punct=contrast in {"רק", "yet", "though"},
+        phrases=tuple(entry for first in firsts for entry in lexicon.phrases.get(first, ())),
+    )
+    if (
+        token.hebrew
+        and value is None
+        and hspell.binary() is not None
+        and hspell.lemmas_cached(token.squeezed) is None
+    ):
+        return info  # hspell may still know it: do not keep the answer
+    if len(_infos) > 500_000:
+        _infos.clear()
+    _infos[key] = info
+    return info
+
+
+def _phrase(info: WordInfo, tokens: Sequence[Token], i: int) -> tuple[float, int] | None:
     """A phrase of the word list starting at tokens[i] (its first word may carry prefixes): (value, length)."""
-    for first in stems(tokens[i].squeezed, hebrew):
-        for parts, value in lexicon.phrases.get(first, ()):
-            end = i + len(parts)
-            if end <= len(tokens) and all(
-                tokens[i + k].squeezed == parts[k] for k in range(1, len(parts))
-            ):
-                return value, len(parts)
+    for parts, value in info.phrases:
+        end = i + len(parts)
+        if end <= len(tokens) and all(tokens[i + k].squeezed == parts[k] for k in range(1, len(parts))):
+            return value, len(parts)
     return None
 
 
-def _sarcastic(text: str, lexicons: dict[str, Lexicon]) -> bool:
+def _sarcastic(text: str) -> bool:
     lowered = " " + normalise(text).lower() + " "
     for markers in SARCASM.values():
         for marker in markers:
             if marker in lowered:
                 return True
-    for quoted in QUOTED.findall(lowered):
-        for word in quoted.split():
-            for lexicon in lexicons.values():
-                value = lexicon.value(word)
-                if value is not None and value > 0:
-                    return True
+    if '"' in lowered or "“" in lowered:
+        for quoted in QUOTED.findall(lowered):
+            for token in tokens_split(quoted):
+                if token.kind == "word":
+                    value = word_info(token).value
+                    if value is not None and value > 0:
+                        return True
     return False
 
 
 def polarity(text: str, tokens: Sequence[Token]) -> Polarity:
-    lexicons = {"he": lexicon_load("he"), "en": lexicon_load("en")}
     values: list[float] = []
     contrast_at = -1
     negation_left = 0
@@ -96,9 +144,11 @@ def polarity(text: str, tokens: Sequence[Token]) -> Polarity:
     exclamations = 0
     sarcasm = False
     i = 0
-    while i < len(tokens):
+    count = len(tokens)
+    while i < count:
         token = tokens[i]
-        if token.kind == "punct":
+        kind = token.kind
+        if kind == "punct":
             if token.text == "!":
                 exclamations += 1
             if token.text in SENTENCE_END:
@@ -106,56 +156,47 @@ def polarity(text: str, tokens: Sequence[Token]) -> Polarity:
                 boost_left = 0
             i += 1
             continue
-        if token.kind == "emoji":
+        if kind == "emoji":
             if token.text in SARCASM_EMOJI:
                 sarcasm = True
             values.append(EMOJI.get(token.text, 0.0))
             i += 1
             continue
-        language = "he" if token.hebrew else "en"
-        lexicon = lexicons[language]
-        word = token.squeezed
-        found = _phrase(lexicon, tokens, i, token.hebrew)
+        info = word_info(token)
+        found = _phrase(info, tokens, i) if info.phrases else None
         if found is None:
-            # Rule words first: negation, then intensifiers (ממש לא / לא ממש decide between them).
-            negator = rule_word(NEGATORS[language], word, token.hebrew)
-            if negator is not None:
-                following = tokens[i + 1].squeezed if i + 1 < len(tokens) else ""
+            if info.negator:
                 strength = NEGATED
                 if boost_left and boost > 1.2:  # "ממש לא", "really not"
                     strength = NEGATED_STRONG
-                if following in INTENSIFIERS[language] and INTENSIFIERS[language][following] > 1:
-                    strength = NEGATED_SOFT  # "לא ממש", "not really": the intensifier is used up here
-                    i += 1
+                if i + 1 < count and tokens[i + 1].kind == "word":
+                    following = word_info(tokens[i + 1]).intensifier
+                    if following is not None and following > 1:
+                        strength = NEGATED_SOFT  # "לא ממש", "not really": the intensifier is used up here
+                        i += 1
                 negation = strength
                 negation_left = NEGATION_SCOPE
                 boost, boost_left = 1.0, 0
                 i += 1
                 continue
-            intensifier = rule_word(INTENSIFIERS[language], word, token.hebrew)
-            own = lexicon.value(word)
-            if intensifier is not None and (own is None or (
-                intensifier in INTENSIFY_BEFORE_POLARITY and _polar_next(lexicons, tokens, i)
-            )):
-                boost = boost * INTENSIFIERS[language][intensifier] if boost_left else INTENSIFIERS[language][intensifier]
+            if info.intensifier is not None and (not info.before_polarity_only or _polar_next(tokens, i)):
+                boost = boost * info.intensifier if boost_left else info.intensifier
                 boost_left = 2
                 i += 1
                 continue
-            if rule_word(CONTRAST[language], word, token.hebrew) is not None and (
-                word not in {"רק", "yet", "though"} or i == 0 or tokens[i - 1].kind == "punct"
-            ):
+            if info.contrast and (not info.contrast_after_punct or i == 0 or tokens[i - 1].kind == "punct"):
                 contrast_at = len(values)
                 negation_left = 0
                 i += 1
                 continue
-            if own is None:
+            if info.value is None:
                 if negation_left:
                     negation_left -= 1
                 if boost_left:
                     boost_left -= 1
                 i += 1
                 continue
-            found = (own, 1)
+            found = (info.value, 1)
         value, length = found
         if token.elongated:
             value *= ELONGATED
@@ -172,14 +213,18 @@ def polarity(text: str, tokens: Sequence[Token]) -> Polarity:
     total = sum(values)
     if total and exclamations:
         total += math.copysign(min(exclamations, 4) * EXCLAMATION, total)
-    if sarcasm or _sarcastic(text, lexicons):
+    if sarcasm or _sarcastic(text):
         total = -abs(total) * 0.8 if total > 0 else total - 1.0
     score = total / math.sqrt(total * total + ALPHA) if total else 0.0
     return Polarity(label_of(score), round(score, 4))
 
 
-def _polar_next(lexicons: dict[str, Lexicon], tokens: Sequence[Token], i: int) -> bool:
+@cache
+def _lexicons() -> dict[str, Lexicon]:
+    return {"he": lexicon_load("he"), "en": lexicon_load("en")}
+
+
+def _polar_next(tokens: Sequence[Token], i: int) -> bool:
     if i + 1 >= len(tokens) or tokens[i + 1].kind != "word":
         return False
-    following = tokens[i + 1]
-    return lexicons["he" if following.hebrew else "en"].value(following.squeezed) is not None
+    return word_info(tokens[i + 1]).value is not None

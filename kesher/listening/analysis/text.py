@@ -39,6 +39,7 @@ class Token:
     elongated: bool  # the writer stretched the word: a sign of emphasis
     hebrew: bool
     kind: str  # "word", "emoji", "punct"
+    forms: tuple[str, ...] = ()  # what the word may be read as: prefixes peeled (Hebrew) or stems (English)
 
 
 def normalise(text: str) -> str:
@@ -47,8 +48,13 @@ def normalise(text: str) -> str:
     return text.replace("\u05f4", '"').replace("\u05f3", "'").replace("\u2019", "'").replace("״", '"')
 
 
-def language_detect(text: str) -> str:
-    """"he", "en", "ar", "ru" by the script most of the letters are in; "und" when there are none."""
+def language_detect(text: str, tokens: list[Token] | None = None) -> str:
+    """ "he", "en", "ar", "ru" by the script most of the letters are in; "und" when there are none."""
+    if tokens is not None:
+        hebrew = sum(len(token.text) for token in tokens if token.hebrew)
+        latin = sum(len(token.text) for token in tokens if token.kind == "word" and not token.hebrew)
+        if hebrew + latin and not (ARABIC.search(text) or CYRILLIC.search(text)):
+            return "he" if hebrew >= latin else "en"
     counts = {
         "he": len(HEBREW.findall(text)),
         "en": len(LATIN.findall(text)),
@@ -59,10 +65,28 @@ def language_detect(text: str) -> str:
     return language if count else "und"
 
 
+_words: dict[str, Token] = {}
+
+
+def _word(raw: str) -> Token:
+    token = _words.get(raw)
+    if token is None:
+        word = raw.lower()
+        squeezed = REPEAT3.sub(r"\1", word)
+        hebrew = bool(HEBREW.match(raw))
+        forms = (
+            tuple(rest for _prefix, rest in prefix_splits(squeezed)) if hebrew else english_stems(squeezed)
+        )
+        token = Token(word, squeezed, squeezed != word, hebrew, "word", forms)
+        if len(_words) > 500_000:
+            _words.clear()
+        _words[raw] = token
+    return token
+
+
 def tokens_split(text: str) -> list[Token]:
     out: list[Token] = []
-    for match in TOKEN.finditer(normalise(text)):
-        raw = match.group(0)
+    for raw in TOKEN.findall(normalise(text)):
         first = raw[0]
         if first in "!?.,;:…":
             out.append(Token(raw[0] if raw[0] in "!?" else raw, raw, False, False, "punct"))
@@ -72,9 +96,7 @@ def tokens_split(text: str) -> list[Token]:
         if not (first.isalnum()):
             out.append(Token(raw, raw, False, False, "emoji"))
             continue
-        word = raw.lower()
-        squeezed = REPEAT3.sub(r"\1", word)
-        out.append(Token(word, squeezed, squeezed != word, bool(HEBREW.match(first)), "word"))
+        out.append(_word(raw))
     return out
 
 
@@ -90,6 +112,7 @@ def prefix_splits(word: str) -> tuple[tuple[str, str], ...]:
     return tuple(splits)
 
 
+@lru_cache(maxsize=200_000)
 def english_stems(word: str) -> tuple[str, ...]:
     """The word and what it may be inflected from: loved → love, lov; delays → delay; rudely → rude."""
     stems = [word]
