@@ -1,8 +1,8 @@
 """The `kesher sentiment` commands (added to kesher/cli.py's parser).
 
-    kesher sentiment < texts.txt                      one label a line for one text a line
-    kesher sentiment evaluate [FILE ...] [--model M]  accuracy and macro-F1 against the majority baseline
-    kesher sentiment train FILE [FILE ...] --out M    a linear model as JSON weights (see analysis/model.py)
+kesher sentiment < texts.txt                      one label a line for one text a line
+kesher sentiment evaluate [FILE ...] [--model M]  accuracy and macro-F1 against the majority baseline
+kesher sentiment train FILE [FILE ...] --out M    a linear model as JSON weights (see analysis/model.py)
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ def commands_add(sub: Any) -> None:
     p.add_argument("--scores", action="store_true", help="print the score (-1 .. 1) after the label")
     p.set_defaults(func=cmd_sentiment)
     actions = p.add_subparsers(dest="action", required=False)
-    q = actions.add_parser("evaluate", help="accuracy and macro-F1 per language against the majority baseline")
+    q = actions.add_parser(
+        "evaluate", help="accuracy and macro-F1 per language against the majority baseline"
+    )
     q.add_argument("files", nargs="*", help="text<TAB>label files (default: the sets in the repository)")
     q.add_argument("--model", help="a model file instead of the word lists")
     q.set_defaults(func=cmd_sentiment_evaluate)
@@ -86,7 +88,7 @@ def cmd_sentiment_evaluate(args: argparse.Namespace) -> int:
             ("tuning split (the word lists were tuned on it)", [DATA / n for n in TUNING]),
             ("held-out split (never tuned on)", [DATA / n for n in HELD_OUT]),
         ]
-    print(f"analyser: {getattr(analyser, 'name', type(analyser).__name__)} {getattr(analyser, 'path', '')}".rstrip())
+    print(f"analyser: {getattr(analyser, 'name', '?')} {getattr(analyser, 'path', '')}".rstrip())
     for title, paths in groups:
         rows = [row for path in paths for row in labelled_read(path)]
         result = evaluate(rows, lambda texts: labels_of(texts, analyser))
@@ -112,5 +114,7 @@ def cmd_sentiment_train(args: argparse.Namespace) -> int:
         print(f"cannot train: {error}")
         return 2
     model_write(model, args.out)
-    print(f"{len(rows)} texts, {len(model.weights)} features, classes {', '.join(model.classes)} → {args.out}")
+    print(
+        f"{len(rows)} texts, {len(model.weights)} features, classes {', '.join(model.classes)} → {args.out}"
+    )
     return 0

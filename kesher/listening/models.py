@@ -181,3 +181,6 @@ class CsvUpload(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+from kesher.listening.topics.models import Topic  # noqa: E402, F401  (kesher/listening/topics)

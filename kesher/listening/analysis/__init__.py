@@ -63,7 +63,7 @@ def _topics_for(brand: Any) -> KeywordSet:
         return DEFAULT_TOPIC_SET
     if isinstance(brand, KeywordSet):
         return brand
-    from kesher.listening.selectors import topic_set_for
+    from kesher.listening.topics.selectors import topic_set_for
 
     return topic_set_for(brand=brand)
 

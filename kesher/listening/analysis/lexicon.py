@@ -256,7 +256,7 @@ class Lexicon:
     phrases: dict[str, tuple[tuple[tuple[str, ...], float], ...]] = field(default_factory=dict)
 
     def value(self, word: str) -> float | None:
-        """The polarity of a word as written, through its prefixes, its stems and (Hebrew) its hspell lemmas."""
+        """The polarity of a word as written, through its prefixes, stems and (Hebrew) hspell lemmas."""
         return _value(self, word)
 
 

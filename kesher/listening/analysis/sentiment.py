@@ -38,11 +38,42 @@ NEGATED_STRONG = -1.0
 NEGATED_SOFT = -0.5  # "לא ממש טוב", "not really good"
 # Small words that do not use up a negation's reach: "couldn't find a single flaw", "לא היה לי שום".
 TRANSPARENT = frozenset(
-    {"a", "an", "the", "any", "single", "my", "your", "to", "be", "been", "it", "this", "that", "even", "at",
-     "all", "את", "של", "זה", "היה", "הייתה", "היו", "לי", "לנו", "כל", "שום", "אף", "בכלל", "עם"}
+    {
+        "a",
+        "an",
+        "the",
+        "any",
+        "single",
+        "my",
+        "your",
+        "to",
+        "be",
+        "been",
+        "it",
+        "this",
+        "that",
+        "even",
+        "at",
+        "all",
+        "את",
+        "של",
+        "זה",
+        "היה",
+        "הייתה",
+        "היו",
+        "לי",
+        "לנו",
+        "כל",
+        "שום",
+        "אף",
+        "בכלל",
+        "עם",
+    }
 )
 NEGATION_ALONE = -0.8
-SOFT_NEGATORS = frozenset({"בלי", "ללא", "without", "hardly", "barely"})  # "לא תיקנו", "didn't arrive": a negation with no polarity word is a failure told
+SOFT_NEGATORS = frozenset(
+    {"בלי", "ללא", "without", "hardly", "barely"}
+)  # "לא תיקנו", "didn't arrive": a negation with no polarity word is a failure told
 BEFORE_CONTRAST = 0.5
 AFTER_CONTRAST = 1.5
 ELONGATED = 1.3
@@ -120,7 +151,7 @@ def word_info(token: Token) -> WordInfo:
 
 
 def _phrase(info: WordInfo, tokens: Sequence[Token], i: int) -> tuple[float, int] | None:
-    """A phrase of the word list starting at tokens[i] (its first word may carry prefixes): (value, length)."""
+    """A phrase of the word list starting at tokens[i] (its first word may carry prefixes)."""
     for parts, value in info.phrases:
         end = i + len(parts)
         if end <= len(tokens) and all(tokens[i + k].squeezed == parts[k] for k in range(1, len(parts))):
@@ -246,7 +277,7 @@ def _lexicons() -> dict[str, Lexicon]:
 
 
 def _praise_then_complaint(tokens: Sequence[Token], values: list[float]) -> bool:
-    """"אחלה, עוד פעם שלחו את הפריט הלא נכון", "Great, late again": a word of praise alone before a
+    """ "אחלה, עוד פעם שלחו את הפריט הלא נכון", "Great, late again": a word of praise alone before a
     comma, then only complaint."""
     if len(tokens) < 3 or tokens[0].kind != "word" or tokens[1].text != "," or len(values) < 2:
         return False
