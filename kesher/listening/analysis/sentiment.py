@@ -259,7 +259,7 @@ def polarity(text: str, tokens: Sequence[Token]) -> Polarity:
     if unanswered:
         values.append(NEGATION_ALONE)
     if _praise_then_complaint(tokens, values):
-        sarcasm = True
+        values[0] = -values[0] / 2  # the praise was ironic
     if contrast_at >= 0:
         values = [v * (BEFORE_CONTRAST if k < contrast_at else AFTER_CONTRAST) for k, v in enumerate(values)]
     total = sum(values)
