@@ -162,7 +162,10 @@ def test_tokens_keep_abbreviations_and_emoji_apart() -> None:
 
 
 def test_hspell_output_is_read_as_lemmas() -> None:
-    output = "מילה חוקית: מעולים\n\tמעולה(ת,ז,רבים)\nצירוף חוקי: מ+עולים\n\tעלה(פ,ז,רבים,הווה)\n\nשגיאות כתיב:\nבלבל\n"
+    output = (
+        "מילה חוקית: מעולים\n\tמעולה(ת,ז,רבים)\n"
+        "צירוף חוקי: מ+עולים\n\tעלה(פ,ז,רבים,הווה)\n\nשגיאות כתיב:\nבלבל\n"
+    )
     assert hspell.parse(output) == {"מעולים": ("מעולה", "עלה")}
 
 

@@ -68,11 +68,12 @@ def test_the_labelled_sets_are_big_enough_and_balanced() -> None:
         )
         assert len(rows) >= 300
         counts = {
-            label: sum(1 for _t, l in rows if l == label) for label in ("positive", "neutral", "negative")
+            label: sum(1 for _text, given in rows if given == label)
+            for label in ("positive", "neutral", "negative")
         }
         assert min(counts.values()) >= len(rows) / 4
-    tuning = {text for name in TUNING for text, _l in labelled_read(DATA / name)}
-    held_out = {text for name in HELD_OUT for text, _l in labelled_read(DATA / name)}
+    tuning = {text for name in TUNING for text, _label in labelled_read(DATA / name)}
+    held_out = {text for name in HELD_OUT for text, _label in labelled_read(DATA / name)}
     assert not tuning & held_out
 
 
