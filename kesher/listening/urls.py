@@ -3,6 +3,7 @@
 from django.urls import path
 
 from kesher.listening import views
+from kesher.listening.topics.urls import urlpatterns as topic_patterns
 
 app_name = "listening"
 _HERE = "console/<slug:slug>/listening/"
@@ -21,4 +22,5 @@ urlpatterns = [
     path(_HERE + "upload/", views.upload, name="upload"),
     path(_HERE + "upload/<uuid:upload_id>/", views.upload_map, name="upload_map"),
     path("listening/hooks/<uuid:connector_id>", views.hook, name="hook"),
+    *topic_patterns,  # the topics editor (kesher/listening/topics)
 ]
