@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from kesher.customers.commands import commands_add
+from kesher.listening.commands import commands_add as listening_commands_add
 from kesher.recs.commands import commands_add as recs_commands_add
 
 
@@ -379,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="only count who is due")
     p.set_defaults(func=cmd_privacy_retention)
     commands_add(sub)  # kesher import, kesher dedupe (kesher/customers/commands.py)
+    listening_commands_add(sub)  # kesher sentiment [evaluate|train] (kesher/listening/commands.py)
     recs_commands_add(sub)  # kesher recs train|evaluate|generate (kesher/recs/commands.py)
 
     p = sub.add_parser("manage", help="any Django management command")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -320,3 +321,16 @@ def follow_list(*, member: Member) -> list[Follow]:
 
 def follows_question(*, member: Member, question: Post) -> bool:
     return Follow.objects.filter(member=member, kind=Follow.Kind.QUESTION, question=question).exists()
+
+
+def posts_published_after(
+    *, brand: Brand, since: datetime | None, after_id: uuid.UUID | None = None, limit: int = 500
+) -> list[Post]:
+    """The brand's members' published posts in the order they were first published, from a cursor:
+    those published after `since` (or at it, with an id after `after_id`). For the listening part."""
+    posts = Post.objects.filter(brand=brand, status=Post.Status.PUBLISHED, by_brand=False, published_at__isnull=False)
+    if since is not None:
+        later = Q(published_at__gt=since)
+        later |= Q(published_at=since, id__gt=after_id) if after_id is not None else Q(published_at=since)
+        posts = posts.filter(later)
+    return list(posts.select_related("author").order_by("published_at", "id")[:limit])

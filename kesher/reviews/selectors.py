@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kesher.brands.models import Brand
 from kesher.core.errors import NotFound
@@ -157,3 +158,16 @@ def gallery_item_get(*, brand: Brand, item_id: object, public: bool = True) -> G
     if found is None or (public and found.status != ReviewStatus.PUBLISHED):
         raise NotFound(f"No gallery item with id {item_id}", code="gallery_item_not_found")
     return found
+
+
+def reviews_published_after(
+    *, brand: Brand, since: datetime | None, after_id: uuid.UUID | None = None, limit: int = 500
+) -> list[Review]:
+    """Published reviews in the order they were published, from a cursor (see the community's
+    posts_published_after). For the listening part."""
+    reviews = Review.objects.filter(brand=brand, status=ReviewStatus.PUBLISHED, published_at__isnull=False)
+    if since is not None:
+        later = Q(published_at__gt=since)
+        later |= Q(published_at=since, id__gt=after_id) if after_id is not None else Q(published_at=since)
+        reviews = reviews.filter(later)
+    return list(reviews.order_by("published_at", "id")[:limit])

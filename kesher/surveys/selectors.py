@@ -335,3 +335,19 @@ def export_rows(*, survey: Survey) -> Iterator[list[str]]:
             response.locale,
             *cells,
         ]
+
+
+def verbatims_after(
+    *, brand: Brand, since: datetime | None, after_id: int | None = None, limit: int = 500
+) -> list[SurveyAnswer]:
+    """The brand's text answers in the order their responses came, from a cursor (the response's time, and
+    the answer's id after `after_id` at that time), each with its response. For the listening part."""
+    answers = SurveyAnswer.objects.filter(response__brand=brand).exclude(text="")
+    if since is not None:
+        later = Q(response__created_at__gt=since)
+        if after_id is not None:
+            later |= Q(response__created_at=since, id__gt=after_id)
+        else:
+            later |= Q(response__created_at=since)
+        answers = answers.filter(later)
+    return list(answers.select_related("response").order_by("response__created_at", "id")[:limit])
