@@ -168,3 +168,11 @@ def connector_get(*, brand: Brand, connector_id: Any) -> Connector:
         return Connector.objects.get(brand=brand, pk=connector_id)
     except (Connector.DoesNotExist, ValueError):
         raise NotFound("No such connector", code="connector_not_found") from None
+
+
+def topic_set_for(*, brand: Brand) -> Any:
+    """The brand's topic keywords for the analysis. Stand-in until the brand's own keyword model lands
+    (the analysis part's): the default topics."""
+    from kesher.listening.analysis.keywords import DEFAULT_TOPIC_SET
+
+    return DEFAULT_TOPIC_SET
