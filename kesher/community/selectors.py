@@ -328,7 +328,9 @@ def posts_published_after(
 ) -> list[Post]:
     """The brand's members' published posts in the order they were first published, from a cursor:
     those published after `since` (or at it, with an id after `after_id`). For the listening part."""
-    posts = Post.objects.filter(brand=brand, status=Post.Status.PUBLISHED, by_brand=False, published_at__isnull=False)
+    posts = Post.objects.filter(
+        brand=brand, status=Post.Status.PUBLISHED, by_brand=False, published_at__isnull=False
+    )
     if since is not None:
         later = Q(published_at__gt=since)
         later |= Q(published_at=since, id__gt=after_id) if after_id is not None else Q(published_at=since)

@@ -38,7 +38,9 @@ class MentionAuthorIn(StrictInput):
 
 class MentionPostIn(StrictInput):
     source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] = Field(
-        ..., description="where it was said: twitter, facebook, instagram, a forum's name…", examples=["twitter"]
+        ...,
+        description="where it was said: twitter, facebook, instagram, a forum's name…",
+        examples=["twitter"],
     )
     external_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
@@ -58,7 +60,9 @@ class MentionAnswerOut(Schema):
     sentiment: str = Field(..., description="positive, neutral or negative")
     topics: list[str]
     priority: str = Field(..., description="low, normal, high or urgent")
-    case_id: UUID | None = Field(None, description="the service inbox's case, when the mention needs an answer")
+    case_id: UUID | None = Field(
+        None, description="the service inbox's case, when the mention needs an answer"
+    )
 
 
 class MentionAuthorOut(Schema):
@@ -175,7 +179,12 @@ def list_mentions(
 ) -> dict[str, Any]:
     require_scope(request, "manage")
     page = selectors.mention_page(
-        brand=brand_of(request), sentiment=sentiment, topic=topic, source=source, priority=priority,
-        cursor=cursor, limit=limit,
+        brand=brand_of(request),
+        sentiment=sentiment,
+        topic=topic,
+        source=source,
+        priority=priority,
+        cursor=cursor,
+        limit=limit,
     )
     return {"items": [_mention_out(m) for m in page.mentions], "next_cursor": page.next_cursor}

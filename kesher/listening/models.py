@@ -84,7 +84,9 @@ class Mention(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
-    connector = models.ForeignKey(Connector, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    connector = models.ForeignKey(
+        Connector, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     source = models.CharField(max_length=40)
     external_id = models.CharField(max_length=200)
     url = models.URLField(max_length=2000, blank=True)
@@ -97,7 +99,9 @@ class Mention(models.Model):
     language = models.CharField(max_length=8, blank=True)
     posted_at = models.DateTimeField()
     received_at = models.DateTimeField()
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
     parent_external_id = models.CharField(max_length=200, blank=True)
     sentiment = models.CharField(max_length=8, choices=Sentiment.choices)
     score = models.FloatField(default=0.0)

@@ -44,7 +44,9 @@ def _cursor_decode(cursor: str) -> tuple[datetime, uuid.UUID]:
             raise ValueError
         return when, uuid.UUID(pk)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise ValidationFailed("The cursor is not one this list gave", field="cursor", code="invalid_cursor") from None
+        raise ValidationFailed(
+            "The cursor is not one this list gave", field="cursor", code="invalid_cursor"
+        ) from None
 
 
 def mention_page(
@@ -126,7 +128,10 @@ def top_voices(*, brand: Brand, days: int = 90, limit: int = 10) -> dict[str, li
     """Who speaks about the brand with the most weight (their mentions' influence added up) in the last
     `days`: `good` for the positive side, `bad` for the negative; each with their member when known."""
     since = timezone.now() - timedelta(days=days)
-    sides = {"good": _voices(brand, Sentiment.POSITIVE, since, limit), "bad": _voices(brand, Sentiment.NEGATIVE, since, limit)}
+    sides = {
+        "good": _voices(brand, Sentiment.POSITIVE, since, limit),
+        "bad": _voices(brand, Sentiment.NEGATIVE, since, limit),
+    }
     handles = {row["author_handle"] for rows in sides.values() for row in rows}
     links = {
         (link.source, link.handle): link.member_id

@@ -61,7 +61,9 @@ def _field_labels() -> dict[str, str]:
 @require_GET
 def stream(request: HttpRequest, slug: str) -> HttpResponse:
     membership, brand, _actor = _staff(request, slug, SEE)
-    chosen = {name: request.GET.get(name, "").strip() for name in ("sentiment", "topic", "source", "priority")}
+    chosen = {
+        name: request.GET.get(name, "").strip() for name in ("sentiment", "topic", "source", "priority")
+    }
     if chosen["sentiment"] not in Sentiment.values:
         chosen["sentiment"] = ""
     if chosen["priority"] not in Priority.values:
@@ -147,12 +149,20 @@ def connector_feed(request: HttpRequest, slug: str) -> HttpResponse:
     return _to("connectors", slug)
 
 
-def _secret_page(request: HttpRequest, membership: StaffMembership, made: services.ConnectorMade) -> HttpResponse:
+def _secret_page(
+    request: HttpRequest, membership: StaffMembership, made: services.ConnectorMade
+) -> HttpResponse:
     hook = request.build_absolute_uri(reverse("listening:hook", args=[made.connector.pk]))
     response = render(
         request,
         "listening/secret.html",
-        {"brand": membership.brand, "membership": membership, "connector": made.connector, "secret": made.secret, "hook": hook},
+        {
+            "brand": membership.brand,
+            "membership": membership,
+            "connector": made.connector,
+            "secret": made.secret,
+            "hook": hook,
+        },
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -210,7 +220,9 @@ def connector_switch(request: HttpRequest, slug: str, connector_id: Any) -> Http
     if request.POST.get("active") not in ("0", "1"):
         messages.error(request, _("Choose to pause or resume the connector."))
         return _to("connectors", slug)
-    services.connector_switch(brand=brand, connector_id=connector_id, active=request.POST["active"] == "1", actor=actor)
+    services.connector_switch(
+        brand=brand, connector_id=connector_id, active=request.POST["active"] == "1", actor=actor
+    )
     messages.success(request, _("Saved."))
     return _to("connectors", slug)
 
@@ -248,12 +260,16 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, _("Choose a CSV file to upload."))
             return _to("upload", slug)
         try:
-            made = services.csv_upload(brand=brand, file_name=sent.name or "", content=sent.read(), actor=actor)
+            made = services.csv_upload(
+                brand=brand, file_name=sent.name or "", content=sent.read(), actor=actor
+            )
         except KesherError as refusal:
             messages.error(request, refusal.message)
             return _to("upload", slug)
         return _to("upload_map", slug, made.pk)
-    return render(request, "listening/upload.html", {"brand": brand, "membership": membership, "may_run": True})
+    return render(
+        request, "listening/upload.html", {"brand": brand, "membership": membership, "may_run": True}
+    )
 
 
 @login_required
@@ -265,7 +281,11 @@ def upload_map(request: HttpRequest, slug: str, upload_id: Any) -> HttpResponse:
         mapping = {name: request.POST.get(f"map_{name}", "") for name in FIELDS}
         try:
             found = services.csv_import(
-                brand=brand, upload_id=found.pk, mapping=mapping, source=request.POST.get("source", "csv"), actor=actor
+                brand=brand,
+                upload_id=found.pk,
+                mapping=mapping,
+                source=request.POST.get("source", "csv"),
+                actor=actor,
             )
         except KesherError as refusal:
             messages.error(request, refusal.message)
@@ -292,9 +312,14 @@ def upload_map(request: HttpRequest, slug: str, upload_id: Any) -> HttpResponse:
 @csrf_exempt  # a tool posts without a session; the Standard Webhooks signature is the credential
 @require_POST
 def hook(request: HttpRequest, connector_id: Any) -> HttpResponse:
-    headers = {name: request.headers.get(name, "") for name in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+    headers = {
+        name: request.headers.get(name, "")
+        for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    }
     try:
-        _connector, result = services.webhook_receive(connector_id=connector_id, headers=headers, body=request.body)
+        _connector, result = services.webhook_receive(
+            connector_id=connector_id, headers=headers, body=request.body
+        )
     except KesherError as refusal:
         return JsonResponse(
             {"error": {"code": refusal.code, "message": refusal.message, "field": refusal.field}},

@@ -53,7 +53,9 @@ class RunOutcome:
 def _source(value: str, default: str) -> str:
     source = (value or default).strip().lower()
     if not SOURCE_PATTERN.match(source):
-        raise ValidationFailed("The source must be lowercase letters, digits, dots, dashes or underscores", field="source")
+        raise ValidationFailed(
+            "The source must be lowercase letters, digits, dots, dashes or underscores", field="source"
+        )
     return source
 
 
@@ -70,8 +72,14 @@ def connector_feed_add(*, brand: Brand, name: str, url: str, source: str = "", a
     connector = Connector.objects.create(
         brand=brand, kind=ConnectorKind.FEED, name=_name(name), url=url.strip(), source=_source(source, "rss")
     )
-    audit_record(brand=brand, actor=actor, action="listening.connector_add", target_type="connector",
-                 target_id=connector.pk, data={"kind": "feed", "url": connector.url})
+    audit_record(
+        brand=brand,
+        actor=actor,
+        action="listening.connector_add",
+        target_type="connector",
+        target_id=connector.pk,
+        data={"kind": "feed", "url": connector.url},
+    )
     return ConnectorMade(connector=connector)
 
 
@@ -79,11 +87,20 @@ def connector_feed_add(*, brand: Brand, name: str, url: str, source: str = "", a
 def connector_webhook_add(*, brand: Brand, name: str, source: str = "", actor: Actor) -> ConnectorMade:
     secret = signing.secret_new()
     connector = Connector.objects.create(
-        brand=brand, kind=ConnectorKind.WEBHOOK, name=_name(name), source=_source(source, "webhook"),
+        brand=brand,
+        kind=ConnectorKind.WEBHOOK,
+        name=_name(name),
+        source=_source(source, "webhook"),
         secret=text_encrypt(secret),
     )
-    audit_record(brand=brand, actor=actor, action="listening.connector_add", target_type="connector",
-                 target_id=connector.pk, data={"kind": "webhook"})
+    audit_record(
+        brand=brand,
+        actor=actor,
+        action="listening.connector_add",
+        target_type="connector",
+        target_id=connector.pk,
+        data={"kind": "webhook"},
+    )
     return ConnectorMade(connector=connector, secret=secret)
 
 
@@ -95,13 +112,21 @@ def connector_rotate(*, brand: Brand, connector_id: Any, actor: Actor) -> Connec
     secret = signing.secret_new()
     connector.secret = text_encrypt(secret)
     connector.save(update_fields=["secret"])
-    audit_record(brand=brand, actor=actor, action="listening.connector_rotate", target_type="connector",
-                 target_id=connector.pk, data={})
+    audit_record(
+        brand=brand,
+        actor=actor,
+        action="listening.connector_rotate",
+        target_type="connector",
+        target_id=connector.pk,
+        data={},
+    )
     return ConnectorMade(connector=connector, secret=secret)
 
 
 @transaction.atomic
-def connector_switch(*, brand: Brand, connector_id: Any = None, kind: str = "", active: bool, actor: Actor) -> Connector:
+def connector_switch(
+    *, brand: Brand, connector_id: Any = None, kind: str = "", active: bool, actor: Actor
+) -> Connector:
     """Pause or resume a connector; for the brand's own parts (by `kind`), made on first use."""
     if connector_id is None:
         if kind not in INTERNAL_KINDS:
@@ -112,8 +137,14 @@ def connector_switch(*, brand: Brand, connector_id: Any = None, kind: str = "", 
     if connector.active != active:
         connector.active = active
         connector.save(update_fields=["active"])
-        audit_record(brand=brand, actor=actor, action="listening.connector_switch", target_type="connector",
-                     target_id=connector.pk, data={"active": active})
+        audit_record(
+            brand=brand,
+            actor=actor,
+            action="listening.connector_switch",
+            target_type="connector",
+            target_id=connector.pk,
+            data={"active": active},
+        )
     return connector
 
 
@@ -121,8 +152,14 @@ def connector_switch(*, brand: Brand, connector_id: Any = None, kind: str = "", 
 def connector_delete(*, brand: Brand, connector_id: Any, actor: Actor) -> None:
     """Remove a connector; its mentions stay (they lose the connector, not their source)."""
     connector = _get(brand, connector_id, lock=True)
-    audit_record(brand=brand, actor=actor, action="listening.connector_delete", target_type="connector",
-                 target_id=connector.pk, data={"kind": connector.kind, "name": connector.name})
+    audit_record(
+        brand=brand,
+        actor=actor,
+        action="listening.connector_delete",
+        target_type="connector",
+        target_id=connector.pk,
+        data={"kind": connector.kind, "name": connector.name},
+    )
     connector.delete()
 
 
@@ -151,8 +188,11 @@ def _finish(connector: Connector, *, added: int, cursor: dict[str, Any] | None, 
 def _run_feed(connector: Connector) -> RunOutcome:
     cursor = dict(connector.cursor or {})
     read = feeds.feed_read(
-        url=connector.url, source=connector.source, etag=str(cursor.get("etag") or ""),
-        modified=str(cursor.get("modified") or ""), now=timezone.now(),
+        url=connector.url,
+        source=connector.source,
+        etag=str(cursor.get("etag") or ""),
+        modified=str(cursor.get("modified") or ""),
+        now=timezone.now(),
     )
     added = seen = 0
     if not read.unchanged:
@@ -175,7 +215,9 @@ def _run_internal(connector: Connector) -> RunOutcome:
     added = seen = 0
     for items, next_cursor in internal_pages(brand=connector.brand, kind=connector.kind, cursor=cursor):
         with transaction.atomic():  # the page and the cursor past it together
-            result = mentions_ingest(brand=connector.brand, items=[mention_clean(i) for i in items], connector=connector)
+            result = mentions_ingest(
+                brand=connector.brand, items=[mention_clean(i) for i in items], connector=connector
+            )
             _finish(connector, added=added + result.added, cursor=next_cursor)
         added, seen, cursor = added + result.added, seen + len(items), next_cursor
     _finish(connector, added=added, cursor=cursor)
@@ -202,7 +244,9 @@ def connectors_poll() -> dict[str, int]:
     """Every active feed and own-part connector of every brand, once (the polling task)."""
     outcomes = {"connectors": 0, "added": 0, "failed": 0}
     pulled = [ConnectorKind.FEED, *INTERNAL_KINDS]
-    for connector in Connector.objects.filter(kind__in=pulled, active=True).select_related("brand").order_by("id"):
+    for connector in (
+        Connector.objects.filter(kind__in=pulled, active=True).select_related("brand").order_by("id")
+    ):
         outcome = connector_run(brand=connector.brand, connector_id=connector.pk)
         outcomes["connectors"] += 1
         outcomes["added"] += outcome.added
@@ -253,11 +297,15 @@ def _item(raw: Any, position: int | None, source: str) -> MentionIn:
         raise ValidationFailed(exc.message, field=f"{where}{exc.field}" if exc.field else None) from None
 
 
-def webhook_receive(*, connector_id: Any, headers: dict[str, str], body: bytes) -> tuple[Connector, IngestResult]:
+def webhook_receive(
+    *, connector_id: Any, headers: dict[str, str], body: bytes
+) -> tuple[Connector, IngestResult]:
     """A post to a webhook connector's address: checked against its secret (Standard Webhooks), then one
     mention (`{source, external_id, text, …}`) or `{"mentions": [...]}` up to 1,000 taken in. A refusal
     (401 for the signature, 422 for the body naming the field) takes nothing in."""
-    connector = Connector.objects.select_related("brand").filter(pk=connector_id, kind=ConnectorKind.WEBHOOK).first()
+    connector = (
+        Connector.objects.select_related("brand").filter(pk=connector_id, kind=ConnectorKind.WEBHOOK).first()
+    )
     if connector is None:
         raise NotFound("No such connector", code="connector_not_found")
     problem = signing.signature_problem(
@@ -268,7 +316,9 @@ def webhook_receive(*, connector_id: Any, headers: dict[str, str], body: bytes) 
         body=body,
     )
     if problem is not None:
-        raise SignatureRefused("The webhook-signature header does not match this connector's secret", code=problem)
+        raise SignatureRefused(
+            "The webhook-signature header does not match this connector's secret", code=problem
+        )
     if not connector.active:
         raise KesherError("This connector is paused", code="connector_paused")
     try:
@@ -287,6 +337,9 @@ def webhook_receive(*, connector_id: Any, headers: dict[str, str], body: bytes) 
         _finish(
             connector,
             added=result.added,
-            cursor={"last_message_id": headers.get("webhook-id", "")[:100], "received_at": timezone.now().isoformat()},
+            cursor={
+                "last_message_id": headers.get("webhook-id", "")[:100],
+                "received_at": timezone.now().isoformat(),
+            },
         )
     return connector, result

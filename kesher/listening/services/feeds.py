@@ -49,15 +49,21 @@ def feed_url_check(url: str) -> tuple[str, str, int, str, str]:
     http(s), does not resolve, or points inward where that is not allowed."""
     parsed = urllib.parse.urlsplit(url.strip())
     if parsed.scheme not in {"http", "https"} or not parsed.hostname or parsed.username or parsed.password:
-        raise ValidationFailed("The feed's URL must be http:// or https:// with a host", field="url", code="invalid_url")
+        raise ValidationFailed(
+            "The feed's URL must be http:// or https:// with a host", field="url", code="invalid_url"
+        )
     try:
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
     except ValueError:
-        raise ValidationFailed("The feed URL's port is not a number", field="url", code="invalid_url") from None
+        raise ValidationFailed(
+            "The feed URL's port is not a number", field="url", code="invalid_url"
+        ) from None
     try:
         infos = socket.getaddrinfo(parsed.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise ValidationFailed(f"The host {parsed.hostname!r} does not resolve", field="url", code="feed_unreachable") from None
+        raise ValidationFailed(
+            f"The host {parsed.hostname!r} does not resolve", field="url", code="feed_unreachable"
+        ) from None
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not private_allowed():
         for address in addresses:
@@ -74,7 +80,10 @@ def feed_url_check(url: str) -> tuple[str, str, int, str, str]:
 
 def _fetch(url: str, etag: str, modified: str) -> tuple[int, bytes, dict[str, str]]:
     scheme, host, port, path, ip = feed_url_check(url)
-    headers = {"user-agent": USER_AGENT, "accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+    headers = {
+        "user-agent": USER_AGENT,
+        "accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
+    }
     default_port = 443 if scheme == "https" else 80
     headers["host"] = host if port == default_port else f"{host}:{port}"
     if etag:
@@ -104,7 +113,9 @@ def _fetch(url: str, etag: str, modified: str) -> tuple[int, bytes, dict[str, st
         finally:
             response.release_conn()
     except urllib3.exceptions.HTTPError as exc:
-        raise ValidationFailed(f"The feed could not be read: {type(exc).__name__}", field="url", code="feed_unreachable") from None
+        raise ValidationFailed(
+            f"The feed could not be read: {type(exc).__name__}", field="url", code="feed_unreachable"
+        ) from None
     finally:
         pool.close()
     if len(body) > MAX_FEED_BYTES:
@@ -153,12 +164,17 @@ def feed_read(*, url: str, source: str, etag: str = "", modified: str = "", now:
         raise ValidationFailed(f"The feed answered {status}", field="url", code="feed_unreachable")
     parsed = feedparser.parse(body)
     if parsed.bozo and not parsed.entries:
-        raise ValidationFailed("The address does not serve an RSS or Atom feed", field="url", code="feed_invalid")
+        raise ValidationFailed(
+            "The address does not serve an RSS or Atom feed", field="url", code="feed_invalid"
+        )
     entries = []
     for entry in parsed.entries[:MAX_ENTRIES]:
         mention = entry_mention(entry, source=source, fallback_at=now)
         if mention is not None:
             entries.append(mention)
     return FeedRead(
-        entries=entries, etag=headers.get("etag", ""), modified=headers.get("last-modified", ""), unchanged=False
+        entries=entries,
+        etag=headers.get("etag", ""),
+        modified=headers.get("last-modified", ""),
+        unchanged=False,
     )

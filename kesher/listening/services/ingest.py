@@ -144,7 +144,9 @@ def mention_clean(item: MentionIn) -> MentionIn:
         url=_text(item.url, 2000, "url"),
         author_handle=_text(item.author_handle, 200, "author.handle").removeprefix("@"),
         author_name=_text(item.author_name, 200, "author.name"),
-        author_followers=None if followers is None or followers == "" else _count(followers, "author.followers"),
+        author_followers=None
+        if followers is None or followers == ""
+        else _count(followers, "author.followers"),
         shares=_count(item.shares, "shares"),
         engagement=_count(item.engagement, "engagement"),
         language=_text(item.language, 8, "language").lower(),
@@ -179,8 +181,12 @@ def _members_of(brand: Brand, items: list[MentionIn]) -> tuple[dict[int, uuid.UU
     contacts = [_contact_keys(item, brand.default_country) for item in items]
     emails = {email for email, _ in contacts if email}
     phones = {phone for _, phone in contacts if phone}
-    by_email = {m.email: m.pk for m in rows_in(Member, "email", sorted(emails), brand_id=brand.pk)} if emails else {}
-    by_phone = {m.phone: m.pk for m in rows_in(Member, "phone", sorted(phones), brand_id=brand.pk)} if phones else {}
+    by_email = (
+        {m.email: m.pk for m in rows_in(Member, "email", sorted(emails), brand_id=brand.pk)} if emails else {}
+    )
+    by_phone = (
+        {m.phone: m.pk for m in rows_in(Member, "phone", sorted(phones), brand_id=brand.pk)} if phones else {}
+    )
     handles = {(item.source, item.author_handle) for item in items if item.author_handle}
     by_handle: dict[tuple[str, str], uuid.UUID] = {}
     if handles:
@@ -196,7 +202,9 @@ def _members_of(brand: Brand, items: list[MentionIn]) -> tuple[dict[int, uuid.UU
         )
         key = (item.source, item.author_handle)
         if member_id is not None and item.author_handle and key not in by_handle and key not in learned:
-            learned[key] = AuthorLink(brand=brand, source=item.source, handle=item.author_handle, member_id=member_id)
+            learned[key] = AuthorLink(
+                brand=brand, source=item.source, handle=item.author_handle, member_id=member_id
+            )
         member_id = member_id or by_handle.get(key)
         if member_id is not None:
             found[position] = member_id
@@ -268,7 +276,9 @@ def mentions_ingest(
         parents = _existing(brand, {(i.source, i.parent_external_id) for i in fresh if i.parent_external_id})
         analyses = analyse_many([item.text for item in fresh], brand=brand)
         for position, (item, found) in enumerate(zip(fresh, analyses, strict=True)):
-            influence = influence_of(followers=item.author_followers, shares=item.shares, engagement=item.engagement)
+            influence = influence_of(
+                followers=item.author_followers, shares=item.shares, engagement=item.engagement
+            )
             topics = list(found.topics)
             urgent = list(found.urgent)
             parent = parents.get((item.source, item.parent_external_id))
@@ -313,7 +323,9 @@ def mentions_ingest(
         if route:
             member_ids = {m.member_id for m in made if m.member_id and needs_answer(m)}
             members_by_id = (
-                {m.pk: m for m in rows_in(Member, "id", sorted(member_ids), brand_id=brand.pk)} if member_ids else {}
+                {m.pk: m for m in rows_in(Member, "id", sorted(member_ids), brand_id=brand.pk)}
+                if member_ids
+                else {}
             )
             routed = _route(brand, made, members_by_id)
             if routed:

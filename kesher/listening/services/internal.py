@@ -30,7 +30,9 @@ def _since(cursor: dict[str, Any]) -> datetime | None:
     return at - LOOKBACK if at is not None else None
 
 
-def _community_page(brand: Brand, since: datetime | None, after: Any) -> tuple[list[MentionIn], list[tuple[datetime, Any]]]:
+def _community_page(
+    brand: Brand, since: datetime | None, after: Any
+) -> tuple[list[MentionIn], list[tuple[datetime, Any]]]:
     posts = posts_published_after(brand=brand, since=since, after_id=after, limit=PAGE)
     items, marks = [], []
     for post in posts:
@@ -54,7 +56,9 @@ def _community_page(brand: Brand, since: datetime | None, after: Any) -> tuple[l
     return items, marks
 
 
-def _reviews_page(brand: Brand, since: datetime | None, after: Any) -> tuple[list[MentionIn], list[tuple[datetime, Any]]]:
+def _reviews_page(
+    brand: Brand, since: datetime | None, after: Any
+) -> tuple[list[MentionIn], list[tuple[datetime, Any]]]:
     reviews = reviews_published_after(brand=brand, since=since, after_id=after, limit=PAGE)
     items, marks = [], []
     for review in reviews:
@@ -64,7 +68,9 @@ def _reviews_page(brand: Brand, since: datetime | None, after: Any) -> tuple[lis
             MentionIn(
                 source="reviews",
                 external_id=str(review.pk),
-                text="\n".join(part for part in (review.title, review.body, review.pros, review.cons) if part)[:10_000],
+                text="\n".join(
+                    part for part in (review.title, review.body, review.pros, review.cons) if part
+                )[:10_000],
                 posted_at=review.published_at,
                 url=reverse("reviews:product", args=[brand.slug, review.sku]) if review.sku else "",
                 author_handle=str(review.member_id) if named and review.member_id else "",
@@ -77,7 +83,9 @@ def _reviews_page(brand: Brand, since: datetime | None, after: Any) -> tuple[lis
     return items, marks
 
 
-def _surveys_page(brand: Brand, since: datetime | None, after: Any) -> tuple[list[MentionIn], list[tuple[datetime, Any]]]:
+def _surveys_page(
+    brand: Brand, since: datetime | None, after: Any
+) -> tuple[list[MentionIn], list[tuple[datetime, Any]]]:
     answers = verbatims_after(brand=brand, since=since, after_id=after, limit=PAGE)
     items, marks = [], []
     for answer in answers:
@@ -97,7 +105,9 @@ def _surveys_page(brand: Brand, since: datetime | None, after: Any) -> tuple[lis
     return items, marks
 
 
-READERS: dict[str, Callable[[Brand, datetime | None, Any], tuple[list[MentionIn], list[tuple[datetime, Any]]]]] = {
+READERS: dict[
+    str, Callable[[Brand, datetime | None, Any], tuple[list[MentionIn], list[tuple[datetime, Any]]]]
+] = {
     "community": _community_page,
     "reviews": _reviews_page,
     "surveys": _surveys_page,

@@ -52,6 +52,10 @@ def listening_members_merge(*, source: Member, target: Member) -> list[Step]:
     record.move(Mention.objects.filter(member=source), "member_id", old=source.pk, new=target.pk)
     # A handle both are known by stays with the duplicate (the target's is the one that counts).
     record.move(
-        AuthorLink.objects.filter(member=source), "member_id", old=source.pk, new=target.pk, unique=("brand_id", "source", "handle")
+        AuthorLink.objects.filter(member=source),
+        "member_id",
+        old=source.pk,
+        new=target.pk,
+        unique=("brand_id", "source", "handle"),
     )
     return record.steps

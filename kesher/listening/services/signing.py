@@ -27,7 +27,9 @@ def signature(secret: str, msg_id: str, timestamp: int | str, body: bytes) -> st
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode("ascii")
 
 
-def signed_headers(secret: str, body: bytes, *, msg_id: str | None = None, at: int | None = None) -> dict[str, str]:
+def signed_headers(
+    secret: str, body: bytes, *, msg_id: str | None = None, at: int | None = None
+) -> dict[str, str]:
     """The headers a sender puts on a post (the tests, the documentation's example and the benchmark)."""
     msg_id = msg_id or "msg_" + secrets.token_hex(12)
     timestamp = int(time.time()) if at is None else at

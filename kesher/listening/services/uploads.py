@@ -65,7 +65,14 @@ GUESSES = {
     "author_email": ("email", "authoremail", "אימייל", "דואל"),
     "author_phone": ("phone", "authorphone", "mobile", "טלפון"),
 }
-DATE_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+DATE_FORMATS = (
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y",
+    "%d.%m.%Y %H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+)
 
 
 def _folder(brand: Brand) -> Path:
@@ -93,7 +100,9 @@ def _rows(text: str) -> Iterator[list[str]]:
 
 def mapping_guess(columns: list[str]) -> dict[str, str]:
     """The column each field most likely comes from, by the export's column names."""
-    squashed = {column.lower().replace(" ", "").replace("_", "").replace("-", ""): column for column in columns}
+    squashed = {
+        column.lower().replace(" ", "").replace("_", "").replace("-", ""): column for column in columns
+    }
     guessed: dict[str, str] = {}
     for field_name in FIELDS:
         for guess in GUESSES[field_name]:
@@ -123,12 +132,23 @@ def csv_upload(*, brand: Brand, file_name: str, content: bytes, actor: Actor) ->
     path = _folder(brand) / f"{upload_id}.csv"
     path.write_bytes(content)
     upload = CsvUpload.objects.create(
-        id=upload_id, brand=brand, file_name=Path(file_name or "upload.csv").name[:200],
-        path=str(path.relative_to(settings.MEDIA_ROOT)), sha256=hashlib.sha256(content).hexdigest(),
-        columns=header, rows=count, mapping=mapping_guess(header),
+        id=upload_id,
+        brand=brand,
+        file_name=Path(file_name or "upload.csv").name[:200],
+        path=str(path.relative_to(settings.MEDIA_ROOT)),
+        sha256=hashlib.sha256(content).hexdigest(),
+        columns=header,
+        rows=count,
+        mapping=mapping_guess(header),
     )
-    audit_record(brand=brand, actor=actor, action="listening.csv_upload", target_type="csv_upload",
-                 target_id=upload.pk, data={"file": upload.file_name, "rows": count})
+    audit_record(
+        brand=brand,
+        actor=actor,
+        action="listening.csv_upload",
+        target_type="csv_upload",
+        target_id=upload.pk,
+        data={"file": upload.file_name, "rows": count},
+    )
     return upload
 
 
@@ -149,7 +169,7 @@ def _posted(value: str, zone: ZoneInfo) -> datetime | None:
     if found is None:
         for pattern in DATE_FORMATS:
             try:
-                found = datetime.strptime(value, pattern)
+                found = datetime.strptime(value, pattern)  # noqa: DTZ007  (the brand's zone is set below)
                 break
             except ValueError:
                 continue
@@ -158,7 +178,9 @@ def _posted(value: str, zone: ZoneInfo) -> datetime | None:
     return found if timezone.is_aware(found) else found.replace(tzinfo=zone)
 
 
-def _row_item(cells: dict[str, str], mapping: dict[str, str], source: str, zone: ZoneInfo, now: datetime) -> MentionIn:
+def _row_item(
+    cells: dict[str, str], mapping: dict[str, str], source: str, zone: ZoneInfo, now: datetime
+) -> MentionIn:
     def cell(field_name: str) -> str:
         column = mapping.get(field_name)
         return cells.get(column, "") if column else ""
@@ -172,13 +194,20 @@ def _row_item(cells: dict[str, str], mapping: dict[str, str], source: str, zone:
         external_id = "csv:" + hashlib.sha256(key.encode()).hexdigest()[:40]
     return mention_clean(
         MentionIn(
-            source=row_source, external_id=external_id, text=text, posted_at=posted, url=cell("url"),
-            author_handle=cell("author_handle"), author_name=cell("author_name"),
+            source=row_source,
+            external_id=external_id,
+            text=text,
+            posted_at=posted,
+            url=cell("url"),
+            author_handle=cell("author_handle"),
+            author_name=cell("author_name"),
             author_followers=cell("author_followers") or None,  # type: ignore[arg-type]
             shares=cell("shares") or 0,  # type: ignore[arg-type]
             engagement=cell("engagement") or 0,  # type: ignore[arg-type]
-            language=cell("language"), parent_external_id=cell("in_reply_to"),
-            author_email=cell("author_email"), author_phone=cell("author_phone"),
+            language=cell("language"),
+            parent_external_id=cell("in_reply_to"),
+            author_email=cell("author_email"),
+            author_phone=cell("author_phone"),
         )
     )
 
@@ -190,18 +219,26 @@ def csv_connector(*, brand: Brand) -> Connector:
     return connector
 
 
-def csv_import(*, brand: Brand, upload_id: Any, mapping: dict[str, str], source: str = "csv", actor: Actor) -> CsvUpload:
+def csv_import(
+    *, brand: Brand, upload_id: Any, mapping: dict[str, str], source: str = "csv", actor: Actor
+) -> CsvUpload:
     """Take the upload's rows in with this mapping (field → column). Rows that do not make a mention are
     skipped and the first of their reasons kept; the rest come in, a thousand to a transaction."""
     upload = upload_get(brand=brand, upload_id=upload_id)
     mapping = {name: column for name, column in mapping.items() if name in FIELDS and column}
     unknown = [column for column in mapping.values() if column not in upload.columns]
     if unknown:
-        raise ValidationFailed(f"The file has no column {unknown[0]!r}", field="mapping", code="unknown_column")
+        raise ValidationFailed(
+            f"The file has no column {unknown[0]!r}", field="mapping", code="unknown_column"
+        )
     if "text" not in mapping:
-        raise ValidationFailed("Choose the column that holds the mention's text", field="text", code="text_unmapped")
+        raise ValidationFailed(
+            "Choose the column that holds the mention's text", field="text", code="text_unmapped"
+        )
     source = (source or "csv").strip().lower()
-    mention_clean(MentionIn(source=source, external_id="x", text="x", posted_at=timezone.now()))  # the source's form
+    mention_clean(
+        MentionIn(source=source, external_id="x", text="x", posted_at=timezone.now())
+    )  # the source's form
     zone = ZoneInfo(settings.TIME_ZONE)
     now = timezone.now()
     connector = csv_connector(brand=brand)
@@ -233,10 +270,23 @@ def csv_import(*, brand: Brand, upload_id: Any, mapping: dict[str, str], source:
             mapping=mapping, added=added, skipped=skipped, errors=errors, imported_at=timezone.now()
         )
         Connector.objects.filter(pk=connector.pk).update(
-            last_run_at=timezone.now(), last_added=added, last_error="",
-            cursor={"last_upload": str(upload.pk), "file": upload.file_name, "sha256": upload.sha256, "rows": upload.rows},
+            last_run_at=timezone.now(),
+            last_added=added,
+            last_error="",
+            cursor={
+                "last_upload": str(upload.pk),
+                "file": upload.file_name,
+                "sha256": upload.sha256,
+                "rows": upload.rows,
+            },
         )
-        audit_record(brand=brand, actor=actor, action="listening.csv_import", target_type="csv_upload",
-                     target_id=upload.pk, data={"added": added, "skipped": skipped, "mapping": mapping})
+        audit_record(
+            brand=brand,
+            actor=actor,
+            action="listening.csv_import",
+            target_type="csv_upload",
+            target_id=upload.pk,
+            data={"added": added, "skipped": skipped, "mapping": mapping},
+        )
     upload.refresh_from_db()
     return upload

@@ -33,7 +33,8 @@ pytestmark = pytest.mark.django_db
 FEED = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Coffee forum</title><link>http://forum.example/</link>
 <item><guid>forum-1</guid><title>The café on Dizengoff</title><link>http://forum.example/t/1</link>
-<description>&lt;p&gt;Great coffee and lovely staff&lt;/p&gt;</description><author>dana@example.org (Dana)</author>
+<description>&lt;p&gt;Great coffee and lovely staff&lt;/p&gt;</description>
+<author>dana@example.org (Dana)</author>
 <pubDate>Mon, 30 Nov 2026 08:00:00 +0000</pubDate></item>
 <item><guid>forum-2</guid><title>Delivery never arrived</title><link>http://forum.example/t/2</link>
 <description>Terrible service, the delivery never arrived</description>
@@ -41,7 +42,8 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 </channel></rss>"""
 
 ATOM = """<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom"><title>News search</title><id>urn:news</id><updated>2026-12-01T10:00:00Z</updated>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>News search</title><id>urn:news</id>
+<updated>2026-12-01T10:00:00Z</updated>
 <entry><id>urn:news:7</id><title>קפה טוב נפתח בחיפה</title><link href="http://news.example/7"/>
 <updated>2026-12-01T10:00:00Z</updated><summary>השירות מצוין והקפה טעים</summary></entry></feed>"""
 
@@ -56,7 +58,7 @@ class _FeedServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 owner.requests.append({k.lower(): v for k, v in self.headers.items()})
                 data = owner.path.read_bytes()
                 etag = f'"{len(data)}"'
@@ -99,7 +101,9 @@ def feed_server(tmp_path):
 
 def test_a_feed_is_read_and_a_rerun_adds_nothing(brand, feed_server):
     server = feed_server()
-    feed = connector_feed_add(brand=brand, name="Coffee forum", url=server.url, source="forum", actor=SYSTEM).connector
+    feed = connector_feed_add(
+        brand=brand, name="Coffee forum", url=server.url, source="forum", actor=SYSTEM
+    ).connector
     first = connector_run(brand=brand, connector_id=feed.pk)
     assert (first.added, first.error) == (2, "")
     mentions = {m.external_id: m for m in Mention.objects.filter(brand=brand)}
@@ -130,7 +134,9 @@ def test_an_atom_feed_in_hebrew(brand, feed_server):
 
 
 def test_an_unreachable_feed_is_kept_as_the_connectors_error(brand):
-    feed = connector_feed_add(brand=brand, name="Gone", url="http://127.0.0.1:9/feed.xml", actor=SYSTEM).connector
+    feed = connector_feed_add(
+        brand=brand, name="Gone", url="http://127.0.0.1:9/feed.xml", actor=SYSTEM
+    ).connector
     outcome = connector_run(brand=brand, connector_id=feed.pk)
     assert outcome.added == 0 and outcome.error
     feed.refresh_from_db()
@@ -151,8 +157,14 @@ def test_a_private_feed_address_is_refused_in_production(brand, settings):
 
 
 def _post(connector_id, body: bytes, headers: dict[str, str]):
-    extra = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items() if name != "content-type"}
-    return Client().post(reverse("listening:hook", args=[connector_id]), data=body, content_type="application/json", **extra)
+    extra = {
+        f"HTTP_{name.upper().replace('-', '_')}": value
+        for name, value in headers.items()
+        if name != "content-type"
+    }
+    return Client().post(
+        reverse("listening:hook", args=[connector_id]), data=body, content_type="application/json", **extra
+    )
 
 
 def test_a_signed_post_is_taken_in_and_the_same_again_adds_nothing(brand):
@@ -160,7 +172,11 @@ def test_a_signed_post_is_taken_in_and_the_same_again_adds_nothing(brand):
     body = json.dumps(
         {
             "mentions": [
-                {"external_id": "m1", "text": "Love this place!", "author": {"handle": "yael", "followers": 120}},
+                {
+                    "external_id": "m1",
+                    "text": "Love this place!",
+                    "author": {"handle": "yael", "followers": 120},
+                },
                 {
                     "source": "instagram",
                     "external_id": "m2",
@@ -173,7 +189,11 @@ def test_a_signed_post_is_taken_in_and_the_same_again_adds_nothing(brand):
     # Signed by the Standard Webhooks library itself: the scheme is the standard one.
     msg_id, at = "msg_1", datetime.now(tz=UTC)
     signature = Webhook(made.secret).sign(msg_id, at, body.decode())
-    headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(at.timestamp())), "webhook-signature": signature}
+    headers = {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+    }
     answer = _post(made.connector.pk, body, headers)
     assert answer.status_code == 200, answer.content
     found = answer.json()
@@ -208,7 +228,9 @@ def test_a_post_not_signed_right_is_401_and_changes_nothing(brand, tamper):
 
 def test_a_signed_post_with_a_bad_mention_is_422_naming_it_and_takes_nothing(brand):
     made = connector_webhook_add(brand=brand, name="Tool", actor=SYSTEM)
-    body = json.dumps({"mentions": [{"external_id": "ok", "text": "fine"}, {"external_id": "", "text": "x"}]}).encode()
+    body = json.dumps(
+        {"mentions": [{"external_id": "ok", "text": "fine"}, {"external_id": "", "text": "x"}]}
+    ).encode()
     answer = _post(made.connector.pk, body, signed_headers(made.secret, body))
     assert answer.status_code == 422
     assert answer.json()["error"]["field"] == "mentions.1.external_id"
@@ -230,17 +252,33 @@ def test_community_posts_reviews_and_verbatims_are_read_from_their_cursors(brand
     noa = MemberFactory(brand=brand)
     asked = api.post(
         "/community/questions",
-        {"member_id": str(noa.pk), "space": "general", "title": "Is the oat milk free?", "body": "It is great, thank you"},
+        {
+            "member_id": str(noa.pk),
+            "space": "general",
+            "title": "Is the oat milk free?",
+            "body": "It is great, thank you",
+        },
     )
     assert asked.status == 201, asked.body
     reviewed = api.post(
         "/reviews",
-        {"member_id": str(noa.pk), "sku": "TRENCH-1", "rating": 1, "title": "Fell apart", "body": "Terrible coat, it broke in a week"},
+        {
+            "member_id": str(noa.pk),
+            "sku": "TRENCH-1",
+            "rating": 1,
+            "title": "Fell apart",
+            "body": "Terrible coat, it broke in a week",
+        },
     )
     assert reviewed.status == 201, reviewed.body
-    survey = api.post("/surveys", {"title_en": "How was it?", "questions": [{"kind": "text", "text_en": "Tell us"}]}).body
+    survey = api.post(
+        "/surveys", {"title_en": "How was it?", "questions": [{"kind": "text", "text_en": "Tell us"}]}
+    ).body
     api.post(f"/surveys/{survey['id']}/publish", idem="pub")
-    api.post(f"/surveys/{survey['id']}/responses", {"member_id": str(noa.pk), "answers": {survey["questions"][0]["id"]: "Slow service"}})
+    api.post(
+        f"/surveys/{survey['id']}/responses",
+        {"member_id": str(noa.pk), "answers": {survey["questions"][0]["id"]: "Slow service"}},
+    )
     added = {}
     for kind in ("community", "reviews", "surveys"):
         connector = connector_switch(brand=brand, kind=kind, active=True, actor=SYSTEM)
@@ -277,7 +315,12 @@ def test_a_csv_export_is_mapped_and_imported_once(brand):
     assert (done.added, done.skipped) == (2, 2)
     assert done.errors[0].startswith("row 4:") and done.errors[1].startswith("row 5:")
     dana = Mention.objects.get(external_id="p1")
-    assert (dana.source, dana.author_name, dana.author_followers, dana.engagement) == ("facebook", "Dana Levi", 1200, 4)
+    assert (dana.source, dana.author_name, dana.author_followers, dana.engagement) == (
+        "facebook",
+        "Dana Levi",
+        1200,
+        4,
+    )
     assert dana.posted_at == datetime(2026, 12, 1, 7, 30, tzinfo=UTC)  # Israel's time in December: UTC+2
     again = csv_upload(brand=brand, file_name="export.csv", content=CSV.encode(), actor=SYSTEM)
     assert csv_import(brand=brand, upload_id=again.pk, mapping=mapping, actor=SYSTEM).added == 0
@@ -302,7 +345,9 @@ def test_the_polling_task_reads_every_active_pulled_connector(brand, feed_server
 
     server = feed_server()
     connector_feed_add(brand=brand, name="Forum", url=server.url, actor=SYSTEM)
-    paused = connector_feed_add(brand=brand, name="Paused", url=server.url, source="paused", actor=SYSTEM).connector
+    paused = connector_feed_add(
+        brand=brand, name="Paused", url=server.url, source="paused", actor=SYSTEM
+    ).connector
     connector_switch(brand=brand, connector_id=paused.pk, active=False, actor=SYSTEM)
     outcome = listening_poll()
     assert outcome["added"] == 2 and outcome["connectors"] == 1

@@ -17,7 +17,11 @@ AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 
 def item(external_id: str, text: str, **more) -> MentionIn:
-    return mention_clean(MentionIn(source=more.pop("source", "twitter"), external_id=external_id, text=text, posted_at=AT, **more))
+    return mention_clean(
+        MentionIn(
+            source=more.pop("source", "twitter"), external_id=external_id, text=text, posted_at=AT, **more
+        )
+    )
 
 
 def test_influence_is_reach_times_engagement_on_log_scales():
@@ -26,7 +30,9 @@ def test_influence_is_reach_times_engagement_on_log_scales():
     # 9,999 followers (reach 10^4) with 9 reactions (1 + log10(10) = 2): 8
     assert influence_of(followers=9_999, shares=0, engagement=9) == 8.0
     # each share reaches SHARE_REACH (100) more
-    assert influence_of(followers=0, shares=10, engagement=0) == influence_of(followers=1_000, shares=0, engagement=0)
+    assert influence_of(followers=0, shares=10, engagement=0) == influence_of(
+        followers=1_000, shares=0, engagement=0
+    )
 
 
 @pytest.mark.parametrize(
@@ -70,7 +76,12 @@ def test_mentions_that_need_an_answer_open_one_case_each(brand):
     result = mentions_ingest(
         brand=brand,
         items=[
-            item("a", "The delivery never arrived, terrible, I will sue you", author_handle="@dana", author_name="Dana"),
+            item(
+                "a",
+                "The delivery never arrived, terrible, I will sue you",
+                author_handle="@dana",
+                author_name="Dana",
+            ),
             item("b", "Nice shop"),
         ],
     )
@@ -117,7 +128,7 @@ def test_a_reply_points_at_its_parent_whichever_comes_first(brand):
         ({"source": "Not A Source!"}, "source"),
         ({"external_id": " "}, "external_id"),
         ({"text": ""}, "text"),
-        ({"posted_at": datetime(2026, 1, 1)}, "posted_at"),  # no offset
+        ({"posted_at": datetime(2026, 1, 1)}, "posted_at"),  # noqa: DTZ001  (no offset, on purpose)
         ({"author_followers": -3}, "author.followers"),
         ({"shares": "many"}, "shares"),
     ],

@@ -26,7 +26,10 @@ def _titles(page: Any) -> list[str]:
 
 @pytest.mark.parametrize("language", ["he", "en"])
 def test_reading_reorders_the_magazine_and_interests_change_the_home(
-    browser, live_server, transactional_db, language  # noqa: F811
+    browser,  # noqa: F811  (the fixture imported above)
+    live_server,
+    transactional_db,
+    language,
 ):
     scene = club_scene(brand_create(slug="cafe", name="קפה טוב", default_locale="he"))
     member_update(member=scene.member, changes={"interests": []})
