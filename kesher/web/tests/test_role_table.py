@@ -56,6 +56,7 @@ CAMPAIGNERS = frozenset({OWNER, MARKETER})
 MODERATORS = frozenset({OWNER, MODERATOR})
 # The brand's staff pages, which the installation admin also opens for support (not the cashier's counter).
 SUPPORTED_STAFF = STAFF | {INSTALLATION_ADMIN}
+LISTENERS = frozenset({OWNER, MARKETER, ANALYST, CASHIER, INSTALLATION_ADMIN})
 TOKEN = "token"  # the address carries its own credential: with a made-up one it is 404 for every role
 
 # URL name → the roles that may use it (or TOKEN).
@@ -265,6 +266,24 @@ PAGES: dict[str, frozenset[str] | str] = {
     "webhooks:rotate": frozenset({OWNER, INSTALLATION_ADMIN}),
     "webhooks:replay": frozenset({OWNER, INSTALLATION_ADMIN}),
     "webhooks:delete": frozenset({OWNER, INSTALLATION_ADMIN}),
+    # listening: every role that answers or reads customers' voices sees; owners and marketers change
+    "listening:stream": LISTENERS,
+    "listening:voices": LISTENERS,
+    "listening:connectors": LISTENERS,
+    "listening:connector_feed": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "listening:connector_webhook": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "listening:connector_own": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "listening:connector_run": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "listening:connector_switch": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "listening:connector_rotate": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "listening:connector_delete": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "listening:upload": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "listening:upload_map": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "listening:hook": TOKEN,  # signed by the connector's secret: a made-up connector is not found
+    "listening:topics": LISTENERS,
+    "listening:topic_create": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "listening:topic_update": CAMPAIGNERS | {INSTALLATION_ADMIN},
+    "listening:topic_delete": CAMPAIGNERS | {INSTALLATION_ADMIN},
 }
 
 
@@ -343,6 +362,16 @@ def _kwargs(name: str, brand: Any, ids: dict[str, str], article: dict[str, Any])
         "webhook_id": ids["webhook_id"],
         "delivery_id": ids["delivery_id"],
     }
+    # listening: a connector, an uploaded export and a topic of the brand
+    params = _pattern_params(name)
+    if "connector_id" in params:
+        values["connector_id"] = (
+            "3b0c9a52-6f0e-4a43-8f2e-1d5b7c9e0a11" if name == "listening:hook" else _connector_id(brand)
+        )
+    if "upload_id" in params:
+        values["upload_id"] = _upload_id(brand)
+    if "topic_id" in params:
+        values["topic_id"] = _topic_id(brand)
     # console: the program editor's rows
     values["rule_id"] = ids["rule_id"]
     values["reward_id"] = ids["reward_id"]
@@ -354,6 +383,40 @@ def _kwargs(name: str, brand: Any, ids: dict[str, str], article: dict[str, Any])
     if name == "magazine:article":
         kwargs["slug"] = article["slug"]
     return kwargs
+
+
+def _connector_id(brand: Any) -> str:
+    """listening: a feed connector of the brand."""
+    from kesher.core.audit import SYSTEM
+    from kesher.listening.models import Connector
+    from kesher.listening.services.connectors import connector_feed_add
+
+    found = Connector.objects.filter(brand=brand, kind="feed").first()
+    if found is None:
+        found = connector_feed_add(
+            brand=brand, name="Forum", url="http://127.0.0.1:9/feed.xml", actor=SYSTEM
+        ).connector
+    return str(found.pk)
+
+
+def _upload_id(brand: Any) -> str:
+    """listening: an uploaded export of mentions, not yet mapped."""
+    from kesher.core.audit import SYSTEM
+    from kesher.listening.models import CsvUpload
+    from kesher.listening.services.uploads import csv_upload
+
+    found = CsvUpload.objects.filter(brand=brand).first()
+    if found is None:
+        content = b"id,text,date\np1,Great coffee,2026-12-01 09:30\n"
+        found = csv_upload(brand=brand, file_name="export.csv", content=content, actor=SYSTEM)
+    return str(found.pk)
+
+
+def _topic_id(brand: Any) -> str:
+    """listening: one of the brand's default topics."""
+    from kesher.listening.topics.models import Topic
+
+    return str(Topic.objects.filter(brand=brand).order_by("name").values_list("pk", flat=True)[0])
 
 
 def _tier_id(brand: Any) -> str:
@@ -484,7 +547,17 @@ def test_every_page_answers_each_role_as_the_table_says(brand, make_api, role):
     wrong: list[str] = []
     # Pages that take something away from the scene go last.
     order = sorted(
-        PAGES, key=lambda name: name in {"community:merge", "community:moderation_act", "account_logout"}
+        PAGES,
+        key=lambda name: (
+            name
+            in {
+                "community:merge",
+                "community:moderation_act",
+                "account_logout",
+                "listening:connector_delete",
+                "listening:topic_delete",
+            }
+        ),
     )
     for name in order:
         url = reverse(name, kwargs=_kwargs(name, brand, scene.ids, article))
