@@ -44,7 +44,7 @@ class MentionPostIn(StrictInput):
     )
     external_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
-    author: MentionAuthorIn = Field(default_factory=MentionAuthorIn)
+    author: MentionAuthorIn = Field(default_factory=MentionAuthorIn)  # type: ignore[arg-type]
     text: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
     posted_at: datetime
     shares: int = Field(0, ge=0, le=10**15)

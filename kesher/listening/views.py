@@ -70,10 +70,16 @@ def stream(request: HttpRequest, slug: str) -> HttpResponse:
     if chosen["priority"] not in Priority.values:
         chosen["priority"] = ""
     cursor = request.GET.get("cursor") or None
+    sentiment, topic, source, priority = (chosen[k] for k in ("sentiment", "topic", "source", "priority"))
     try:
-        page = selectors.mention_page(brand=brand, cursor=cursor, **chosen)
+        page = selectors.mention_page(
+            brand=brand, cursor=cursor, sentiment=sentiment, topic=topic, source=source, priority=priority
+        )
     except KesherError:
-        page, cursor = selectors.mention_page(brand=brand, **chosen), None
+        page = selectors.mention_page(
+            brand=brand, sentiment=sentiment, topic=topic, source=source, priority=priority
+        )
+        cursor = None
     query = "&".join(f"{name}={value}" for name, value in chosen.items() if value)
     return render(
         request,

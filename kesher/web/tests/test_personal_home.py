@@ -56,6 +56,7 @@ def test_the_home_shows_this_members_blocks(member_client, scene, brand):
     read = write(brand, "Espresso basics", interests=["coffee"])
     reading_record(member=member, article=read, reading_id=uuid.uuid4(), seconds=60, scroll=80)
     lot = PointsLot.objects.filter(account_id=member.pk, remaining__gt=0).first()
+    assert lot is not None
     soon = timezone.now() + timedelta(days=10)
     PointsLot.objects.filter(pk=lot.pk).update(expires_at=soon)
     general = Space.objects.get(brand=brand, slug="general")
