@@ -28,6 +28,7 @@ SERVE_AT_COUNTER = {StaffRole.OWNER, StaffRole.SERVICE_AGENT}
 SEE_SURVEYS = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST, StaffRole.SERVICE_AGENT}
 RUN_IDEAS = {StaffRole.OWNER, StaffRole.MODERATOR, StaffRole.MARKETER}  # the board, challenges, beta programs
 MANAGE_CUSTOMER_DATA = {StaffRole.OWNER, StaffRole.MARKETER}  # importing files, reviewing duplicates
+WORK_INBOX = {StaffRole.OWNER, StaffRole.SERVICE_AGENT}  # the service inbox: cases, replies, making it right
 
 
 # The installation admin's support access is audited once per brand per admin per this long.
