@@ -313,6 +313,8 @@ def mentions_ingest(
             )
         if links:  # another batch may have learned the same handle first: the unique key keeps one
             AuthorLink.objects.bulk_create(links, ignore_conflicts=True)
+    # In key order, so that overlapping batches at once wait on each other rather than deadlock.
+    candidates.sort(key=lambda m: (m.source, m.external_id))
     created = rows_insert_new(Mention, candidates) if candidates else set()
     made = [mention for mention in candidates if mention.pk in created]
     lost = [mention for mention in candidates if mention.pk not in created]
