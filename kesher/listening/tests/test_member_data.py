@@ -38,9 +38,17 @@ def test_export_erase(brand):
     assert not AuthorLink.objects.filter(member=noa).exists()
     assert Mention.objects.get(external_id="2").text == "Someone else"
     # The same post read again is known: it is not taken in anew with the words back.
-    assert mentions_ingest(
-        brand=brand, items=[mention_clean(MentionIn(source="twitter", external_id="1", text="I love the croissants", posted_at=AT))]
-    ).added == 0
+    assert (
+        mentions_ingest(
+            brand=brand,
+            items=[
+                mention_clean(
+                    MentionIn(source="twitter", external_id="1", text="I love the croissants", posted_at=AT)
+                )
+            ],
+        ).added
+        == 0
+    )
 
 
 def test_merge_moves_mentions_and_handles_and_undoes(brand):

@@ -49,14 +49,22 @@ def test_concurrent_signed_batches_overlapping_take_each_mention_once(live_serve
     made = connector_webhook_add(brand=brand, name="Tool", actor=SYSTEM)
     url = live_server.url + f"/listening/hooks/{made.connector.pk}"
     batches = [
-        json.dumps({"mentions": [{"external_id": f"m{n}", "text": f"post number {n}"} for n in range(start, start + 20)]}).encode()
+        json.dumps(
+            {
+                "mentions": [
+                    {"external_id": f"m{n}", "text": f"post number {n}"} for n in range(start, start + 20)
+                ]
+            }
+        ).encode()
         for start in (0, 10, 5, 0)
     ]
     barrier = threading.Barrier(len(batches))
     added: list[int] = []
 
     def send(body: bytes) -> None:
-        request = urllib.request.Request(url, data=body, headers=signed_headers(made.secret, body), method="POST")
+        request = urllib.request.Request(
+            url, data=body, headers=signed_headers(made.secret, body), method="POST"
+        )
         barrier.wait()
         with urllib.request.urlopen(request, timeout=60) as response:
             added.append(json.loads(response.read())["added"])
