@@ -175,6 +175,9 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/webhooks/{webhook_id}/rotate"): MANAGE,
     ("GET", "/webhooks/{webhook_id}/deliveries"): MANAGE,
     ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): MANAGE,
+    # listening: mentions taken in and listed
+    ("POST", "/mentions"): MANAGE,
+    ("GET", "/mentions"): MANAGE,
 }
 
 KEYS_ALLOWED: dict[str, set[str | None]] = {
@@ -387,7 +390,9 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         "pair_id": str(pair.pk),
         "merge_id": str(merge.pk),
         "webhook_id": webhook["id"],
-        "delivery_id": str(Delivery.objects.get(endpoint_id=webhook["id"]).pk),
+        "delivery_id": str(
+            Delivery.objects.filter(endpoint_id=webhook["id"]).order_by("created_at", "pk")[0].pk
+        ),
         "member_id": noa["id"],
         "external_id": "noa",
         "reward_id": reward["id"],
@@ -546,6 +551,13 @@ def _scene(brand: Any, admin: ApiClient) -> Scene:
         # webhooks
         ("POST", "/webhooks"): {"url": "http://127.0.0.1:9/other", "events": ["points.changed"]},
         ("PATCH", "/webhooks/{webhook_id}"): {"events": ["member.created", "member.updated"]},
+        # listening
+        ("POST", "/mentions"): {
+            "source": "twitter",
+            "external_id": "s1",
+            "text": "Great coffee",
+            "posted_at": "2026-12-01T09:00:00Z",
+        },
     }
     return Scene(ids=ids, bodies=bodies)
 

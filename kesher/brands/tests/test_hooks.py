@@ -27,6 +27,7 @@ def test_the_loyalty_program_is_installed_before_the_community_and_both_before_l
         "program_install_defaults",
         "community_install_defaults",
         "ideas_install_defaults",  # the ideas board's stages and statuses
+        "topics_install_defaults",  # listening: the topics mentions are sorted by
     ]
     seen = []
 

@@ -28,7 +28,7 @@ def test_the_download_holds_every_parts_data(club: Everything):
     sections = data["sections"]
     assert set(sections) == {
         *("activities", "campaigns", "community", "consents", "loyalty", "profile"),
-        *("reviews", "ideas", "surveys", "insights", "webhooks", "magazine", "recs"),
+        *("reviews", "ideas", "surveys", "insights", "webhooks", "magazine", "recs", "listening"),
     }
     assert sections["profile"]["email"] == "noa@example.org"
     assert sections["profile"]["birthday"] == "1990-05-17"
