@@ -138,9 +138,9 @@ def test_a_member_signs_in_and_reads_the_portal_in_both_languages(browser, live_
     _switch_language(page, ("en", "ltr"))
     assert page.locator('[data-test="balance"]').inner_text() == "120"
     assert page.get_by_text("You earned 180 points").is_visible()
-    assert page.get_by_text("780 more points to go").is_visible()
+    assert page.locator('[data-test="rewards"]').get_by_text("780 more points to go").is_visible()
     _switch_language(page, ("he", "rtl"))
-    assert page.get_by_text("חסרות עוד 780 נקודות").is_visible()
+    assert page.locator('[data-test="rewards"]').get_by_text("חסרות עוד 780 נקודות").is_visible()
 
     page.set_viewport_size(DESKTOP)
     _shoot_both(page, "member-04-portal-desktop")
