@@ -28,6 +28,8 @@ SERVE_AT_COUNTER = {StaffRole.OWNER, StaffRole.SERVICE_AGENT}
 SEE_SURVEYS = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST, StaffRole.SERVICE_AGENT}
 RUN_IDEAS = {StaffRole.OWNER, StaffRole.MODERATOR, StaffRole.MARKETER}  # the board, challenges, beta programs
 MANAGE_CUSTOMER_DATA = {StaffRole.OWNER, StaffRole.MARKETER}  # importing files, reviewing duplicates
+# listening: who reads what customers say (the stream, top voices, connectors and topics)
+HEAR_CUSTOMERS = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST, StaffRole.SERVICE_AGENT}
 WORK_INBOX = {StaffRole.OWNER, StaffRole.SERVICE_AGENT}  # the service inbox: cases, replies, making it right
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kesher.brands import access
 from kesher.brands.access import may, require_role, staff_membership
 from kesher.brands.models import Brand, StaffMembership, StaffRole
 from kesher.core.audit import Actor
@@ -25,7 +26,7 @@ from kesher.listening import selectors, services
 from kesher.listening.models import INTERNAL_KINDS, Connector, ConnectorKind, Priority, Sentiment
 from kesher.listening.services.uploads import FIELDS
 
-SEE = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST, StaffRole.SERVICE_AGENT}
+SEE = access.HEAR_CUSTOMERS
 RUN = {StaffRole.OWNER, StaffRole.MARKETER}
 
 

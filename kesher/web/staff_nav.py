@@ -49,6 +49,7 @@ _SECTIONS: list[tuple[str, Any, str, bool, set[StaffRole] | None, bool]] = [
     ("surveys", _("Surveys"), "surveys:console", True, access.SEE_SURVEYS, True),
     ("ideas", _("Ideas board"), "ideas:console", True, access.RUN_IDEAS, True),
     ("customers", _("Customer data"), "customers:import", True, access.MANAGE_CUSTOMER_DATA, True),
+    ("listening", _("Listening"), "listening:stream", True, access.HEAR_CUSTOMERS, True),
     ("cashier", _("Cashier"), "cashier", False, access.SERVE_AT_COUNTER, True),
     ("webhooks", _("Webhooks"), "webhooks:console", True, {StaffRole.OWNER}, True),  # webhooks console
     ("privacy", _("Privacy"), "privacy:access_log", True, {StaffRole.OWNER}, True),  # privacy (issue 18)

@@ -14,13 +14,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kesher.brands import access
 from kesher.brands.access import may, require_role, staff_membership
 from kesher.brands.models import Brand, StaffMembership, StaffRole
 from kesher.core.audit import Actor
 from kesher.core.errors import KesherError
 from kesher.listening.topics import selectors, services
 
-SEE = {StaffRole.OWNER, StaffRole.MARKETER, StaffRole.ANALYST, StaffRole.SERVICE_AGENT}
+SEE = access.HEAR_CUSTOMERS
 CHANGE = {StaffRole.OWNER, StaffRole.MARKETER}
 
 
