@@ -205,6 +205,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Privacy: prospects who never joined are erased once the brand's retention period is over (nightly).
     "privacy-retention": {"task": "kesher.privacy.tasks.retention_run_all_task", "schedule": 86_400.0},
+    "listening-poll": {"task": "kesher.listening.tasks.listening_poll", "schedule": 300.0},
     "ideas-expire": {"task": "kesher.ideas.tasks.ideas_expire_task", "schedule": 86_400.0},
     # Reviews: ask every buyer for a review N days after the purchase, once per product (no gating).
     "reviews-requests": {"task": "kesher.reviews.tasks.review_requests_daily", "schedule": 86_400.0},

@@ -98,12 +98,13 @@ def cmd_tick(args: argparse.Namespace) -> int:
     """Time-driven work, for cron in the embedded mode (Celery beat does it when a broker is configured):
     points (release, expiry, warnings, birthdays), held campaign messages, journeys, A/B decisions,
     community digests and badges, webhook deliveries due (retries), ideas past their stage's deadline,
-    review requests due, prospects past their brand's retention. Each step is safe to run as often as cron
-    likes."""
+    review requests due, prospects past their brand's retention, the listening connectors' new mentions.
+    Each step is safe to run as often as cron likes."""
     from kesher.activity.tasks import outbox_relay
     from kesher.campaigns.tasks import ab_tests_decide_task, journeys_advance_task, messages_dispatch_due_task
     from kesher.community.tasks import badges_helpful_month_all, digest_send
     from kesher.ideas.tasks import ideas_expire_task
+    from kesher.listening.tasks import listening_poll
     from kesher.loyalty.tasks import loyalty_tick, tiers_review_all
     from kesher.privacy.tasks import retention_run_all_task
     from kesher.reviews.tasks import review_requests_daily
@@ -120,6 +121,7 @@ def cmd_tick(args: argparse.Namespace) -> int:
     done["ideas_expired"] = ideas_expire_task()
     done["review_requests_sent"] = sum(run["sent"] for run in review_requests_daily().values())
     done["prospects_erased"] = retention_run_all_task()
+    done["mentions_taken_in"] = listening_poll()["added"]
     if args.tiers:
         done["tier_changes"] = tiers_review_all()
     if args.insights:

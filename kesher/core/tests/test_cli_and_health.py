@@ -83,6 +83,7 @@ def test_tick_runs_the_time_driven_work(brand, capsys):
     assert capsys.readouterr().out.strip() == (
         "released=100 expired=0 coupons_expired=0 expiry_warnings=0 birthdays=0 messages_handed_over=0"
         " journey_steps=0 ab_tests_decided=0 digests_sent=0 helpful_month_badges=0 outbox_relayed=0"
-        " webhooks_sent=0 ideas_expired=0 review_requests_sent=0 prospects_erased=0 tier_changes=0"
+        " webhooks_sent=0 ideas_expired=0 review_requests_sent=0 prospects_erased=0 mentions_taken_in=0"
+        " tier_changes=0"
     )
     assert PointsAccount.objects.get(member=member).balance == 100
