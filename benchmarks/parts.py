@@ -16,7 +16,8 @@ a local SMTP server (kesher/campaigns/benchmark.py). Every other part runs its o
   20,000,000 activities;
 - customers: import 1,000,000 members from CSV and find the duplicates among them (quick: 100,000);
 - web: the portal's home (the member's own page) and the magazine's home in the reader's order, p95;
-- webhooks: fan-out of 10,000 events to 3 local endpoints, delivered by one dispatcher worker (quick: 2,000).
+- webhooks: fan-out of 10,000 events to 3 local endpoints, delivered by one dispatcher worker (quick: 2,000);
+- listening: 100,000 mentions taken in with sentiment, topics, members and cases (quick: 20,000).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ IN_OWN_DATABASE: dict[str, list[tuple[list[str], list[str]]]] = {
     "customers": [([], ["--quick"])],
     "webhooks": [([], ["--events", "2000"])],
     "web": [([], ["--requests", "50"])],  # the member's own page and the magazine in the reader's order
+    "listening": [([], ["--mentions", "20000", "--members", "5000"])],
 }
 PARTS = ("api", "community", "campaigns", *[part for part in IN_OWN_DATABASE if part != "community"])
 

@@ -17,17 +17,14 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import re
-import shutil
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import django
+
+from kesher.core.benchmarking import pgbench_tps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -62,33 +59,6 @@ def _receivers(count: int, ports: Any, stop: Any, received: Any) -> None:
     for server in servers:
         server.shutdown()
     received.put(_Handler.received)
-
-
-def pgbench_tps(url: str) -> float | None:
-    """TPC-B for 10 s with 8 clients at scale 10 in the same database server: the machine reference."""
-    pgbench = shutil.which("pgbench") or "/usr/bin/pgbench"
-    if not Path(pgbench).exists():
-        return None
-    parts = urlparse(url)
-    conn = [
-        "-h",
-        parts.hostname or "127.0.0.1",
-        "-p",
-        str(parts.port or 5432),
-        "-U",
-        parts.username or "root",
-    ]
-    database = (parts.path or "/").lstrip("/")
-    subprocess.run([pgbench, *conn, "-i", "-q", "-s", "10", database], check=True, capture_output=True)
-    out = subprocess.run(
-        [pgbench, *conn, "-c", "8", "-j", "2", "-T", "10", database],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    subprocess.run([pgbench, *conn, "-i", "-I", "d", database], capture_output=True)  # drop its tables
-    found = re.search(r"^tps = ([\d.]+)", out, re.MULTILINE)
-    return float(found.group(1)) if found else None
 
 
 def main() -> None:

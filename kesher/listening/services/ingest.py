@@ -28,7 +28,7 @@ from kesher.listening.analysis import analyse_many
 from kesher.listening.models import AuthorLink, Connector, ConnectorKind, Mention, Priority, Sentiment
 from kesher.members.models import Member
 from kesher.members.normalize import normalize_email, normalize_phone
-from kesher.service.services.cases import case_open
+from kesher.service.services.opening import CaseOpening, cases_open_many
 
 MAX_TEXT = 10_000
 MAX_BATCH = 1_000
@@ -233,26 +233,31 @@ def _subject(mention: Mention) -> str:
 
 
 def _route(brand: Brand, mentions: list[Mention], members: dict[uuid.UUID, Member]) -> list[Mention]:
-    """Open a case (channel "mention") for each new mention that needs an answer; returns those given one."""
-    routed = []
-    for mention in mentions:
-        if not needs_answer(mention):
-            continue
-        case, _opened = case_open(
-            brand=brand,
-            channel=CASE_CHANNEL,
-            source_ref=str(mention.pk),
-            subject=_subject(mention)[:200],
-            text=mention.text,
-            member=members.get(mention.member_id) if mention.member_id else None,
-            priority=mention.priority,
-            author_handle=mention.author_handle,
-            author_name=mention.author_name,
-            language=mention.language or "he",
-            url=mention.url,
-        )
+    """Open a case (channel "mention") for each new mention that needs an answer, all in one batch;
+    returns those given one."""
+    routed = [mention for mention in mentions if needs_answer(mention)]
+    if not routed:
+        return []
+    opened = cases_open_many(
+        brand=brand,
+        openings=[
+            CaseOpening(
+                channel=CASE_CHANNEL,
+                source_ref=str(mention.pk),
+                subject=_subject(mention)[:200],
+                text=mention.text,
+                member=members.get(mention.member_id) if mention.member_id else None,
+                priority=mention.priority,
+                author_handle=mention.author_handle,
+                author_name=mention.author_name,
+                language=mention.language or "he",
+                url=mention.url,
+            )
+            for mention in routed
+        ],
+    )
+    for mention, (case, _new) in zip(routed, opened, strict=True):
         mention.case_id = case.pk
-        routed.append(mention)
     return routed
 
 
